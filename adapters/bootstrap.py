@@ -1,0 +1,25 @@
+"""Wiring: a store URL in, a ready Brigada out."""
+
+from __future__ import annotations
+
+from adapters.sql_views import SqlViewStorage
+from adapters.store import StoreLocation, open_event_store
+from adapters.system import Argon2Hasher, Host, SystemClock, this_host
+from application.brigada import Brigada
+from application.ports import Clock
+
+
+def open_brigada(
+    url: str, *, create: bool = False, clock: Clock | None = None, host: Host | None = None
+) -> Brigada:
+    location = StoreLocation.parse(url)
+    app, engine = open_event_store(location, create=create)
+    brigada = Brigada(
+        app=app,
+        storage=SqlViewStorage(engine),
+        clock=clock or SystemClock(),
+        host=host or this_host(),
+        hasher=Argon2Hasher(),
+    )
+    brigada.views.catch_up()
+    return brigada

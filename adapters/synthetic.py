@@ -1,0 +1,57 @@
+"""Realistic Colombian patients for the demo, tests and benchmarks (Faker es_CO), deterministic
+for a given seed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from faker import Faker
+
+COVERAGE_WEIGHTS = {"04": 55, "01": 20, "02": 15, "05": 5, "12": 5}
+
+
+class PatientFaker:
+    def __init__(self, seed: int = 0, today: date | None = None) -> None:
+        self.faker = Faker("es_CO")
+        self.faker.seed_instance(seed)
+        self.today = today or date.today()
+
+    def patient(self) -> dict[str, Any]:
+        f = self.faker
+        sex = f.random_element(("M", "F"))
+        age_days = f.random_int(0, 90 * 365)
+        birth = self.today - timedelta(days=age_days)
+        years = age_days // 365
+        if years >= 18:
+            document_type = f.random_element(("CC",) * 18 + ("CE", "PT"))
+        elif years >= 7:
+            document_type = "TI"
+        else:
+            document_type = "RC"
+        first = f.first_name_male() if sex == "M" else f.first_name_female()
+        middle = (
+            (f.first_name_male() if sex == "M" else f.first_name_female()) if f.boolean(40) else ""
+        )
+        coverage = self._weighted_coverage()
+        return {
+            "document_type": document_type,
+            "document_number": str(f.random_int(1_000_000, 1_299_999_999)),
+            "first_name": first.split()[0],
+            "middle_name": middle.split()[0] if middle else "",
+            "first_surname": f.last_name().split()[0],
+            "second_surname": f.last_name().split()[0],
+            "birth_date": birth.isoformat(),
+            "sex": sex,
+            "municipality": f.municipality_code(),
+            "zone": f.random_element(("01", "02")),
+            "coverage_status": coverage,
+        }
+
+    def _weighted_coverage(self) -> str:
+        roll = self.faker.random_int(1, sum(COVERAGE_WEIGHTS.values()))
+        for code, weight in COVERAGE_WEIGHTS.items():
+            roll -= weight
+            if roll <= 0:
+                return code
+        return "04"

@@ -1,0 +1,1 @@
+"""Use cases: validate input, check access, load aggregates, call the domain, save."""

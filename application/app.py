@@ -1,0 +1,74 @@
+"""The event-sourced application: one per store, one totally ordered log."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain.context import EventContext
+from domain.store_identity import StoreRole
+from domain.vocabulary import ALL_ENUMS
+
+APPLICATION_NAME = "brigada"
+# Notification reads come in pages of this size (the library's default is 10).
+LOG_PAGE_SIZE = 1000
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EventContextAsDict(Transcoding):
+    type = EventContext
+    name = "ctx"
+
+    def encode(self, obj: EventContext) -> dict[str, object]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, object]) -> EventContext:
+        return EventContext.from_dict(data)
+
+
+class EnumAsValue(Transcoding):
+    def __init__(self, enum_type: type[Enum]) -> None:
+        self.type = enum_type
+        self.name = f"enum:{enum_type.__name__}"
+
+    def encode(self, obj: Enum) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> Enum:
+        return self.type(data)
+
+
+STORED_ENUMS: tuple[type[Enum], ...] = (*ALL_ENUMS, StoreRole)
+
+
+class BrigadaApplication(Application):
+    """Holds every aggregate of one store. The recorder is a process recorder so that sync can
+    write another store's events together with a tracking record, in one transaction."""
+
+    name = APPLICATION_NAME
+    log_section_size = LOG_PAGE_SIZE
+    env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "DEEPCOPY_FROM_AGGREGATE_CACHE": "y"}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(EventContextAsDict())
+        for enum_type in STORED_ENUMS:
+            transcoder.register(EnumAsValue(enum_type))
+
+    def construct_recorder(self) -> Any:
+        return self.factory.process_recorder()

@@ -1,0 +1,72 @@
+"""What every use case shares: the store, its views, the clock and host, and how to save."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from application.app import BrigadaApplication
+from application.context import event_context
+from application.errors import StoreNotInitialized
+from application.ports import Clock, HostInfo, PasswordHasher
+from application.projection_runner import ProjectionRunner
+from domain.context import EventContext, recording
+from domain.errors import N_, Conflict
+from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
+
+CONFLICT = N_("someone changed the same record at the same time: run the command again")
+
+
+class Core:
+    def __init__(
+        self,
+        app: BrigadaApplication,
+        views: ProjectionRunner,
+        clock: Clock,
+        host: HostInfo,
+        hasher: PasswordHasher,
+    ) -> None:
+        self.app = app
+        self.views = views
+        self.clock = clock
+        self.host = host
+        self.hasher = hasher
+        self._identity: StoreIdentity | None = None
+
+    def identity(self) -> StoreIdentity | None:
+        if self._identity is None:
+            self._identity = self.get(StoreIdentity, STORE_IDENTITY_ID)
+        return self._identity
+
+    def require_identity(self) -> StoreIdentity:
+        identity = self.identity()
+        if identity is None:
+            raise StoreNotInitialized()
+        return identity
+
+    def get(self, kind: type, aggregate_id: Any) -> Any | None:
+        try:
+            aggregate = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(aggregate, kind):
+            return None
+        return aggregate
+
+    @contextmanager
+    def acting_as(self, username: str, site: str | None = None) -> Iterator[EventContext]:
+        site = site if site is not None else self.require_identity().site_code
+        with recording(event_context(site, username, self.clock, self.host)) as context:
+            yield context
+
+    def save(self, *aggregates: Any) -> None:
+        """Save in one transaction, then bring the views up to date (read-your-writes)."""
+        try:
+            self.app.save(*aggregates)
+        except RecordConflictError as error:
+            raise Conflict(CONFLICT) from error
+        self.views.catch_up()

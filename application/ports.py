@@ -1,0 +1,44 @@
+"""What the application needs from the outside world; adapters/ provides it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+from uuid import UUID
+
+from projections.base import Projection, RowStore
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+
+    def today(self) -> date:
+        """The business date where the operator is."""
+
+
+class HostInfo(Protocol):
+    computer: str
+    ip_octet: int | None
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class ViewStorage(Protocol):
+    def row_store(self, projection: Projection) -> RowStore: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SessionTicket:
+    """What the session file holds between commands. The token's hash is in the store."""
+
+    username: str
+    session_id: UUID
+    token: str
+    started_at: datetime
+    last_seen: datetime

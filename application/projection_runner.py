@@ -1,0 +1,93 @@
+"""Keeps views caught up with the log, in batches, exactly once; rebuilds them on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from application.app import LOG_PAGE_SIZE, BrigadaApplication
+from application.ports import ViewStorage
+from projections.base import Projection, RowStore, ViewStatus
+
+Progress = Callable[[int, int], None]  # (position reached, head)
+
+
+class ProjectionRunner:
+    def __init__(
+        self, app: BrigadaApplication, storage: ViewStorage, projections: Sequence[Projection]
+    ) -> None:
+        self.app = app
+        self.projections = {p.name: p for p in projections}
+        self.stores: dict[str, RowStore] = {p.name: storage.row_store(p) for p in projections}
+
+    def names(self) -> list[str]:
+        return list(self.projections)
+
+    def store(self, name: str) -> RowStore:
+        return self.stores[name]
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def catch_up(self, names: Sequence[str] | None = None) -> None:
+        head = self.head()
+        for name in names or self.names():
+            store = self.stores[name]
+            if store.stored_version() not in (None, self.projections[name].version):
+                store.reset()  # apply() changed since the view was built: rebuild it
+            self._run(self.projections[name], store, head, None)
+
+    def rebuild(self, name: str, progress: Progress | None = None) -> int:
+        store = self.stores[name]
+        store.reset()
+        head = self.head()
+        self._run(self.projections[name], store, head, progress)
+        return store.count()
+
+    def status(self) -> list[ViewStatus]:
+        head = self.head()
+        return [
+            ViewStatus(
+                name=name,
+                position=store.position(),
+                head=head,
+                rows=store.count(),
+                stale=store.stored_version() not in (None, self.projections[name].version),
+            )
+            for name, store in self.stores.items()
+        ]
+
+    def _run(
+        self, projection: Projection, store: RowStore, head: int, progress: Progress | None
+    ) -> None:
+        position = store.position()
+        while position < head:
+            notifications = self.app.recorder.select_notifications(
+                start=position,
+                limit=LOG_PAGE_SIZE,
+                stop=head,
+                topics=projection.topics,
+                inclusive_of_start=False,
+            )
+            reached = notifications[-1].id if len(notifications) == LOG_PAGE_SIZE else head
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            upserts, deletes = fold_batch(projection, store, events)
+            if not store.write(upserts, deletes, old=position, new=reached):
+                position = store.position()  # another process moved this view on: go on from there
+                continue
+            position = reached
+            if progress:
+                progress(position, head)
+
+
+def fold_batch(
+    projection: Projection, store: RowStore, events: Sequence[Any]
+) -> tuple[dict[Any, Any], set[Any]]:
+    """Apply a batch of events to the rows they touch, loading each row once."""
+    keys = [projection.key(e) for e in events]
+    rows: dict[Any, Any] = store.load(set(keys))
+    for key, event in zip(keys, events, strict=True):
+        rows[key] = projection.apply(rows.get(key), event)
+    touched = set(keys)
+    upserts = {k: rows[k] for k in touched if rows.get(k) is not None}
+    return upserts, {k for k in touched if rows.get(k) is None}

@@ -1,0 +1,1 @@
+"""The brigada command line: parse, call the application, render."""

@@ -1,0 +1,45 @@
+"""gettext: Spanish by default, English available. Message ids are the English texts."""
+
+from __future__ import annotations
+
+import gettext
+import locale
+import os
+from pathlib import Path
+
+DOMAIN = "brigada"
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("es", "en")
+DEFAULT = "es"
+
+_translation: gettext.NullTranslations = gettext.translation(
+    DOMAIN, LOCALE_DIR, languages=[DEFAULT], fallback=True
+)
+_language = DEFAULT
+
+
+def choose_language(option: str | None) -> str:
+    """--lang, then BRIGADA_LANG, then the locale, then Spanish."""
+    candidates = [option, os.environ.get("BRIGADA_LANG"), (locale.getlocale()[0] or "")[:2]]
+    for candidate in candidates:
+        if candidate and candidate[:2].lower() in LANGUAGES:
+            return candidate[:2].lower()
+    return DEFAULT
+
+
+def set_language(language: str) -> None:
+    global _translation, _language
+    _language = language if language in LANGUAGES else DEFAULT
+    _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[_language], fallback=True)
+
+
+def language() -> str:
+    return _language
+
+
+def _(message: str) -> str:
+    return _translation.gettext(message)
+
+
+def N_(message: str) -> str:
+    return message

@@ -1,0 +1,143 @@
+"""brigada patient register | correct | show | search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from cli.base import Command, group
+from cli.env import Env, pass_env
+from cli.i18n import N_, _
+from projections.patients import PatientRow
+
+# (option, field, help) for every patient detail, shared by register and correct.
+DETAIL_OPTIONS: list[tuple[str, str, str]] = [
+    (
+        "--document-type",
+        "document_type",
+        N_("Document type: CC, TI, RC, CE, PA, PE, PT, CN, AS, MS..."),
+    ),
+    ("--document-number", "document_number", N_("Document number.")),
+    ("--first-name", "first_name", N_("First name.")),
+    ("--middle-name", "middle_name", N_("Middle name.")),
+    ("--first-surname", "first_surname", N_("First surname.")),
+    ("--second-surname", "second_surname", N_("Second surname.")),
+    ("--birth-date", "birth_date", N_("Birth date, YYYY-MM-DD.")),
+    ("--sex", "sex", N_("Sex: M, F or I.")),
+    ("--municipality", "municipality", N_("Municipality of residence, DIVIPOLA code (5 digits).")),
+    ("--zone", "zone", N_("Zone: 01 rural, 02 urban.")),
+    ("--coverage", "coverage_status", N_("Insurance status (RIPS tipo de usuario, 01-13).")),
+]
+
+COLUMNS = [
+    ("chart_number", N_("HIST")),
+    ("document_type", N_("Type")),
+    ("document_number", N_("Document")),
+    ("full_name", N_("Name")),
+    ("birth_date", N_("Born")),
+    ("sex", N_("Sex")),
+    ("municipality", N_("Municipality")),
+    ("site", N_("Site")),
+]
+
+
+def detail_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option, field, help_text in reversed(DETAIL_OPTIONS):
+        command = click.option(option, field, default=None, help=help_text)(command)
+    return command
+
+
+def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
+
+
+def show_patient(env: Env, row: PatientRow, as_json: bool) -> None:
+    if as_json:
+        env.emit_json(row)
+        return
+    labels = dict(COLUMNS)
+    env.record(
+        _("Patient {hist}").format(hist=row.chart_number),
+        [
+            (_(labels["document_type"]), f"{row.document_type} {row.document_number}"),
+            (_(labels["full_name"]), row.full_name),
+            (_(labels["birth_date"]), row.birth_date),
+            (_(labels["sex"]), row.sex),
+            (_(labels["municipality"]), row.municipality),
+            (_("Zone"), row.zone),
+            (_("Insurance status"), row.coverage_status),
+            (_(labels["site"]), row.site),
+        ],
+    )
+
+
+@group(help=N_("Patients: register, correct, show, search."))
+def patient() -> None:
+    pass
+
+
+@patient.command(
+    "register", cls=Command, help=N_("Register a patient; prints the new chart number.")
+)
+@detail_options
+@json_option
+@pass_env
+def register_patient(env: Env, as_json: bool, **details: str | None) -> None:
+    actor = env.actor()
+    data = {k: v for k, v in details.items() if v is not None}
+    row = env.brigada().patients.register(actor, data)
+    if not as_json:
+        env.say(_("Patient registered with chart number {hist}").format(hist=row.chart_number))
+    show_patient(env, row, as_json)
+
+
+@patient.command(
+    "correct", cls=Command, help=N_("Correct a patient's details (recorded as a correction).")
+)
+@click.argument("chart_number")
+@detail_options
+@json_option
+@pass_env
+def correct_patient(env: Env, chart_number: str, as_json: bool, **details: str | None) -> None:
+    actor = env.actor()
+    data = {k: v for k, v in details.items() if v is not None}
+    row = env.brigada().patients.correct(actor, chart_number, data)
+    show_patient(env, row, as_json)
+
+
+@patient.command("show", cls=Command, help=N_("Show a patient by chart number (HIST)."))
+@click.argument("chart_number")
+@json_option
+@pass_env
+def show(env: Env, chart_number: str, as_json: bool) -> None:
+    actor = env.actor()
+    show_patient(env, env.brigada().patients.show(actor, chart_number), as_json)
+
+
+@patient.command(
+    "search", cls=Command, help=N_("Find patients by document or name (accents and case ignored).")
+)
+@click.argument("text")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help=N_("At most this many."),
+)
+@json_option
+@pass_env
+def search(env: Env, text: str, limit: int, as_json: bool) -> None:
+    actor = env.actor()
+    rows = env.brigada().patients.search(actor, text, limit=limit)
+    if as_json:
+        env.emit_json(rows)
+        return
+    env.table(_("Patients"), [(f, _(h)) for f, h in COLUMNS], rows)
+    env.say(_("{n} found").format(n=len(rows)))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(patient)

@@ -1,0 +1,85 @@
+"""brigada projections status | rebuild."""
+
+from __future__ import annotations
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from cli.base import Command, group
+from cli.env import Env, pass_env
+from cli.i18n import N_, _
+
+
+@group(help=N_("Read models: their position in the log, and rebuilding them."))
+def projections() -> None:
+    pass
+
+
+@projections.command("status", cls=Command, help=N_("Each view's position, lag and row count."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@pass_env
+def status(env: Env, as_json: bool) -> None:
+    env.actor()
+    rows = [
+        {
+            "name": s.name,
+            "position": s.position,
+            "head": s.head,
+            "lag": s.lag,
+            "rows": s.rows,
+            "stale": s.stale,
+        }
+        for s in env.brigada().views.status()
+    ]
+    if as_json:
+        env.emit_json(rows)
+        return
+    env.table(
+        _("Views"),
+        [
+            ("name", _("View")),
+            ("position", _("Position")),
+            ("head", _("Log head")),
+            ("lag", _("Lag")),
+            ("rows", _("Rows")),
+        ],
+        rows,
+    )
+
+
+@projections.command(
+    "rebuild", cls=Command, help=N_("Drop a view (or all) and replay the log into it.")
+)
+@click.argument("name", required=False)
+@pass_env
+def rebuild(env: Env, name: str | None) -> None:
+    env.actor()
+    views = env.brigada().views
+    names = [name] if name else views.names()
+    unknown = [n for n in names if n not in views.names()]
+    if unknown:
+        raise click.BadParameter(
+            _("unknown view {name}; views: {names}").format(
+                name=unknown[0], names=", ".join(views.names())
+            ),
+            param_hint="NAME",
+        )
+    head = views.head()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=env.err
+    ) as bar:
+        for view in names:
+            task = bar.add_task(view, total=head or 1)
+            count = views.rebuild(
+                view, progress=lambda done, total, t=task: bar.update(t, completed=done)
+            )
+            bar.update(task, completed=head or 1)
+            env.say(
+                _("{view}: {rows} rows from {events} events in the log").format(
+                    view=view, rows=count, events=head
+                )
+            )
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(projections)

@@ -1,0 +1,1 @@
+"""Brigada's domain: aggregates, their events, value objects and rules. Pure Python."""

@@ -1,0 +1,44 @@
+"""What this store is: the central server, or one disconnected site's laptop."""
+
+from __future__ import annotations
+
+from enum import Enum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import BrigadaAggregate
+
+STORE_IDENTITY_ID: UUID = uuid5(NAMESPACE_URL, "brigada:store-identity")
+
+
+class StoreRole(Enum):
+    CENTRAL = "central"
+    SITE = "site"
+
+
+class StoreIdentity(BrigadaAggregate):
+    TOPIC = "brigada.StoreIdentity"
+
+    class Event(BrigadaAggregate.Event):
+        TOPIC = "brigada.StoreIdentity.Event"
+
+    class Established(BrigadaAggregate.Created):
+        TOPIC = "brigada.StoreIdentity.Established"
+        role: StoreRole
+        site_code: str
+        software_version: str
+
+    @staticmethod
+    def create_id() -> UUID:
+        return STORE_IDENTITY_ID
+
+    @event(Established)
+    def __init__(self, role: StoreRole, site_code: str, software_version: str) -> None:
+        self.role = role
+        self.site_code = site_code
+        self.software_version = software_version
+
+    @property
+    def is_central(self) -> bool:
+        return self.role is StoreRole.CENTRAL

@@ -1,0 +1,1 @@
+"""Read models: pure functions from (row, event) to row, and the views' read interfaces."""

@@ -1,0 +1,133 @@
+"""What a projection is, and where its rows live.
+
+A projection names the event topics it reads, says which row an event touches (``key``), and turns
+(row, event) into the new row (``apply``; ``None`` deletes). Rows are frozen dataclasses; their
+fields become the columns of the view's table. A ``RowStore`` keeps a view's rows and its tracking
+position together, so rows and position move in one transaction.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Protocol
+
+Key = tuple[Any, ...]
+
+
+class Projection(ABC):
+    name: ClassVar[str]
+    version: ClassVar[int] = 1  # bump when apply() changes: the view is then rebuilt
+    topics: ClassVar[tuple[str, ...]]
+    row_type: ClassVar[type]
+    key_fields: ClassVar[tuple[str, ...]]
+    indexes: ClassVar[tuple[tuple[str, ...], ...]] = ()
+
+    @abstractmethod
+    def key(self, event: Any) -> Key: ...
+
+    @abstractmethod
+    def apply(self, row: Any | None, event: Any) -> Any | None: ...
+
+    def key_of(self, row: Any) -> Key:
+        return tuple(getattr(row, f) for f in self.key_fields)
+
+
+class RowStore(Protocol):
+    """Persistence of one view: rows by key, plus the log position they reflect."""
+
+    def position(self) -> int: ...
+    def stored_version(self) -> int | None: ...
+    def load(self, keys: Iterable[Key]) -> dict[Key, Any]: ...
+    def write(
+        self, upserts: Mapping[Key, Any], deletes: Iterable[Key], old: int, new: int
+    ) -> bool: ...
+    def reset(self) -> None: ...
+    def count(self) -> int: ...
+    def find(
+        self, order_by: str | None = None, limit: int | None = None, **equals: Any
+    ) -> list[Any]: ...
+    def contains(
+        self, column: str, fragments: list[str], limit: int, order_by: str
+    ) -> list[Any]: ...
+    def all_rows(self) -> list[Any]: ...
+
+
+class InMemoryRowStore:
+    """A RowStore in a dict: for read-side tests without a database."""
+
+    def __init__(self, projection: Projection) -> None:
+        self.projection = projection
+        self.rows: dict[Key, Any] = {}
+        self._position = 0
+        self._version: int | None = None
+
+    def position(self) -> int:
+        return self._position
+
+    def stored_version(self) -> int | None:
+        return self._version
+
+    def load(self, keys: Iterable[Key]) -> dict[Key, Any]:
+        return {k: self.rows[k] for k in keys if k in self.rows}
+
+    def write(self, upserts: Mapping[Key, Any], deletes: Iterable[Key], old: int, new: int) -> bool:
+        if self._position != old:
+            return False
+        self.rows.update(upserts)
+        for key in deletes:
+            self.rows.pop(key, None)
+        self._position = new
+        self._version = self.projection.version
+        return True
+
+    def reset(self) -> None:
+        self.rows.clear()
+        self._position = 0
+        self._version = self.projection.version
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def find(
+        self, order_by: str | None = None, limit: int | None = None, **equals: Any
+    ) -> list[Any]:
+        found = [
+            r for r in self.rows.values() if all(getattr(r, k) == v for k, v in equals.items())
+        ]
+        if order_by:
+            found.sort(key=lambda r: getattr(r, order_by))
+        return found[:limit] if limit else found
+
+    def contains(self, column: str, fragments: list[str], limit: int, order_by: str) -> list[Any]:
+        found = [r for r in self.rows.values() if all(f in getattr(r, column) for f in fragments)]
+        found.sort(key=lambda r: getattr(r, order_by))
+        return found[:limit]
+
+    def all_rows(self) -> list[Any]:
+        return sorted(self.rows.values(), key=lambda r: self.projection.key_of(r))
+
+
+def fold_text(text: str) -> str:
+    """Lower case without accents, for accent- and case-insensitive search ("Peña" ~ "pena")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def row_columns(row_type: type) -> list[tuple[str, Any]]:
+    return [(f.name, f.type) for f in fields(row_type)]
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    name: str
+    position: int
+    head: int
+    rows: int
+    stale: bool
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)

@@ -1,0 +1,107 @@
+"""The patient list: one row per chart, searchable by document and by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from domain.patient import Patient
+from projections.base import Key, Projection, RowStore, fold_text
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    patient_id: str
+    chart_number: str
+    site: str
+    document_type: str
+    document_number: str
+    first_name: str
+    middle_name: str
+    first_surname: str
+    second_surname: str
+    full_name: str
+    search_text: str
+    birth_date: date
+    sex: str
+    municipality: str
+    zone: str
+    coverage_status: str
+    registered_at: str
+    updated_at: str
+    version: int
+
+
+def _with_details(row: PatientRow, details: dict[str, Any]) -> PatientRow:
+    values = {k: getattr(v, "value", v) for k, v in details.items()}
+    row = replace(row, **values)
+    full_name = " ".join(
+        p for p in (row.first_name, row.middle_name, row.first_surname, row.second_surname) if p
+    )
+    search = fold_text(f"{full_name} {row.document_type} {row.document_number} {row.chart_number}")
+    return replace(row, full_name=full_name, search_text=search)
+
+
+class PatientsProjection(Projection):
+    name = "patients"
+    version = 1
+    topics = (Patient.Registered.TOPIC, Patient.Corrected.TOPIC)
+    row_type = PatientRow
+    key_fields = ("patient_id",)
+    indexes = (("chart_number",), ("document_type", "document_number"), ("full_name",))
+
+    def key(self, event: Any) -> Key:
+        return (event.originator_id.hex,)
+
+    def apply(self, row: PatientRow | None, event: Any) -> PatientRow | None:
+        stamp = event.context.recorded_at.isoformat()
+        if isinstance(event, Patient.Registered):
+            blank = PatientRow(
+                patient_id=event.originator_id.hex,
+                chart_number=event.chart_number,
+                site=event.context.site,
+                document_type="",
+                document_number="",
+                first_name="",
+                middle_name="",
+                first_surname="",
+                second_surname="",
+                full_name="",
+                search_text="",
+                birth_date=date.min,
+                sex="",
+                municipality="",
+                zone="",
+                coverage_status="",
+                registered_at=stamp,
+                updated_at=stamp,
+                version=event.originator_version,
+            )
+            return _with_details(blank, event.details)
+        if isinstance(event, Patient.Corrected) and row is not None:
+            row = _with_details(row, event.changes)
+            return replace(row, updated_at=stamp, version=event.originator_version)
+        return row
+
+
+class PatientQueries:
+    """How the application reads the patient list."""
+
+    def __init__(self, rows: RowStore) -> None:
+        self.rows = rows
+
+    def by_chart(self, chart_number: str) -> PatientRow | None:
+        found = self.rows.find(chart_number=chart_number)
+        return found[0] if found else None
+
+    def by_document(self, document_type: str, document_number: str) -> list[PatientRow]:
+        return self.rows.find(
+            document_type=document_type, document_number=document_number, order_by="chart_number"
+        )
+
+    def search(self, text: str, limit: int = 50) -> list[PatientRow]:
+        fragments = fold_text(text).split()
+        if not fragments:
+            return []
+        return self.rows.contains("search_text", fragments, limit=limit, order_by="full_name")
