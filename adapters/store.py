@@ -70,6 +70,12 @@ class StoreLocation:
             )
         raise UnsupportedStore(store=url)
 
+    def remove(self) -> None:
+        """Delete an SQLite store that holds nothing (a refused ``init``)."""
+        if self.kind == "sqlite" and self.path is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
     def exists(self) -> bool:
         return self.kind != "sqlite" or (self.path is not None and self.path.exists())
 

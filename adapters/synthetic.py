@@ -8,6 +8,8 @@ from typing import Any
 
 from faker import Faker
 
+from domain.patient import age_on
+
 COVERAGE_WEIGHTS = {"04": 55, "01": 20, "02": 15, "05": 5, "12": 5}
 
 
@@ -22,7 +24,7 @@ class PatientFaker:
         sex = f.random_element(("M", "F"))
         age_days = f.random_int(0, 90 * 365)
         birth = self.today - timedelta(days=age_days)
-        years = age_days // 365
+        years = age_on(birth, self.today)
         if years >= 18:
             document_type = f.random_element(("CC",) * 18 + ("CE", "PT"))
         elif years >= 7:

@@ -45,6 +45,8 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
         if first["type"] == "string_pattern_mismatch":
             info = model.model_fields.get(str(first["loc"][0])) if first["loc"] else None
             params["hint"] = info.description if info and info.description else FORMAT_HINT
+        if first["type"] == "enum" and "expected" in params:
+            params["expected"] = str(params["expected"]).replace("'", "").replace(" or ", ", ")
         template = MESSAGES.get(first["type"], FALLBACK)
         try:
             template.format(**params)

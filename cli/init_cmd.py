@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from adapters.store import StoreLocation
 from application.setup import CENTRAL_CODE
 from cli.base import Command
 from cli.env import Env, pass_env, read_password
 from cli.i18n import N_, _
+from domain.errors import DomainError
 
 
 @click.command("init", cls=Command, help=N_("Create a store: the central server's or a site's."))
@@ -38,14 +40,21 @@ def init(
     password = read_password(
         password_stdin, _("Password for {user}").format(user=username), confirm=True
     )
-    brigada = env.brigada(create=True)
-    identity = brigada.setup.initialize(
-        role="central" if as_central else "site",
-        site_code=code if as_central else str(site_code),
-        username=username,
-        full_name=full_name,
-        password=password,
-    )
+    location = StoreLocation.parse(env.store_url)
+    existed = location.exists()
+    try:
+        identity = env.brigada(create=True).setup.initialize(
+            role="central" if as_central else "site",
+            site_code=code if as_central else str(site_code),
+            username=username,
+            full_name=full_name,
+            password=password,
+        )
+    except DomainError:
+        env.close()
+        if not existed:
+            location.remove()  # a refused init leaves nothing behind
+        raise
     kind = _("central server") if identity.is_central else _("site")
     env.say(
         _("Store created for {kind} {code} at {store}; first user: {user}").format(

@@ -57,18 +57,18 @@ def show_patient(env: Env, row: PatientRow, as_json: bool) -> None:
     if as_json:
         env.emit_json(row)
         return
-    labels = dict(COLUMNS)
+    labels = {field: _(header) for field, header in COLUMNS}
     env.record(
         _("Patient {hist}").format(hist=row.chart_number),
         [
-            (_(labels["document_type"]), f"{row.document_type} {row.document_number}"),
-            (_(labels["full_name"]), row.full_name),
-            (_(labels["birth_date"]), row.birth_date),
-            (_(labels["sex"]), row.sex),
-            (_(labels["municipality"]), row.municipality),
+            (labels["document_type"], f"{row.document_type} {row.document_number}"),
+            (labels["full_name"], row.full_name),
+            (labels["birth_date"], row.birth_date),
+            (labels["sex"], row.sex),
+            (labels["municipality"], row.municipality),
             (_("Zone"), row.zone),
             (_("Insurance status"), row.coverage_status),
-            (_(labels["site"]), row.site),
+            (labels["site"], row.site),
         ],
     )
 

@@ -62,7 +62,6 @@ class PatientDetails:
             raise InvalidValue(
                 "document_type",
                 DOCUMENT_AGE_RULE,
-                NUMERIC_DOCUMENTS,
                 document_type=self.document_type.value,
                 low=low,
                 high=high,

@@ -12,6 +12,7 @@ import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any, ClassVar, Protocol
 
 Key = tuple[Any, ...]
@@ -112,8 +113,16 @@ class InMemoryRowStore:
 
 def fold_text(text: str) -> str:
     """Lower case without accents, for accent- and case-insensitive search ("Peña" ~ "pena")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    return " ".join(_fold_word(word) for word in text.split())
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    # Names repeat a great deal, so each word is folded once.
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def row_columns(row_type: type) -> list[tuple[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -33,14 +33,20 @@ class PatientRow:
     version: int
 
 
-def _with_details(row: PatientRow, details: dict[str, Any]) -> PatientRow:
-    values = {k: getattr(v, "value", v) for k, v in details.items()}
-    row = replace(row, **values)
-    full_name = " ".join(
-        p for p in (row.first_name, row.middle_name, row.first_surname, row.second_surname) if p
+def _with_details(row: PatientRow, details: dict[str, Any], **extra: Any) -> PatientRow:
+    values = {**row.__dict__, **{k: getattr(v, "value", v) for k, v in details.items()}, **extra}
+    parts = (
+        values["first_name"],
+        values["middle_name"],
+        values["first_surname"],
+        values["second_surname"],
     )
-    search = fold_text(f"{full_name} {row.document_type} {row.document_number} {row.chart_number}")
-    return replace(row, full_name=full_name, search_text=search)
+    full_name = " ".join(p for p in parts if p)
+    values["full_name"] = full_name
+    values["search_text"] = fold_text(
+        f"{full_name} {values['document_type']} {values['document_number']} {values['chart_number']}"
+    )
+    return PatientRow(**values)
 
 
 class PatientsProjection(Projection):
@@ -80,8 +86,9 @@ class PatientsProjection(Projection):
             )
             return _with_details(blank, event.details)
         if isinstance(event, Patient.Corrected) and row is not None:
-            row = _with_details(row, event.changes)
-            return replace(row, updated_at=stamp, version=event.originator_version)
+            return _with_details(
+                row, event.changes, updated_at=stamp, version=event.originator_version
+            )
         return row
 
 
