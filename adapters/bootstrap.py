@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from adapters.audit_io import SqlChainReader, StoreBackups
+from adapters.blocklist import CommonPasswords
 from adapters.sql_views import SqlViewStorage
 from adapters.store import StoreLocation, open_event_store
 from adapters.system import Argon2Hasher, Host, SystemClock, this_host
@@ -20,6 +22,9 @@ def open_brigada(
         clock=clock or SystemClock(),
         host=host or this_host(),
         hasher=Argon2Hasher(),
+        chain=SqlChainReader(location, engine),
+        backups=StoreBackups(location),
+        blocklist=CommonPasswords(),
     )
     brigada.views.catch_up()
     return brigada

@@ -1,25 +1,84 @@
-"""eventsourcing's own recorders, with the events table made append-only in the database itself."""
+"""eventsourcing's own recorders, made append-only in the database itself, and writing each
+event's tamper-evidence link (domain/chain.py) in the same transaction as the event."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
-from eventsourcing.sqlite import SQLiteProcessRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
+from domain.chain import GENESIS, link, site_of
+
 APPEND_ONLY = "stored events are append-only"
+SQLITE_CHAIN = "event_chain"
+
+
+def _id_text(originator_id: UUID | str) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else str(originator_id)
+
+
+def chain_rows(
+    stored_events: Sequence[StoredEvent], positions: Sequence[int], last_link: Any
+) -> list[tuple[int, str, str, str]]:
+    """(position, site, previous link, link) for each new event; ``last_link(site)`` reads the
+    newest link already stored for a site."""
+    latest: dict[str, str] = {}
+    rows = []
+    for event, position in zip(stored_events, positions, strict=True):
+        site = site_of(event.state)
+        if site not in latest:
+            latest[site] = last_link(site) or GENESIS
+        previous = latest[site]
+        latest[site] = link(
+            previous,
+            site,
+            _id_text(event.originator_id),
+            event.originator_version,
+            event.topic,
+            event.state,
+        )
+        rows.append((position, site, previous, latest[site]))
+    return rows
 
 
 class AppendOnlySQLiteProcessRecorder(SQLiteProcessRecorder):
     def construct_create_table_statements(self) -> list[str]:
-        table = self.events_table_name
+        tables = (self.events_table_name, SQLITE_CHAIN)
         return [
             *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {SQLITE_CHAIN} (position INTEGER PRIMARY KEY, "
+            "site TEXT NOT NULL, previous TEXT NOT NULL, link TEXT NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {SQLITE_CHAIN}_site ON {SQLITE_CHAIN} (site, position)",
             *(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END"
+                for table in tables
                 for verb in ("UPDATE", "DELETE")
             ),
         ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if stored_events and positions:
+            # The inserts above hold the write lock, so no other writer can interleave here.
+            def last_link(site: str) -> str | None:
+                c.execute(
+                    f"SELECT link FROM {SQLITE_CHAIN} WHERE site=? ORDER BY position DESC LIMIT 1",
+                    (site,),
+                )
+                row = c.fetchone()
+                return row[0] if row else None
+
+            rows = chain_rows(stored_events, positions, last_link)
+            c.executemany(f"INSERT INTO {SQLITE_CHAIN} VALUES (?, ?, ?, ?)", rows)
+        return positions
 
 
 class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder):
@@ -28,16 +87,52 @@ class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder):
             datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name
         )
         schema = Identifier(self.datastore.schema)
-        table = Identifier(self.events_table_name)
+        self.chain_table_name = self.events_table_name.replace("_events", "") + "_chain"
+        chain = Identifier(self.chain_table_name)
         function = Identifier(f"{self.events_table_name}_append_only")
-        trigger = Identifier(f"{self.events_table_name}_append_only")
         self.sql_create_statements += [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{chain} (position bigint PRIMARY KEY, "
+                "site text NOT NULL, previous text NOT NULL, link text NOT NULL)"
+            ).format(schema=schema, chain=chain),
+            SQL("CREATE INDEX IF NOT EXISTS {index} ON {schema}.{chain} (site, position)").format(
+                index=Identifier(f"{self.chain_table_name}_site"), schema=schema, chain=chain
+            ),
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS trigger "
                 "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{message}'; END $$"
             ).format(schema=schema, function=function, message=SQL(APPEND_ONLY)),
-            SQL(
-                "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE OR TRUNCATE "
-                "ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()"
-            ).format(trigger=trigger, schema=schema, table=table, function=function),
+            *(
+                SQL(
+                    "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE OR TRUNCATE "
+                    "ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{function}()"
+                ).format(
+                    trigger=Identifier(f"{table}_append_only"),
+                    schema=schema,
+                    table=Identifier(table),
+                    function=function,
+                )
+                for table in (self.events_table_name, self.chain_table_name)
+            ),
         ]
+        self.sql_last_link = SQL(
+            "SELECT link FROM {schema}.{chain} WHERE site = %s ORDER BY position DESC LIMIT 1"
+        ).format(schema=schema, chain=chain)
+        self.sql_insert_link = SQL("INSERT INTO {schema}.{chain} VALUES (%s, %s, %s, %s)").format(
+            schema=schema, chain=chain
+        )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Any:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if stored_events and positions:
+            # Still inside the insert's transaction and its EXCLUSIVE table lock.
+            def last_link(site: str) -> str | None:
+                curs.execute(self.sql_last_link, (site,))
+                row = curs.fetchone()
+                return row["link"] if row else None
+
+            rows = chain_rows(stored_events, positions, last_link)
+            curs.executemany(self.sql_insert_link, rows)
+        return positions

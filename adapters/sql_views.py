@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from projections.base import Key, Projection
+from projections.base import Key, Projection, Query, RowReads
 
 TRACKING = "view_tracking"
 CHUNK = 500
@@ -66,7 +66,7 @@ class SqlViewStorage:
         self.engine.dispose()
 
 
-class SqlRowStore:
+class SqlRowStore(RowReads):
     def __init__(self, storage: SqlViewStorage, projection: Projection) -> None:
         self.storage = storage
         self.engine = storage.engine
@@ -96,9 +96,7 @@ class SqlRowStore:
         found = conn.execute(sa.select(t.c.name).where(t.c.name == self.projection.name)).first()
         if found is None:
             conn.execute(
-                t.insert().values(
-                    name=self.projection.name, position=0, version=self.projection.version
-                )
+                t.insert().values(name=self.projection.name, position=0, version=self.projection.version)
             )
 
     def _tracking(self) -> tuple[int, int | None]:
@@ -128,9 +126,7 @@ class SqlRowStore:
         found: dict[Key, Any] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(list(keys)):
-                for record in conn.execute(
-                    sa.select(self.table).where(self._key_filter(chunk))
-                ).mappings():
+                for record in conn.execute(sa.select(self.table).where(self._key_filter(chunk))).mappings():
                     row = self._to_row(record)
                     found[self.projection.key_of(row)] = row
         return found
@@ -170,25 +166,27 @@ class SqlRowStore:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(self.table)).scalar_one()
 
-    def find(
-        self, order_by: str | None = None, limit: int | None = None, **equals: Any
-    ) -> list[Any]:
-        query = sa.select(self.table).where(*(self.table.c[k] == v for k, v in equals.items()))
-        if order_by:
-            query = query.order_by(self.table.c[order_by])
-        if limit:
-            query = query.limit(limit)
-        with self.engine.connect() as conn:
-            return [self._to_row(r) for r in conn.execute(query).mappings()]
-
-    def contains(self, column: str, fragments: list[str], limit: int, order_by: str) -> list[Any]:
-        col = self.table.c[column]
-        conditions = [col.contains(f, autoescape=True) for f in fragments]
-        query = (
-            sa.select(self.table).where(*conditions).order_by(self.table.c[order_by]).limit(limit)
+    def select(self, query: Query) -> list[Any]:
+        table = self.table
+        statement = sa.select(table).where(
+            *(table.c[k] == v for k, v in query.equals.items()),
+            *(table.c[k] >= low for k, (low, _high) in query.ranges.items() if low is not None),
+            *(table.c[k] <= high for k, (_low, high) in query.ranges.items() if high is not None),
+            *(
+                table.c[k].contains(fragment, autoescape=True)
+                for k, fragments in query.contains.items()
+                for fragment in fragments
+            ),
         )
+        if query.order_by:
+            column = table.c[query.order_by]
+            statement = statement.order_by(column.desc() if query.descending else column)
+        if query.limit:
+            statement = statement.limit(query.limit)
+        if query.offset:
+            statement = statement.offset(query.offset)
         with self.engine.connect() as conn:
-            return [self._to_row(r) for r in conn.execute(query).mappings()]
+            return [self._to_row(r) for r in conn.execute(statement).mappings()]
 
     def all_rows(self) -> list[Any]:
         query = sa.select(self.table).order_by(*self.key_columns)

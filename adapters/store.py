@@ -130,14 +130,10 @@ class StoreLocation:
     def display(self) -> str:
         if self.kind == "sqlite":
             return str(self.path)
-        return (
-            f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}?schema={self.schema}"
-        )
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}?schema={self.schema}"
 
 
-def open_event_store(
-    location: StoreLocation, *, create: bool
-) -> tuple[BrigadaApplication, sa.Engine]:
+def open_event_store(location: StoreLocation, *, create: bool) -> tuple[BrigadaApplication, sa.Engine]:
     """Open (or, with ``create``, make) a store's event log and its SQL engine."""
     if not create and not location.exists():
         raise StoreMissing(store=location.display())

@@ -32,9 +32,7 @@ class PatientFaker:
         else:
             document_type = "RC"
         first = f.first_name_male() if sex == "M" else f.first_name_female()
-        middle = (
-            (f.first_name_male() if sex == "M" else f.first_name_female()) if f.boolean(40) else ""
-        )
+        middle = (f.first_name_male() if sex == "M" else f.first_name_female()) if f.boolean(40) else ""
         coverage = self._weighted_coverage()
         return {
             "document_type": document_type,
@@ -57,3 +55,34 @@ class PatientFaker:
             if roll <= 0:
                 return code
         return "04"
+
+
+# Common primary-care consultations in a health day: reason, CIE-10, treatment paragraph.
+CONSULTATIONS = (
+    (
+        "Fiebre y dolor de garganta",
+        "J029",
+        "Acetaminofén 500 mg cada 8 horas por 3 días. Líquidos abundantes.",
+    ),
+    (
+        "Control de presión arterial",
+        "I10X",
+        "Losartán 50 mg cada 12 horas. Dieta baja en sal. Control en 1 mes.",
+    ),
+    ("Diarrea de 2 días", "A09X", "Sales de rehidratación oral. Signos de alarma explicados."),
+    ("Dolor lumbar", "M545", "Ibuprofeno 400 mg cada 8 horas por 5 días. Pausas activas."),
+    ("Tos y congestión nasal", "J069", "Lavados nasales con suero fisiológico. Acetaminofén si hay fiebre."),
+    ("Control de diabetes", "E119", "Metformina 850 mg con el almuerzo. Glucometría en próxima brigada."),
+    ("Parasitosis intestinal", "B829", "Albendazol 400 mg dosis única. Higiene de manos y agua hervida."),
+    ("Lesiones en la piel", "L309", "Crema hidratante. Evitar rascado. Control si empeora."),
+)
+
+
+class EncounterFaker:
+    def __init__(self, seed: int = 0) -> None:
+        self.faker = Faker("es_CO")
+        self.faker.seed_instance(seed)
+
+    def consultation(self) -> tuple[str, str, str]:
+        """(reason, CIE-10 code, treatment text)."""
+        return self.faker.random_element(CONSULTATIONS)

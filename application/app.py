@@ -9,7 +9,11 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from domain.admission import ADMISSION_ENUMS
 from domain.context import EventContext
+from domain.encounter import ENCOUNTER_ENUMS
+from domain.payer_contract import CONTRACT_ENUMS
+from domain.site import SiteMode
 from domain.store_identity import StoreRole
 from domain.vocabulary import ALL_ENUMS
 
@@ -52,7 +56,14 @@ class EnumAsValue(Transcoding):
         return self.type(data)
 
 
-STORED_ENUMS: tuple[type[Enum], ...] = (*ALL_ENUMS, StoreRole)
+STORED_ENUMS: tuple[type[Enum], ...] = (
+    *ALL_ENUMS,
+    *ENCOUNTER_ENUMS,
+    *CONTRACT_ENUMS,
+    *ADMISSION_ENUMS,
+    StoreRole,
+    SiteMode,
+)
 
 
 class BrigadaApplication(Application):

@@ -1,20 +1,27 @@
-"""Login, logout and the session check that every other command passes through."""
+"""Login, logout, changing one's own password, and the session check that every other command
+passes through."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from application import second_factor
+from application.access import Access
 from application.context import Actor
 from application.core import Core
-from application.errors import NotAuthenticated, SessionExpired
+from application.errors import NotAuthenticated, SessionExpired, WrongCurrentPassword
+from application.policy import Policies
 from application.ports import SessionTicket
+from domain.access_log import LOGIN_UNKNOWN_USER
 from domain.errors import N_
-from domain.user import LoginRefused, User, user_id
+from domain.password_policy import EXPIRY_WARNING_DAYS
+from domain.user import LoginRefused, User, UserLocked, user_id
 
+UNKNOWN_USER = "?"  # the acting user recorded for a login under a name that does not exist
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 
@@ -23,33 +30,99 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Auth:
-    def __init__(self, core: Core) -> None:
-        self.core = core
+@dataclass(frozen=True)
+class SignedIn:
+    ticket: SessionTicket
+    # Days until the password expires, when that is EXPIRY_WARNING_DAYS or fewer (seed 004).
+    password_expires_in: int | None = None
 
-    def login(self, username: str, password: str) -> SessionTicket:
+
+class Auth:
+    def __init__(self, core: Core, access: Access | None = None, policies: Policies | None = None) -> None:
+        self.core = core
+        self.access = access or Access(core)
+        self.policies = policies or Policies(core, self.access)
+        self._decoy: str | None = None
+
+    def login(
+        self,
+        username: str,
+        password: str,
+        *,
+        totp: str | None = None,
+        unlock_code: str | None = None,
+        new_password: str | None = None,
+    ) -> SessionTicket:
         """Open a session. A wrong password is recorded ("Login incorrecto") and refused."""
+        return self.sign_in(
+            username, password, totp=totp, unlock_code=unlock_code, new_password=new_password
+        ).ticket
+
+    def _decoy_hash(self) -> str:
+        if self._decoy is None:
+            self._decoy = self.core.hasher.hash(secrets.token_urlsafe(24))
+        return self._decoy
+
+    def sign_in(
+        self,
+        username: str,
+        password: str,
+        *,
+        totp: str | None = None,
+        unlock_code: str | None = None,
+        new_password: str | None = None,
+    ) -> SignedIn:
+        """Like ``login``, with the password-expiry warning. ``unlock_code`` (from central)
+        unlocks a locked user first; ``new_password`` answers PasswordChangeRequired."""
         identity = self.core.require_identity()
         user = self.core.get(User, user_id(username))
-        matches = user is not None and self.core.hasher.verify(user.password_hash, password)
         if user is None:
-            # An unknown name is refused exactly like a wrong password, and leaves no trace of
-            # the name typed (it may be a password typed in the wrong box).
+            # An unknown name is refused exactly like a wrong password, after the same argon2
+            # work (so timing does not tell which names exist), and is recorded as "Login
+            # incorrecto" without the name typed (it may be a password typed in the wrong box).
+            self.core.hasher.verify(self._decoy_hash(), password)
+            self.core.record_access(UNKNOWN_USER, LOGIN_UNKNOWN_USER, {})
             raise LoginRefused()
+        settings = self.policies.current()
+        now, today = self.core.clock.now(), self.core.clock.today()
         session_id, token = uuid.uuid4(), secrets.token_urlsafe(32)
         with self.core.acting_as(user.username):
+            if unlock_code is not None:
+                user.unlock_with_code(unlock_code, site=identity.site_code, now=now)
+            # A locked user's password is not even checked: no guessing goes on behind a lock.
+            matches = not user.locked and self.core.hasher.verify(user.password_hash, password)
+            new_hash = None
+            if matches and user.must_change and new_password is not None:
+                self.policies.check_new_password(
+                    new_password, username=user.username, history=user.password_history
+                )
+                new_hash = self.core.hasher.hash(new_password)
+            step = None
+            if matches and totp is not None and user.totp_secret is not None:
+                step = second_factor.matching_step(user.totp_secret, totp, now)
             ok = user.log_in(
                 password_matches=matches,
                 on_central=identity.is_central,
                 session_id=session_id,
                 token_hash=token_hash(token),
-                now=self.core.clock.now(),
+                now=now,
+                max_failed_attempts=settings.max_failed_attempts,
+                validity_days=settings.validity_days,
+                today=today,
+                totp_given=totp is not None,
+                totp_step=step,
+                admin_needs_totp=settings.admin_mfa,
+                new_password_hash=new_hash,
             )
             self.core.save(user)
         if not ok:
+            if user.locked:
+                raise UserLocked(username=user.username)
             raise LoginRefused()
-        now = self.core.clock.now()
-        return SessionTicket(user.username, session_id, token, started_at=now, last_seen=now)
+        ticket = SessionTicket(user.username, session_id, token, started_at=now, last_seen=now)
+        left = user.password_days_left(today, settings.validity_days)
+        warn = left is not None and left <= EXPIRY_WARNING_DAYS
+        return SignedIn(ticket, left if warn else None)
 
     def resume(self, ticket: SessionTicket | None) -> tuple[Actor, SessionTicket]:
         """Check a session: open in the store, token matching, not idle, not too old."""
@@ -75,3 +148,29 @@ class Auth:
         with self.core.acting_as(actor.username):
             user.log_out(actor.session_id)
             self.core.save(user)
+
+    def change_password(self, actor: Actor, current: str, new: str) -> None:
+        """Change one's own password (current one required). Every session of the user ends,
+        this one included; a wrong current password counts as a failed login."""
+        self.access.require(actor, "passwd")
+        user = self.core.get(User, actor.user_id)
+        if user is None:
+            raise NotAuthenticated()
+        settings = self.policies.current()
+        matches = not user.locked and self.core.hasher.verify(user.password_hash, current)
+        new_hash = ""
+        if matches:
+            self.policies.check_new_password(new, username=user.username, history=user.password_history)
+            new_hash = self.core.hasher.hash(new)
+        with self.core.acting_as(actor.username):
+            ok = user.change_own_password(
+                current_matches=matches,
+                password_hash=new_hash,
+                today=self.core.clock.today(),
+                max_failed_attempts=settings.max_failed_attempts,
+            )
+            self.core.save(user)
+        if not ok:
+            if user.locked:
+                raise UserLocked(username=user.username)
+            raise WrongCurrentPassword()

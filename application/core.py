@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -12,8 +14,9 @@ from eventsourcing.persistence import RecordConflictError
 from application.app import BrigadaApplication
 from application.context import event_context
 from application.errors import StoreNotInitialized
-from application.ports import Clock, HostInfo, PasswordHasher
+from application.ports import Clock, HostInfo, NoBlocklist, PasswordBlocklist, PasswordHasher
 from application.projection_runner import ProjectionRunner
+from domain.access_log import Access
 from domain.context import EventContext, recording
 from domain.errors import N_, Conflict
 from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
@@ -29,12 +32,14 @@ class Core:
         clock: Clock,
         host: HostInfo,
         hasher: PasswordHasher,
+        blocklist: PasswordBlocklist | None = None,
     ) -> None:
         self.app = app
         self.views = views
         self.clock = clock
         self.host = host
         self.hasher = hasher
+        self.blocklist = blocklist or NoBlocklist()
         self._identity: StoreIdentity | None = None
 
     def identity(self) -> StoreIdentity | None:
@@ -60,8 +65,31 @@ class Core:
     @contextmanager
     def acting_as(self, username: str, site: str | None = None) -> Iterator[EventContext]:
         site = site if site is not None else self.require_identity().site_code
-        with recording(event_context(site, username, self.clock, self.host)) as context:
+        # Stamped with effective_today, so business dates never go backwards: the newest event
+        # always carries the highest date, and a clock set back stays behind it however many
+        # events are recorded meanwhile.
+        context = replace(
+            event_context(site, username, self.clock, self.host), business_date=self.effective_today()
+        )
+        with recording(context) as context:
             yield context
+
+    def effective_today(self) -> date:
+        """Today for the time-based locks: never before the newest business date already
+        recorded, so a clock set back unlocks nothing."""
+        today = self.clock.today()
+        head = self.app.recorder.max_notification_id()
+        if head:
+            newest = self.app.recorder.select_notifications(start=head, limit=1)
+            if newest:
+                recorded = self.app.mapper.to_domain_event(newest[0]).context.business_date
+                today = max(today, recorded)
+        return today
+
+    def record_access(self, username: str, action: str, fields: dict[str, str]) -> None:
+        """Record an access that changes nothing else (a view, a print, an export, a backup)."""
+        with self.acting_as(username):
+            self.save(Access(action=action, fields=fields))
 
     def save(self, *aggregates: Any) -> None:
         """Save in one transaction, then bring the views up to date (read-your-writes)."""

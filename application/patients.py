@@ -8,13 +8,17 @@ from uuid import UUID
 
 from pydantic import Field
 
+from application.access import Access
 from application.context import Actor
 from application.core import Core
 from application.errors import DuplicateDocument, PatientNotFound
+from application.operations import Operations
 from application.validation import Command, parse
+from domain.access_log import PATIENT_SEARCH, PATIENT_VIEW
 from domain.errors import N_
 from domain.numbering import NumberSeries, series_id
-from domain.patient import Patient, PatientDetails
+from domain.patient import ChartMerged, Patient, PatientDetails
+from domain.site import SiteAction
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
 from projections.patients import PatientQueries, PatientRow
 
@@ -40,17 +44,11 @@ class PatientFields(Command):
 
 class CorrectionFields(Command):
     document_type: DocumentType | None = None
-    document_number: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9]{4,20}$", description=DOCUMENT_HINT
-    )
+    document_number: str | None = Field(None, pattern=r"^[A-Za-z0-9]{4,20}$", description=DOCUMENT_HINT)
     first_name: str | None = Field(None, max_length=60, pattern=NAME, description=NAME_HINT)
-    middle_name: str | None = Field(
-        None, max_length=60, pattern=f"^$|{NAME}", description=NAME_HINT
-    )
+    middle_name: str | None = Field(None, max_length=60, pattern=f"^$|{NAME}", description=NAME_HINT)
     first_surname: str | None = Field(None, max_length=60, pattern=NAME, description=NAME_HINT)
-    second_surname: str | None = Field(
-        None, max_length=60, pattern=f"^$|{NAME}", description=NAME_HINT
-    )
+    second_surname: str | None = Field(None, max_length=60, pattern=f"^$|{NAME}", description=NAME_HINT)
     birth_date: date | None = None
     sex: Sex | None = None
     municipality: str | None = Field(None, pattern=r"^\d{5}$", description=MUNICIPALITY_HINT)
@@ -59,12 +57,22 @@ class CorrectionFields(Command):
 
 
 class Patients:
-    def __init__(self, core: Core, queries: PatientQueries) -> None:
+    def __init__(
+        self,
+        core: Core,
+        queries: PatientQueries,
+        access: Access | None = None,
+        operations: Operations | None = None,
+    ) -> None:
         self.core = core
         self.queries = queries
+        self.access = access or Access(core)
+        self.operations = operations or Operations(core)
 
     def register(self, actor: Actor, data: dict[str, Any]) -> PatientRow:
         """Register a patient; the chart number (HIST) is taken from this site's series."""
+        self.access.require(actor, "patient.register")
+        self.operations.require(SiteAction.PATIENTS)
         details = PatientDetails(**parse(PatientFields, data).model_dump())
         self._refuse_duplicate(details.document_type, details.document_number)
         site = self.core.require_identity().site_code
@@ -74,12 +82,14 @@ class Patients:
             chart_number = series.take()
             patient = Patient.register(chart_number, details, today=self.core.clock.today())
             self.core.save(series, patient)
-        return self.show(actor, chart_number)
+        return self.row(chart_number)
 
     def correct(self, actor: Actor, chart_number: str, data: dict[str, Any]) -> PatientRow:
         """Correct recorded details: a new event; the old values stay in the history."""
+        self.access.require(actor, "patient.correct")
+        self.operations.require(SiteAction.PATIENTS)
         changes = parse(CorrectionFields, data).model_dump(exclude_none=True)
-        patient = self._load(chart_number)
+        patient = self.load(chart_number)
         new_type = changes.get("document_type", patient.details.document_type)
         new_number = changes.get("document_number", patient.details.document_number)
         if (new_type, new_number) != (
@@ -90,22 +100,39 @@ class Patients:
         with self.core.acting_as(actor.username):
             patient.correct(self.core.clock.today(), **changes)
             self.core.save(patient)
-        return self.show(actor, chart_number)
+        return self.row(chart_number)
 
     def show(self, actor: Actor, chart_number: str) -> PatientRow:
-        return self._row(chart_number)
+        """A patient's record; the view is recorded in the activity log."""
+        self.access.require(actor, "patient.show")
+        row = self.row(chart_number)
+        self.core.record_access(actor.username, PATIENT_VIEW, {"HIST": row.chart_number})
+        return row
 
     def search(self, actor: Actor, text: str, limit: int = 50) -> list[PatientRow]:
-        return self.queries.search(text, limit=limit)
+        """Patients by document or name; recorded with the number found (not the words typed)."""
+        self.access.require(actor, "patient.search")
+        rows = self.queries.search(text, limit=limit)
+        self.core.record_access(actor.username, PATIENT_SEARCH, {"RESULTADOS": str(len(rows))})
+        return rows
 
-    def _row(self, chart_number: str) -> PatientRow:
+    def row(self, chart_number: str) -> PatientRow:
+        """The chart's row in the patient list, or PatientNotFound."""
         row = self.queries.by_chart(chart_number.strip().upper())
         if row is None:
             raise PatientNotFound(chart_number=chart_number)
         return row
 
-    def _load(self, chart_number: str) -> Patient:
-        patient = self.core.get(Patient, UUID(self._row(chart_number).patient_id))
+    def current(self, chart_number: str) -> PatientRow:
+        """The chart's row, refused (ChartMerged) when it was merged into another chart."""
+        row = self.row(chart_number)
+        if row.merged_into:
+            raise ChartMerged(chart_number=row.chart_number, kept_chart=row.merged_into)
+        return row
+
+    def load(self, chart_number: str) -> Patient:
+        """The chart's aggregate, or PatientNotFound."""
+        patient = self.core.get(Patient, UUID(self.row(chart_number).patient_id))
         if patient is None:  # the view lists it, so the store has it
             raise PatientNotFound(chart_number=chart_number)
         return patient

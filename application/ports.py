@@ -28,6 +28,18 @@ class PasswordHasher(Protocol):
     def verify(self, password_hash: str, password: str) -> bool: ...
 
 
+class PasswordBlocklist(Protocol):
+    def is_common(self, password: str) -> bool:
+        """True for a commonly used password (or an obvious variant of one)."""
+
+
+class NoBlocklist:
+    """Knows no common passwords: for a Brigada wired without one (adapters always give one)."""
+
+    def is_common(self, password: str) -> bool:
+        return False
+
+
 class ViewStorage(Protocol):
     def row_store(self, projection: Projection) -> RowStore: ...
     def close(self) -> None: ...

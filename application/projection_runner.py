@@ -57,9 +57,7 @@ class ProjectionRunner:
             for name, store in self.stores.items()
         ]
 
-    def _run(
-        self, projection: Projection, store: RowStore, head: int, progress: Progress | None
-    ) -> None:
+    def _run(self, projection: Projection, store: RowStore, head: int, progress: Progress | None) -> None:
         position = store.position()
         while position < head:
             notifications = self.app.recorder.select_notifications(
@@ -70,7 +68,7 @@ class ProjectionRunner:
                 inclusive_of_start=False,
             )
             reached = notifications[-1].id if len(notifications) == LOG_PAGE_SIZE else head
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
             upserts, deletes = fold_batch(projection, store, events)
             if not store.write(upserts, deletes, old=position, new=reached):
                 position = store.position()  # another process moved this view on: go on from there
@@ -81,13 +79,13 @@ class ProjectionRunner:
 
 
 def fold_batch(
-    projection: Projection, store: RowStore, events: Sequence[Any]
+    projection: Projection, store: RowStore, events: Sequence[tuple[Any, int]]
 ) -> tuple[dict[Any, Any], set[Any]]:
-    """Apply a batch of events to the rows they touch, loading each row once."""
-    keys = [projection.key(e) for e in events]
+    """Apply a batch of (event, log position) to the rows they touch, loading each row once."""
+    keys = [projection.key_at(event, position) for event, position in events]
     rows: dict[Any, Any] = store.load(set(keys))
-    for key, event in zip(keys, events, strict=True):
-        rows[key] = projection.apply(rows.get(key), event)
+    for key, (event, position) in zip(keys, events, strict=True):
+        rows[key] = projection.apply_at(rows.get(key), event, position)
     touched = set(keys)
     upserts = {k: rows[k] for k in touched if rows.get(k) is not None}
     return upserts, {k for k in touched if rows.get(k) is None}

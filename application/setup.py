@@ -2,27 +2,48 @@
 
 from __future__ import annotations
 
+import secrets
+from importlib import metadata
+
 from pydantic import Field
 
 from application.context import SYSTEM
 from application.core import Core
 from application.errors import StoreAlreadyInitialized
+from application.policy import Policies
 from application.validation import Command, parse
+from domain import menu
 from domain.errors import N_
-from domain.passwords import check_new_password
+from domain.sections import ALL_SECTIONS
 from domain.store_identity import StoreIdentity, StoreRole
 from domain.user import User
 
-SOFTWARE_VERSION = "0.1.0"
+
+def _installed_version() -> str:
+    try:
+        return metadata.version("brigada")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+SOFTWARE_VERSION = _installed_version()
 CENTRAL_CODE = "CEN"
 SITE_CODE_HINT = N_("2 to 10 capital letters or digits")
+SITE_CODE_PATTERN = r"^[A-Z0-9]{2,10}$"
 USERNAME_HINT = N_("3 to 32 lower-case letters, digits, dots, dashes or underscores")
+USERNAME_PATTERN = r"^[a-z0-9._-]{3,32}$"
+UNLOCK_KEY_BYTES = 32
+
+
+def new_unlock_key() -> str:
+    """A user's key for offline unlock codes (see domain.unlock_codes)."""
+    return secrets.token_bytes(UNLOCK_KEY_BYTES).hex()
 
 
 class InitializeStore(Command):
     role: StoreRole
-    site_code: str = Field(pattern=r"^[A-Z0-9]{2,10}$", description=SITE_CODE_HINT)
-    username: str = Field(pattern=r"^[a-z0-9._-]{3,32}$", description=USERNAME_HINT)
+    site_code: str = Field(pattern=SITE_CODE_PATTERN, description=SITE_CODE_HINT)
+    username: str = Field(pattern=USERNAME_PATTERN, description=USERNAME_HINT)
     full_name: str = Field(min_length=1, max_length=120)
 
 
@@ -36,7 +57,9 @@ class Setup:
         """Make this store central's or a site's, with its first user.
 
         On central the first user is the administrator. The administrator profile never logs in
-        on a disconnected site (seed 000), so a site's first user is its coordinator.
+        on a disconnected site (seed 000), so a site's first user is its coordinator, with every
+        menu option and visit section and a key for offline unlock codes. The password must
+        meet the password policy (the default profile: the store has no other yet).
         """
         cmd = parse(
             InitializeStore,
@@ -45,7 +68,7 @@ class Setup:
         existing = self.core.identity()
         if existing is not None:
             raise StoreAlreadyInitialized(role=existing.role.value, site=existing.site_code)
-        check_new_password(password)
+        Policies(self.core).check_new_password(password, username=cmd.username)
         password_hash = self.core.hasher.hash(password)
         with self.core.acting_as(SYSTEM, site=cmd.site_code):
             identity = StoreIdentity(
@@ -57,5 +80,9 @@ class Setup:
                 is_admin=cmd.role is StoreRole.CENTRAL,
                 password_hash=password_hash,
             )
+            if not first_user.is_admin:  # administrators pass every check and never use a key
+                first_user.set_unlock_key(new_unlock_key())
+                first_user.change_menu(menu.EVERYTHING)
+                first_user.change_sections(ALL_SECTIONS)
             self.core.save(identity, first_user)
         return identity

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from domain.errors import N_, InvalidValue
+from domain.errors import N_, InvalidValue, Msgid
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,6 +28,11 @@ MESSAGES: dict[str, str] = {
     "date_type": N_("must be a date in the form YYYY-MM-DD"),
     "int_parsing": N_("must be a whole number"),
     "int_type": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "bool_parsing": N_("must be on or off"),
+    "bool_type": N_("must be on or off"),
     "extra_forbidden": N_("is not a field of this command"),
 }
 FALLBACK = N_("is not valid")
@@ -44,7 +49,7 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
         params = dict(first.get("ctx") or {})
         if first["type"] == "string_pattern_mismatch":
             info = model.model_fields.get(str(first["loc"][0])) if first["loc"] else None
-            params["hint"] = info.description if info and info.description else FORMAT_HINT
+            params["hint"] = Msgid(info.description) if info and info.description else FORMAT_HINT
         if first["type"] == "enum" and "expected" in params:
             params["expected"] = str(params["expected"]).replace("'", "").replace(" or ", ", ")
         template = MESSAGES.get(first["type"], FALLBACK)

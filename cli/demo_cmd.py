@@ -8,14 +8,22 @@ from pathlib import Path
 import click
 
 from adapters.bootstrap import open_brigada
-from adapters.synthetic import PatientFaker
+from adapters.synthetic import EncounterFaker, PatientFaker
+from application.brigada import Brigada
+from application.context import Actor
+from cli.agenda_cmd import show_agenda
 from cli.base import Command
+from cli.encounter_cmd import ROW_COLUMNS as VISIT_COLUMNS
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
 from cli.patient_cmd import COLUMNS
+from domain.agenda import as_time, minutes
+from domain.sections import Section
+from domain.site import SiteMode
 
-DEMO_PASSWORD = "brigada-demo-password-2026"
+DEMO_PASSWORD = "mision-rio-magdalena-2026"
 DEMO_SITE = "BRG01"
+DEMO_WAREHOUSE = "BRG01-FARMACIA"
 
 
 @click.command("demo", cls=Command, help=N_("Run a small mission end to end in a fresh folder."))
@@ -47,24 +55,74 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
     env.say(_("1. Central server: {store}").format(store=central_url))
     central = open_brigada(central_url, create=True)
     central.setup.initialize("central", "CEN", "admin", "Administrador", DEMO_PASSWORD)
+    admin, _admin_ticket = central.auth.resume(central.auth.login("admin", DEMO_PASSWORD))
+
+    env.say(
+        _("2. Site {site} registered on central, with field warehouse {warehouse}").format(
+            site=DEMO_SITE, warehouse=DEMO_WAREHOUSE
+        )
+    )
+    central.sites.register(
+        admin, {"code": DEMO_SITE, "name": "Brigada río Magdalena", "warehouses": [DEMO_WAREHOUSE]}
+    )
+    central.users.create(
+        admin, {"username": "coordinador", "full_name": "Coordinación de brigada"}, DEMO_PASSWORD
+    )
+    central.users.change_access(
+        admin,
+        "coordinador",
+        grant=["patient", "agenda", "appointment", "encounter", "passwd", "site.mode"],
+        revoke=[],
+    )
+    central.users.change_sections(admin, "coordinador", allow=[s.value for s in Section], deny=[])
+
+    env.say(
+        _("3. Laptop of site {site} provisioned from central: {store}").format(site=DEMO_SITE, store=site_url)
+    )
+    site = open_brigada(site_url, create=True)
+    central.sites.provision(admin, DEMO_SITE, site, site_url)
+
+    env.say(_("4. Mission starts: central leases the site's data (mode MSN), the laptop records it"))
+    central.sites.set_mode(admin, DEMO_SITE, SiteMode.ON_MISSION)
+    site.sites.receive_site_record(central)
+    central.auth.logout(admin)
     central.close()
 
-    env.say(_("2. Laptop of site {site}: {store}").format(site=DEMO_SITE, store=site_url))
-    site = open_brigada(site_url, create=True)
-    site.setup.initialize(
-        "site", DEMO_SITE, "coordinador", "Coordinación de brigada", DEMO_PASSWORD
-    )
-
-    env.say(_("3. Login as coordinador on the laptop"))
+    env.say(_("5. Login as coordinador on the laptop"))
     actor, _ticket = site.auth.resume(site.auth.login("coordinador", DEMO_PASSWORD))
 
-    env.say(_("4. Registering {n} patients").format(n=patients))
+    env.say(_("6. Registering {n} patients").format(n=patients))
     faker = PatientFaker(seed=seed, today=site.core.clock.today())
     rows = [site.patients.register(actor, faker.patient()) for _i in range(patients)]
     env.table(
         _("Patients registered at {site}").format(site=DEMO_SITE),
         [(f, _(h)) for f, h in COLUMNS],
         rows,
+    )
+    # -- agenda and appointments (clinical issue, items 1-3) --
+    booked = book_the_day(site, actor, [row.chart_number for row in rows])
+    env.say(
+        _("6b. The coordinator's agenda for today: {n} appointments booked and confirmed").format(
+            n=len(booked)
+        )
+    )
+    show_agenda(env, site.agendas.show(actor, "coordinador", site.core.clock.today()), as_json=False)
+    env.say(_("7. A mission day: each patient is seen, with a report, a service and a diagnosis"))
+    consultations = EncounterFaker(seed=seed)
+    for row in rows:
+        reason, code, treatment = consultations.consultation()
+        visit = site.encounters.open(actor, {"chart_number": row.chart_number, "reason": reason})
+        site.encounters.add_paragraph(actor, visit.number, {"name": "TRATAMIENTO", "text": treatment})
+        site.encounters.add_service(
+            actor, visit.number, {"cups": "890201", "description": "Consulta general"}
+        )
+        site.encounters.set_diagnosis(actor, visit.number, {"code": code})
+        site.encounters.finalize(actor, visit.number)
+    visits = site.encounters.diary(actor)
+    env.table(
+        _("Visits at {site}").format(site=DEMO_SITE),
+        [(f, _(h)) for f, h in VISIT_COLUMNS],
+        visits,
     )
     site.auth.logout(actor)
     site.close()
@@ -73,6 +131,21 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
             store=site_url, password=DEMO_PASSWORD
         )
     )
+
+
+def book_the_day(site: Brigada, actor: Actor, charts: list[str]) -> list[str]:
+    """Plan the coordinator's day from 07:00 in 15-minute slots, as many as the patients (up to
+    17:00), and book and confirm one appointment per patient while slots last; returns the
+    appointment numbers."""
+    today = site.core.clock.today()
+    end = as_time(minutes("07:00") + 15 * min(max(len(charts), 1), 40))
+    plan = {"professional": "coordinador", "day": today, "start": "07:00", "end": end, "slot_minutes": 15}
+    slots = [slot.time for slot in site.agendas.plan(actor, plan).slots]
+    numbers = []
+    for chart, time in zip(charts, slots, strict=False):
+        booking = {"professional": "coordinador", "day": today, "time": time, "chart_number": chart}
+        numbers.append(site.agendas.confirm(actor, site.agendas.book(actor, booking).number).number)
+    return numbers
 
 
 def register(cli: click.Group) -> None:

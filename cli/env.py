@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -20,6 +20,7 @@ from adapters.sessions import SessionFiles
 from application.brigada import Brigada
 from application.context import Actor
 from cli.i18n import _
+from domain.errors import Message, Msgid
 
 
 @dataclass
@@ -97,6 +98,22 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "hex") and type(value).__name__ == "UUID":
         return str(value)
+    return value
+
+
+def render(template: str, params: Mapping[str, Any]) -> str:
+    """A message in the chosen language. Text parameters are msgids or plain values; Message
+    parameters (and lists of them, such as every rule a password breaks) are rendered too."""
+    return _(template).format(**{k: _rendered(v) for k, v in params.items()})
+
+
+def _rendered(value: Any) -> Any:
+    if isinstance(value, Message):
+        return render(value.template, value.params)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Message) for v in value):
+        return "; ".join(render(v.template, v.params) for v in value)
+    if isinstance(value, Msgid) and value:  # _("") would be the catalog's header
+        return _(value)
     return value
 
 

@@ -43,3 +43,35 @@ def _(message: str) -> str:
 
 def N_(message: str) -> str:
     return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _translation.ngettext(singular, plural, n)
+
+
+def localize_click() -> None:
+    """Let click's own texts ("Usage:", "Missing option"...) come from our catalog.
+
+    click calls the stdlib's global gettext, whose language comes from environment variables;
+    pointing click's modules at our translation keeps --lang in charge. The texts are listed
+    for extraction in cli/click_texts.py.
+    """
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+
+    for module in (
+        click.core,
+        click.decorators,
+        click.exceptions,
+        click.formatting,
+        click.parser,
+        click.types,
+    ):
+        if hasattr(module, "_"):
+            module._ = _  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]

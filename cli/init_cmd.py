@@ -15,15 +15,9 @@ from domain.errors import DomainError
 @click.command("init", cls=Command, help=N_("Create a store: the central server's or a site's."))
 @click.option("--central", "as_central", is_flag=True, help=N_("This store is the central server."))
 @click.option("--site", "site_code", help=N_("This store is the laptop of site CODE."))
-@click.option(
-    "--code", default=CENTRAL_CODE, show_default=True, help=N_("Central's own site code.")
-)
-@click.option(
-    "--user", "username", default="admin", show_default=True, help=N_("First user's login name.")
-)
-@click.option(
-    "--full-name", default="Administrador", show_default=True, help=N_("First user's full name.")
-)
+@click.option("--code", default=CENTRAL_CODE, show_default=True, help=N_("Central's own site code."))
+@click.option("--user", "username", default="admin", show_default=True, help=N_("First user's login name."))
+@click.option("--full-name", default="Administrador", show_default=True, help=N_("First user's full name."))
 @click.option("--password-stdin", is_flag=True, help=N_("Read the password from standard input."))
 @pass_env
 def init(
@@ -37,9 +31,7 @@ def init(
 ) -> None:
     if as_central == bool(site_code):
         raise click.UsageError(_("give exactly one of --central or --site CODE"))
-    password = read_password(
-        password_stdin, _("Password for {user}").format(user=username), confirm=True
-    )
+    password = read_password(password_stdin, _("Password for {user}").format(user=username), confirm=True)
     location = StoreLocation.parse(env.store_url)
     existed = location.exists()
     try:

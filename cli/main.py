@@ -10,18 +10,34 @@ from typing import Any
 import click
 
 from adapters.store import StoreMissing, StoreUnreachable
-from cli import init_cmd, patient_cmd, projections_cmd, session_cmd
+from application.setup import SOFTWARE_VERSION
+from cli import (
+    access_cmd,
+    admission_cmd,
+    agenda_cmd,
+    appointment_cmd,
+    audit_cmd,
+    encounter_cmd,
+    init_cmd,
+    patient_chart_cmd,
+    patient_cmd,
+    policy_cmd,
+    projections_cmd,
+    session_cmd,
+    site_cmd,
+    user_cmd,
+)
 from cli.base import Group
-from cli.env import Env
+from cli.env import Env, render
 from cli.exit_codes import Exit
-from cli.i18n import N_, _, choose_language, set_language
+from cli.i18n import N_, _, choose_language, localize_click, set_language
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
+
+localize_click()
 
 
 def describe(error: DomainError) -> str:
-    message = _(error.template).format(
-        **{k: _(v) if isinstance(v, str) else v for k, v in error.params.items()}
-    )
+    message = render(error.template, error.params)
     if isinstance(error, InvalidValue):
         return f"{error.field}: {message}"
     return message
@@ -101,13 +117,10 @@ def main() -> None:
     cli.main()
 
 
-@click.group(
-    cls=RootGroup, help=N_("Brigada: clinical records for medical missions without internet.")
-)
-@click.option(
-    "--store", envvar="BRIGADA_STORE", help=N_("Store URL (sqlite:///FILE or postgresql://...).")
-)
+@click.group(cls=RootGroup, help=N_("Brigada: clinical records for medical missions without internet."))
+@click.option("--store", envvar="BRIGADA_STORE", help=N_("Store URL (sqlite:///FILE or postgresql://...)."))
 @click.option("--lang", type=click.Choice(["es", "en"]), help=N_("Language of messages (es, en)."))
+@click.version_option(SOFTWARE_VERSION, prog_name="brigada", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context, store: str | None, lang: str | None) -> None:
     set_language(choose_language(lang))
@@ -116,7 +129,22 @@ def cli(ctx: click.Context, store: str | None, lang: str | None) -> None:
     ctx.call_on_close(env.close)
 
 
-for module in (init_cmd, session_cmd, patient_cmd, projections_cmd):
+for module in (
+    init_cmd,
+    session_cmd,
+    patient_cmd,
+    patient_chart_cmd,  # joins the patient group
+    agenda_cmd,
+    appointment_cmd,
+    admission_cmd,
+    projections_cmd,
+    audit_cmd,
+    user_cmd,
+    policy_cmd,
+    access_cmd,
+    site_cmd,
+    encounter_cmd,
+):
     module.register(cli)
 
 from cli import demo_cmd  # noqa: E402 - the demo drives the other commands

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
 
+from application.charts import PatientRecord
+from application.contracts import ContractView
 from cli.base import Command, group
-from cli.env import Env, pass_env
+from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
 from projections.patients import PatientRow
 
@@ -53,10 +55,47 @@ def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
 
 
+CONTRACT_COLUMNS = [
+    ("contract_id", N_("Contract")),
+    ("payer_nit", N_("Payer NIT")),
+    ("payer_name", N_("Payer")),
+    ("contract_number", N_("Number")),
+    ("regime", N_("Regime")),
+    ("coverage_status", N_("Insurance status")),
+    ("payment_model", N_("Payment")),
+    ("valid_from", N_("From")),
+    ("valid_to", N_("To")),
+    ("ended_on", N_("Ended")),
+    ("in_force", N_("In force")),
+]
+
+
+def show_contracts(env: Env, contracts: Sequence[ContractView]) -> None:
+    if contracts:
+        env.table(_("Payer contracts"), [(f, _(h)) for f, h in CONTRACT_COLUMNS], contracts)
+    else:
+        env.say(_("No payer contracts."))
+
+
+def show_record(env: Env, record: PatientRecord, as_json: bool) -> None:
+    """A patient with their contracts; a merged chart says which chart it lives on now."""
+    if as_json:
+        env.emit_json({**plain(record.patient), "contracts": plain(record.contracts)})
+        return
+    show_patient(env, record.patient, as_json=False)
+    show_contracts(env, record.contracts)
+
+
 def show_patient(env: Env, row: PatientRow, as_json: bool) -> None:
     if as_json:
         env.emit_json(row)
         return
+    if row.merged_into:
+        env.say(
+            _("Chart {hist} was merged into chart {kept}: use that chart").format(
+                hist=row.chart_number, kept=row.merged_into
+            )
+        )
     labels = {field: _(header) for field, header in COLUMNS}
     env.record(
         _("Patient {hist}").format(hist=row.chart_number),
@@ -69,18 +108,17 @@ def show_patient(env: Env, row: PatientRow, as_json: bool) -> None:
             (_("Zone"), row.zone),
             (_("Insurance status"), row.coverage_status),
             (labels["site"], row.site),
+            *([(_("Merged into"), row.merged_into)] if row.merged_into else []),
         ],
     )
 
 
-@group(help=N_("Patients: register, correct, show, search."))
+@group(help=N_("Patients: register, correct, show, search, contracts, chart, duplicates, merge."))
 def patient() -> None:
     pass
 
 
-@patient.command(
-    "register", cls=Command, help=N_("Register a patient; prints the new chart number.")
-)
+@patient.command("register", cls=Command, help=N_("Register a patient; prints the new chart number."))
 @detail_options
 @json_option
 @pass_env
@@ -93,9 +131,7 @@ def register_patient(env: Env, as_json: bool, **details: str | None) -> None:
     show_patient(env, row, as_json)
 
 
-@patient.command(
-    "correct", cls=Command, help=N_("Correct a patient's details (recorded as a correction).")
-)
+@patient.command("correct", cls=Command, help=N_("Correct a patient's details (recorded as a correction)."))
 @click.argument("chart_number")
 @detail_options
 @json_option
@@ -113,7 +149,7 @@ def correct_patient(env: Env, chart_number: str, as_json: bool, **details: str |
 @pass_env
 def show(env: Env, chart_number: str, as_json: bool) -> None:
     actor = env.actor()
-    show_patient(env, env.brigada().patients.show(actor, chart_number), as_json)
+    show_record(env, env.brigada().charts.record(actor, chart_number), as_json)
 
 
 @patient.command(

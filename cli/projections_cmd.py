@@ -19,7 +19,7 @@ def projections() -> None:
 @click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
 @pass_env
 def status(env: Env, as_json: bool) -> None:
-    env.actor()
+    actor = env.actor()
     rows = [
         {
             "name": s.name,
@@ -29,7 +29,7 @@ def status(env: Env, as_json: bool) -> None:
             "rows": s.rows,
             "stale": s.stale,
         }
-        for s in env.brigada().views.status()
+        for s in env.brigada().read_models.status(actor)
     ]
     if as_json:
         env.emit_json(rows)
@@ -47,21 +47,17 @@ def status(env: Env, as_json: bool) -> None:
     )
 
 
-@projections.command(
-    "rebuild", cls=Command, help=N_("Drop a view (or all) and replay the log into it.")
-)
+@projections.command("rebuild", cls=Command, help=N_("Drop a view (or all) and replay the log into it."))
 @click.argument("name", required=False)
 @pass_env
 def rebuild(env: Env, name: str | None) -> None:
-    env.actor()
-    views = env.brigada().views
+    actor = env.actor()
+    views = env.brigada().read_models
     names = [name] if name else views.names()
     unknown = [n for n in names if n not in views.names()]
     if unknown:
         raise click.BadParameter(
-            _("unknown view {name}; views: {names}").format(
-                name=unknown[0], names=", ".join(views.names())
-            ),
+            _("unknown view {name}; views: {names}").format(name=unknown[0], names=", ".join(views.names())),
             param_hint="NAME",
         )
     head = views.head()
@@ -71,7 +67,7 @@ def rebuild(env: Env, name: str | None) -> None:
         for view in names:
             task = bar.add_task(view, total=head or 1)
             count = views.rebuild(
-                view, progress=lambda done, total, t=task: bar.update(t, completed=done)
+                actor, view, progress=lambda done, total, t=task: bar.update(t, completed=done)
             )
             bar.update(task, completed=head or 1)
             env.say(

@@ -1,24 +1,45 @@
-"""brigada login / logout / whoami."""
+"""brigada login / logout / whoami / passwd."""
 
 from __future__ import annotations
 
 import click
 
 from cli.base import Command
-from cli.env import Env, pass_env, read_password
+from cli.env import Env, pass_env, read_password, render
 from cli.i18n import N_, _
 from domain.errors import DomainError
+from domain.user import PasswordChangeRequired
 
 
 @click.command("login", cls=Command, help=N_("Open a session (15 minutes idle, 12 hours at most)."))
 @click.argument("username")
-@click.option("--password-stdin", is_flag=True, help=N_("Read the password from standard input."))
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help=N_("Read the password from standard input (a new one on the next line if asked)."),
+)
+@click.option("--unlock-code", metavar="CODE", help=N_("Unlock a locked user with a code from central."))
+@click.option("--totp", metavar="CODE", help=N_("Code from the authenticator app."))
 @pass_env
-def login(env: Env, username: str, password_stdin: bool) -> None:
+def login(env: Env, username: str, password_stdin: bool, unlock_code: str | None, totp: str | None) -> None:
     password = read_password(password_stdin, _("Password"))
-    ticket = env.brigada().auth.login(username, password)
-    env.sessions.save(env.store_url, ticket)
-    env.say(_("Welcome, {user}.").format(user=ticket.username))
+    auth = env.brigada().auth
+    try:
+        signed = auth.sign_in(username, password, totp=totp, unlock_code=unlock_code)
+    except PasswordChangeRequired as required:
+        env.say(render(required.template, required.params))
+        new_password = read_password(password_stdin, _("New password"), confirm=True)
+        signed = auth.sign_in(
+            username, password, totp=totp, unlock_code=unlock_code, new_password=new_password
+        )
+    env.sessions.save(env.store_url, signed.ticket)
+    env.say(_("Welcome, {user}.").format(user=signed.ticket.username))
+    if signed.password_expires_in is not None:
+        env.say(
+            _("Warning: your password expires in {days} days; change it with 'brigada passwd'.").format(
+                days=max(signed.password_expires_in, 0)
+            )
+        )
 
 
 @click.command("logout", cls=Command, help=N_("Close the session."))
@@ -63,6 +84,24 @@ def whoami(env: Env, as_json: bool) -> None:
     )
 
 
+@click.command("passwd", cls=Command, help=N_("Change your own password (the current one is asked)."))
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help=N_("Read the current password, then the new one, from standard input (two lines)."),
+)
+@pass_env
+def passwd(env: Env, password_stdin: bool) -> None:
+    actor = env.actor()
+    current = read_password(password_stdin, _("Current password"))
+    new_password = read_password(password_stdin, _("New password"), confirm=True)
+    env.brigada().auth.change_password(actor, current, new_password)
+    env.sessions.delete(env.store_url)
+    env.say(
+        _("Password changed. Every session of {user} was closed: log in again.").format(user=actor.username)
+    )
+
+
 def register(cli: click.Group) -> None:
-    for command in (login, logout, whoami):
+    for command in (login, logout, whoami, passwd):
         cli.add_command(command)

@@ -6,11 +6,31 @@ are marked with ``N_`` so the gettext extractor finds them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 
+class Msgid(str):
+    """A text marked for translation. Only such parameters are translated when a message is shown:
+    a user name that happens to equal a msgid ("no") is shown as typed."""
+
+    __slots__ = ()
+
+
 def N_(message: str) -> str:
-    return message
+    return Msgid(message)
+
+
+@dataclass(frozen=True)
+class Message:
+    """An untranslated message for a person: a msgid template and its parameters.
+
+    Used where one refusal names several rules (a password that breaks three of them) or where a
+    use case returns warnings; the CLI renders ``_(template).format(**params)``.
+    """
+
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class DomainError(Exception):

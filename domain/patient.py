@@ -11,6 +11,14 @@ from eventsourcing.domain import event
 
 from domain.base import BrigadaAggregate
 from domain.errors import N_, DomainError, InvalidValue
+from domain.payer_contract import (
+    ContractAlreadyEnded,
+    ContractNotFound,
+    OverlappingContract,
+    PayerContract,
+    PaymentModel,
+    Regime,
+)
 from domain.vocabulary import (
     DEPARTMENT_CODES,
     DOCUMENT_AGE_RANGES,
@@ -91,6 +99,14 @@ class NothingToCorrect(DomainError):
     template = N_("nothing to correct: the values given are the ones recorded")
 
 
+class ChartMerged(DomainError):
+    template = N_("chart {chart_number} was merged into chart {kept_chart}: use that chart")
+
+
+class ChartHasOpenItems(DomainError):
+    template = N_("chart {chart_number} still has {items}: close them before merging the chart")
+
+
 class Patient(BrigadaAggregate):
     TOPIC = "brigada.Patient"
 
@@ -106,17 +122,57 @@ class Patient(BrigadaAggregate):
         TOPIC = "brigada.Patient.Corrected"
         changes: dict[str, Any]
 
+    class ContractAssigned(Event):
+        TOPIC = "brigada.Patient.ContractAssigned"
+        contract_id: str
+        payer_nit: str
+        payer_name: str
+        contract_number: str
+        regime: Regime
+        coverage_status: CoverageStatus
+        payment_model: PaymentModel
+        valid_from: date
+        valid_to: date | None
+
+    class ContractEnded(Event):
+        TOPIC = "brigada.Patient.ContractEnded"
+        contract_id: str
+        ended_on: date
+
+    class MergedInto(Event):
+        """This chart was a duplicate: its history now lives in the kept chart."""
+
+        TOPIC = "brigada.Patient.MergedInto"
+        kept_patient_id: UUID
+        kept_chart: str
+
+    class Absorbed(Event):
+        """The seed's "Historia - Rectificar", on the chart that is kept."""
+
+        TOPIC = "brigada.Patient.Absorbed"
+        removed_patient_id: UUID
+        removed_chart: str
+
     @event(Registered)
     def __init__(self, chart_number: str, details: dict[str, Any]) -> None:
         self.chart_number = chart_number
         self.details = PatientDetails(**details)
+        self.contracts: dict[str, PayerContract] = {}
+        self.merged_into: str | None = None  # the kept chart, once merged
+        self.absorbed: list[str] = []  # the charts merged into this one
 
     @classmethod
     def register(cls, chart_number: str, details: PatientDetails, today: date) -> Patient:
         details.check(today)
         return cls(chart_number=chart_number, details=details.as_dict())
 
+    def require_current(self) -> None:
+        """A merged chart refuses every change: its history moved to the kept chart."""
+        if self.merged_into is not None:
+            raise ChartMerged(chart_number=self.chart_number, kept_chart=self.merged_into)
+
     def correct(self, today: date, **changes: Any) -> None:
+        self.require_current()
         changed = self.details.changed(**changes)
         if not changed:
             raise NothingToCorrect()
@@ -127,6 +183,117 @@ class Patient(BrigadaAggregate):
     def _correct(self, changes: dict[str, Any]) -> None:
         self.details = PatientDetails(**{**self.details.as_dict(), **changes})
 
+    # -- payer contracts ------------------------------------------------------------------------
+    def assign_contract(
+        self,
+        payer_nit: str,
+        payer_name: str,
+        contract_number: str,
+        regime: Regime,
+        coverage_status: CoverageStatus,
+        payment_model: PaymentModel,
+        valid_from: date,
+        valid_to: date | None,
+    ) -> str:
+        """Add a contract; two contracts with the same payer may not cover the same day."""
+        self.require_current()
+        contract = PayerContract(
+            f"C{len(self.contracts) + 1}",
+            payer_nit,
+            payer_name,
+            contract_number,
+            regime,
+            coverage_status,
+            payment_model,
+            valid_from,
+            valid_to,
+        )
+        contract.check()
+        for other in self.contracts.values():
+            if other.payer_nit == payer_nit and other.overlaps(valid_from, valid_to):
+                raise OverlappingContract(
+                    chart_number=self.chart_number,
+                    contract_id=other.contract_id,
+                    payer_nit=payer_nit,
+                    valid_from=other.valid_from.isoformat(),
+                    last_day=other.last_day.isoformat() if other.last_day else "-",
+                )
+        self._assign_contract(**_fields(contract))
+        return contract.contract_id
+
+    @event(ContractAssigned)
+    def _assign_contract(
+        self,
+        contract_id: str,
+        payer_nit: str,
+        payer_name: str,
+        contract_number: str,
+        regime: Regime,
+        coverage_status: CoverageStatus,
+        payment_model: PaymentModel,
+        valid_from: date,
+        valid_to: date | None,
+    ) -> None:
+        self.contracts[contract_id] = PayerContract(
+            contract_id,
+            payer_nit,
+            payer_name,
+            contract_number,
+            regime,
+            coverage_status,
+            payment_model,
+            valid_from,
+            valid_to,
+        )
+
+    def end_contract(self, contract_id: str, on: date) -> None:
+        self.require_current()
+        contract = self.contracts.get(contract_id.strip().upper())
+        if contract is None:
+            raise ContractNotFound(chart_number=self.chart_number, contract_id=contract_id)
+        if contract.ended_on is not None:
+            raise ContractAlreadyEnded(
+                chart_number=self.chart_number,
+                contract_id=contract.contract_id,
+                ended_on=contract.ended_on.isoformat(),
+            )
+        contract.check_end(on)
+        self._end_contract(contract_id=contract.contract_id, ended_on=on)
+
+    @event(ContractEnded)
+    def _end_contract(self, contract_id: str, ended_on: date) -> None:
+        self.contracts[contract_id] = self.contracts[contract_id].ended(ended_on)
+
+    # -- merging duplicate charts ---------------------------------------------------------------
+    @event(MergedInto)
+    def _merge_into(self, kept_patient_id: UUID, kept_chart: str) -> None:
+        self.merged_into = kept_chart
+
+    @event(Absorbed)
+    def _absorb(self, removed_patient_id: UUID, removed_chart: str) -> None:
+        self.absorbed.append(removed_chart)
+
     @property
     def patient_id(self) -> UUID:
         return self.id
+
+
+def _fields(contract: PayerContract) -> dict[str, Any]:
+    """The ContractAssigned fields of a new contract."""
+    return {k: v for k, v in contract.__dict__.items() if k != "ended_on"}
+
+
+def merge_charts(kept: Patient, removed: Patient, open_items: list[str]) -> None:
+    """The seed's "Historia - Rectificar": ``removed`` is merged into ``kept``.
+
+    ``open_items`` names what still hangs open from the removed chart (an admission, a booked
+    appointment); a chart with open items is not merged, so nothing is left pointing at it.
+    """
+    if kept.id == removed.id:
+        raise InvalidValue("remove", N_("a chart cannot be merged into itself"))
+    kept.require_current()
+    removed.require_current()
+    if open_items:
+        raise ChartHasOpenItems(chart_number=removed.chart_number, items=", ".join(open_items))
+    removed._merge_into(kept_patient_id=kept.id, kept_chart=kept.chart_number)
+    kept._absorb(removed_patient_id=removed.id, removed_chart=removed.chart_number)

@@ -29,6 +29,14 @@ class StoreIdentity(BrigadaAggregate):
         site_code: str
         software_version: str
 
+    class Provisioned(Event):
+        """A laptop store made by ``site provision``: who its central is, and the secret it
+        proves itself with at sync (central keeps only the secret's hash)."""
+
+        TOPIC = "brigada.StoreIdentity.Provisioned"
+        central_code: str
+        sync_secret: str
+
     @staticmethod
     def create_id() -> UUID:
         return STORE_IDENTITY_ID
@@ -38,6 +46,16 @@ class StoreIdentity(BrigadaAggregate):
         self.role = role
         self.site_code = site_code
         self.software_version = software_version
+        self.central_code: str | None = None
+        self.sync_secret: str | None = None
+
+    def mark_provisioned(self, central_code: str, sync_secret: str) -> None:
+        self._mark_provisioned(central_code=central_code, sync_secret=sync_secret)
+
+    @event(Provisioned)
+    def _mark_provisioned(self, central_code: str, sync_secret: str) -> None:
+        self.central_code = central_code
+        self.sync_secret = sync_secret
 
     @property
     def is_central(self) -> bool:

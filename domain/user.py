@@ -1,18 +1,22 @@
 """A person who logs in. Users are central's records: created on central, copied to sites.
 
-The foundation holds what login needs; the security chapter (seed 004) adds policy, lockout,
-menu and section permissions.
+Besides what login needs, a user holds the security state of seed 004: lockout after failed
+attempts, password age and history, a forced change after a reset, menu options and visit
+sections, an offline unlock key and an optional second factor (TOTP).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
+from domain import menu, unlock_codes
 from domain.base import BrigadaAggregate
 from domain.errors import N_, DomainError
+from domain.password_policy import HISTORY_SIZE
+from domain.sections import Section
 
 
 class LoginRefused(DomainError):
@@ -21,6 +25,46 @@ class LoginRefused(DomainError):
 
 class AdminNotOnSite(DomainError):
     template = N_("the administrator profile cannot log in on a disconnected site")
+
+
+class UserLocked(DomainError):
+    template = N_(
+        "user {username} is locked after too many failed attempts: an administrator must unlock "
+        "it ('brigada user unlock', or an unlock code on a laptop)"
+    )
+
+
+class PasswordExpired(DomainError):
+    template = N_(
+        "the password expired on {expired_on}: an administrator must reset it ('brigada user reset-password')"
+    )
+
+
+class PasswordChangeRequired(DomainError):
+    template = N_("an administrator reset this password: choose a new one to log in")
+
+
+class SecondFactorRequired(DomainError):
+    template = N_("this user needs a code from the authenticator app: log in with --totp CODE")
+
+
+class AdminNeedsSecondFactor(DomainError):
+    template = N_(
+        "the policy requires a second factor for administrators: another administrator must "
+        "enrol one for you ('brigada user totp USER --enroll')"
+    )
+
+
+class UserRuleRefused(DomainError):
+    """A state change that makes no sense in the user's current state."""
+
+
+ALREADY_INACTIVE = N_("user {username} is already deactivated")
+ALREADY_ACTIVE = N_("user {username} is already active")
+NOT_LOCKED = N_("user {username} is not locked")
+NO_UNLOCK_KEY = N_("user {username} has no unlock key (administrators never log in on a site)")
+TOTP_ENROLLED = N_("user {username} already has a second factor: remove it first")
+NO_TOTP = N_("user {username} has no second factor")
 
 
 class User(BrigadaAggregate):
@@ -49,6 +93,57 @@ class User(BrigadaAggregate):
         TOPIC = "brigada.User.LoggedOut"
         session_id: UUID
 
+    class Updated(Event):
+        TOPIC = "brigada.User.Updated"
+        full_name: str
+
+    class Deactivated(Event):
+        TOPIC = "brigada.User.Deactivated"
+
+    class Reactivated(Event):
+        TOPIC = "brigada.User.Reactivated"
+
+    class PasswordChanged(Event):
+        TOPIC = "brigada.User.PasswordChanged"
+        password_hash: str
+        set_on: date
+        must_change: bool
+
+    class Locked(Event):
+        TOPIC = "brigada.User.Locked"
+
+    class Unlocked(Event):
+        TOPIC = "brigada.User.Unlocked"
+        code_digest: str | None
+
+    class MenuChanged(Event):
+        TOPIC = "brigada.User.MenuChanged"
+        options: list[str]
+
+    class SectionsChanged(Event):
+        TOPIC = "brigada.User.SectionsChanged"
+        sections: list[str]
+
+    class UnlockKeySet(Event):
+        TOPIC = "brigada.User.UnlockKeySet"
+        key: str
+
+    class UnlockCodeIssued(Event):
+        TOPIC = "brigada.User.UnlockCodeIssued"
+        site: str
+        valid_until: datetime
+
+    class TotpEnrolled(Event):
+        TOPIC = "brigada.User.TotpEnrolled"
+        secret: str
+
+    class TotpRemoved(Event):
+        TOPIC = "brigada.User.TotpRemoved"
+
+    class SecondFactorUsed(Event):
+        TOPIC = "brigada.User.SecondFactorUsed"
+        time_step: int
+
     @staticmethod
     def create_id(username: str) -> UUID:
         return user_id(username)
@@ -61,7 +156,19 @@ class User(BrigadaAggregate):
         self.password_hash = password_hash
         self.active = True
         self.sessions: dict[UUID, tuple[str, datetime]] = {}
+        self.locked = False
+        self.failed_attempts = 0
+        self.password_set_on: date = self.created_on.date()
+        self.must_change = False
+        self.password_history: list[str] = [password_hash]
+        self.menu: frozenset[str] = frozenset()
+        self.sections: frozenset[Section] = frozenset()
+        self.unlock_key: str | None = None
+        self.used_unlock_codes: set[str] = set()
+        self.totp_secret: str | None = None
+        self.last_totp_step = -1
 
+    # -- logging in -----------------------------------------------------------------------------
     def log_in(
         self,
         *,
@@ -70,27 +177,75 @@ class User(BrigadaAggregate):
         session_id: UUID,
         token_hash: str,
         now: datetime,
+        max_failed_attempts: int = 0,
+        validity_days: int = 0,
+        today: date | None = None,
+        totp_given: bool = False,
+        totp_step: int | None = None,
+        admin_needs_totp: bool = False,
+        new_password_hash: str | None = None,
     ) -> bool:
-        """Record the attempt. A refused attempt is recorded too; the caller saves, then refuses."""
-        if not password_matches or not self.active:
-            self._fail_login()
+        """Record the attempt. A refused attempt is recorded too (and may lock the user); the
+        caller saves, then refuses. Refusals after a right password record nothing.
+
+        ``totp_step`` is the time step the given code matched (None: no match);
+        ``new_password_hash`` is the new password's hash when this login must change it.
+        """
+        if self.locked or not password_matches or not self.active:
+            self._refuse_attempt(max_failed_attempts)
             return False
         if self.is_admin and not on_central:
             raise AdminNotOnSite()
+        today = today or now.date()
+        if self.password_expired(today, validity_days):
+            expired_on = self.password_set_on + timedelta(days=validity_days)
+            raise PasswordExpired(expired_on=expired_on.isoformat())
+        if self.totp_secret is not None:
+            if not totp_given:
+                raise SecondFactorRequired()
+            if totp_step is None or totp_step <= self.last_totp_step:  # wrong, or replayed
+                self._refuse_attempt(max_failed_attempts)
+                return False
+        elif admin_needs_totp and self.is_admin:
+            raise AdminNeedsSecondFactor()
+        if self.must_change:
+            if new_password_hash is None:
+                raise PasswordChangeRequired()
+            self._change_password(password_hash=new_password_hash, set_on=today, must_change=False)
+        if self.totp_secret is not None and totp_step is not None:
+            self._use_second_factor(time_step=totp_step)
         self._log_in(session_id=session_id, token_hash=token_hash, opened_at=now)
         return True
 
+    def _refuse_attempt(self, max_failed_attempts: int) -> None:
+        self._fail_login()
+        # A deactivated user is refused as "Incorrect login" whatever the count: no lock to see.
+        if 0 < max_failed_attempts <= self.failed_attempts and self.active and not self.locked:
+            self._lock()
+
     @event(LoginFailed)
     def _fail_login(self) -> None:
-        pass
+        self.failed_attempts += 1
+
+    @event(Locked)
+    def _lock(self) -> None:
+        self.locked = True
+        self.sessions = {}
 
     @event(LoggedIn)
     def _log_in(self, session_id: UUID, token_hash: str, opened_at: datetime) -> None:
         self.sessions[session_id] = (token_hash, opened_at)
+        self.failed_attempts = 0
+
+    @event(SecondFactorUsed)
+    def _use_second_factor(self, time_step: int) -> None:
+        self.last_totp_step = time_step
 
     def open_session(self, session_id: UUID) -> tuple[str, datetime] | None:
         """The token hash and opening time of a session that is still open."""
-        return self.sessions.get(session_id) if self.active else None
+        if not self.active or self.locked:
+            return None
+        return self.sessions.get(session_id)
 
     def log_out(self, session_id: UUID) -> None:
         if session_id in self.sessions:
@@ -99,6 +254,158 @@ class User(BrigadaAggregate):
     @event(LoggedOut)
     def _log_out(self, session_id: UUID) -> None:
         self.sessions.pop(session_id, None)
+
+    # -- passwords ------------------------------------------------------------------------------
+    def password_days_left(self, today: date, validity_days: int) -> int | None:
+        """Days until the password expires (0 or less: expired); None when it never does."""
+        if validity_days <= 0:
+            return None
+        return (self.password_set_on + timedelta(days=validity_days) - today).days
+
+    def password_expired(self, today: date, validity_days: int) -> bool:
+        left = self.password_days_left(today, validity_days)
+        return left is not None and left <= 0
+
+    def change_own_password(
+        self,
+        *,
+        current_matches: bool,
+        password_hash: str,
+        today: date,
+        max_failed_attempts: int = 0,
+    ) -> bool:
+        """A user's own change; a wrong current password counts as a failed attempt."""
+        if self.locked or not self.active or not current_matches:
+            self._refuse_attempt(max_failed_attempts)
+            return False
+        self._change_password(password_hash=password_hash, set_on=today, must_change=False)
+        return True
+
+    def reset_password(self, *, password_hash: str, today: date) -> None:
+        """An administrator's reset: the user must choose a new password at the next login."""
+        self._change_password(password_hash=password_hash, set_on=today, must_change=True)
+
+    @event(PasswordChanged)
+    def _change_password(self, password_hash: str, set_on: date, must_change: bool) -> None:
+        self.password_hash = password_hash
+        self.password_set_on = set_on
+        self.must_change = must_change
+        self.password_history = [*self.password_history, password_hash][-HISTORY_SIZE:]
+        self.sessions = {}
+
+    # -- the record -----------------------------------------------------------------------------
+    def update(self, *, full_name: str) -> bool:
+        if full_name == self.full_name:
+            return False
+        self._update(full_name=full_name)
+        return True
+
+    @event(Updated)
+    def _update(self, full_name: str) -> None:
+        self.full_name = full_name
+
+    def deactivate(self) -> None:
+        if not self.active:
+            raise UserRuleRefused(ALREADY_INACTIVE, username=self.username)
+        self._deactivate()
+
+    @event(Deactivated)
+    def _deactivate(self) -> None:
+        self.active = False
+        self.sessions = {}
+
+    def reactivate(self) -> None:
+        if self.active:
+            raise UserRuleRefused(ALREADY_ACTIVE, username=self.username)
+        self._reactivate()
+
+    @event(Reactivated)
+    def _reactivate(self) -> None:
+        self.active = True
+
+    # -- lockout --------------------------------------------------------------------------------
+    def unlock(self, *, code_digest: str | None = None) -> None:
+        if code_digest is not None and code_digest in self.used_unlock_codes:
+            raise unlock_codes.UnlockCodeUsed()
+        if not self.locked:
+            raise UserRuleRefused(NOT_LOCKED, username=self.username)
+        self._unlock(code_digest=code_digest)
+
+    def unlock_with_code(self, code: str, *, site: str, now: datetime) -> None:
+        """Unlock with a code from central, checked offline against this user's key."""
+        if self.unlock_key is None:
+            raise unlock_codes.UnlockCodeInvalid(username=self.username, site=site)
+        digest = unlock_codes.verify(code, key=self.unlock_key, username=self.username, site=site, now=now)
+        self.unlock(code_digest=digest)
+
+    @event(Unlocked)
+    def _unlock(self, code_digest: str | None) -> None:
+        self.locked = False
+        self.failed_attempts = 0
+        if code_digest is not None:
+            self.used_unlock_codes.add(code_digest)
+
+    def set_unlock_key(self, key: str) -> None:
+        self._set_unlock_key(key=key)
+
+    @event(UnlockKeySet)
+    def _set_unlock_key(self, key: str) -> None:
+        self.unlock_key = key
+
+    def issue_unlock_code(self, *, site: str, hour: int) -> str:
+        """A code for this user on ``site`` until ``hour``; the issue is recorded, not the code."""
+        if self.unlock_key is None:
+            raise UserRuleRefused(NO_UNLOCK_KEY, username=self.username)
+        code = unlock_codes.make(self.unlock_key, self.username, site, hour)
+        self._issue_unlock_code(site=site, valid_until=unlock_codes.valid_until(hour))
+        return code
+
+    @event(UnlockCodeIssued)
+    def _issue_unlock_code(self, site: str, valid_until: datetime) -> None:
+        pass
+
+    # -- permissions ----------------------------------------------------------------------------
+    def change_menu(self, options: frozenset[str]) -> bool:
+        """Set the granted menu options; False when they are the ones already granted."""
+        if not menu.is_consistent(options):
+            raise ValueError(f"inconsistent menu grants: {sorted(options)}")
+        if options == self.menu:
+            return False
+        self._change_menu(options=sorted(options))
+        return True
+
+    @event(MenuChanged)
+    def _change_menu(self, options: list[str]) -> None:
+        self.menu = frozenset(options)
+
+    def change_sections(self, sections: frozenset[Section]) -> bool:
+        if sections == self.sections:
+            return False
+        self._change_sections(sections=sorted(s.value for s in sections))
+        return True
+
+    @event(SectionsChanged)
+    def _change_sections(self, sections: list[str]) -> None:
+        self.sections = frozenset(Section(s) for s in sections)
+
+    # -- second factor --------------------------------------------------------------------------
+    def enroll_totp(self, secret: str) -> None:
+        if self.totp_secret is not None:
+            raise UserRuleRefused(TOTP_ENROLLED, username=self.username)
+        self._enroll_totp(secret=secret)
+
+    @event(TotpEnrolled)
+    def _enroll_totp(self, secret: str) -> None:
+        self.totp_secret = secret
+
+    def remove_totp(self) -> None:
+        if self.totp_secret is None:
+            raise UserRuleRefused(NO_TOTP, username=self.username)
+        self._remove_totp()
+
+    @event(TotpRemoved)
+    def _remove_totp(self) -> None:
+        self.totp_secret = None
 
 
 def user_id(username: str) -> UUID:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, ClassVar, Protocol
 
@@ -35,6 +35,39 @@ class Projection(ABC):
     def key_of(self, row: Any) -> Key:
         return tuple(getattr(row, f) for f in self.key_fields)
 
+    # A projection that needs the event's log position (the activity log) overrides these two.
+    def key_at(self, event: Any, position: int) -> Key:
+        return self.key(event)
+
+    def apply_at(self, row: Any | None, event: Any, position: int) -> Any | None:
+        return self.apply(row, event)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A read over one view: equalities, inclusive ranges, substrings (all must match), order, page."""
+
+    equals: Mapping[str, Any] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)  # (low or None, high or None)
+    contains: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    order_by: str | None = None
+    descending: bool = False
+    limit: int | None = None
+    offset: int = 0
+
+    def matches(self, row: Any) -> bool:
+        if any(getattr(row, name) != value for name, value in self.equals.items()):
+            return False
+        for name, (low, high) in self.ranges.items():
+            value = getattr(row, name)
+            if (low is not None and value < low) or (high is not None and value > high):
+                return False
+        return all(
+            fragment in (getattr(row, name) or "")
+            for name, fragments in self.contains.items()
+            for fragment in fragments
+        )
+
 
 class RowStore(Protocol):
     """Persistence of one view: rows by key, plus the log position they reflect."""
@@ -42,21 +75,29 @@ class RowStore(Protocol):
     def position(self) -> int: ...
     def stored_version(self) -> int | None: ...
     def load(self, keys: Iterable[Key]) -> dict[Key, Any]: ...
-    def write(
-        self, upserts: Mapping[Key, Any], deletes: Iterable[Key], old: int, new: int
-    ) -> bool: ...
+    def write(self, upserts: Mapping[Key, Any], deletes: Iterable[Key], old: int, new: int) -> bool: ...
     def reset(self) -> None: ...
     def count(self) -> int: ...
-    def find(
-        self, order_by: str | None = None, limit: int | None = None, **equals: Any
-    ) -> list[Any]: ...
-    def contains(
-        self, column: str, fragments: list[str], limit: int, order_by: str
-    ) -> list[Any]: ...
+    def select(self, query: Query) -> list[Any]: ...
+    def find(self, order_by: str | None = None, limit: int | None = None, **equals: Any) -> list[Any]: ...
+    def contains(self, column: str, fragments: list[str], limit: int, order_by: str) -> list[Any]: ...
     def all_rows(self) -> list[Any]: ...
 
 
-class InMemoryRowStore:
+class RowReads:
+    """find() and contains() in terms of select(), shared by every RowStore."""
+
+    def select(self, query: Query) -> list[Any]:
+        raise NotImplementedError
+
+    def find(self, order_by: str | None = None, limit: int | None = None, **equals: Any) -> list[Any]:
+        return self.select(Query(equals=equals, order_by=order_by, limit=limit))
+
+    def contains(self, column: str, fragments: list[str], limit: int, order_by: str) -> list[Any]:
+        return self.select(Query(contains={column: fragments}, order_by=order_by, limit=limit))
+
+
+class InMemoryRowStore(RowReads):
     """A RowStore in a dict: for read-side tests without a database."""
 
     def __init__(self, projection: Projection) -> None:
@@ -92,20 +133,13 @@ class InMemoryRowStore:
     def count(self) -> int:
         return len(self.rows)
 
-    def find(
-        self, order_by: str | None = None, limit: int | None = None, **equals: Any
-    ) -> list[Any]:
-        found = [
-            r for r in self.rows.values() if all(getattr(r, k) == v for k, v in equals.items())
-        ]
-        if order_by:
-            found.sort(key=lambda r: getattr(r, order_by))
-        return found[:limit] if limit else found
-
-    def contains(self, column: str, fragments: list[str], limit: int, order_by: str) -> list[Any]:
-        found = [r for r in self.rows.values() if all(f in getattr(r, column) for f in fragments)]
-        found.sort(key=lambda r: getattr(r, order_by))
-        return found[:limit]
+    def select(self, query: Query) -> list[Any]:
+        found = [row for row in self.rows.values() if query.matches(row)]
+        if query.order_by:
+            order_by = query.order_by
+            found.sort(key=lambda row: getattr(row, order_by), reverse=query.descending)
+        end = query.offset + query.limit if query.limit else None
+        return found[query.offset : end]
 
     def all_rows(self) -> list[Any]:
         return sorted(self.rows.values(), key=lambda r: self.projection.key_of(r))

@@ -1,0 +1,36 @@
+"""The sites policy as use cases ask it: with this store's situation filled in."""
+
+from __future__ import annotations
+
+from application.core import Core
+from domain import site_policy
+from domain.site import Site, SiteMode, site_id
+from domain.site_policy import Operation
+
+
+class Operations:
+    """The sites policy, asked with this store's situation (central or laptop, mode, parameters)."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def require(self, operation: Operation, owner_site: str | None = None) -> None:
+        identity = self.core.require_identity()
+        if identity.is_central:
+            owner = self.core.get(Site, site_id(owner_site)) if owner_site else None
+            site_policy.require(
+                operation,
+                on_central=True,
+                mode=None,
+                enabled=frozenset(),
+                owner_site=owner_site if owner else None,
+                owner_mode=owner.mode if owner else None,
+            )
+            return
+        site = self.core.get(Site, site_id(identity.site_code))
+        site_policy.require(
+            operation,
+            on_central=False,
+            mode=site.mode if site else SiteMode.ON_SITE,
+            enabled=site.enabled if site else frozenset(),
+        )

@@ -1,0 +1,221 @@
+"""Disconnected sites: registration, parameters, modes, provisioning a laptop (seed 000), and the
+sites policy every use case asks before it writes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from application.access import Access
+from application.context import SYSTEM, Actor
+from application.core import Core
+from application.operations import Operations
+from application.replication import copy_aggregates
+from application.setup import SOFTWARE_VERSION
+from application.validation import Command, parse
+from domain import site_policy
+from domain.errors import N_, DomainError, NotFound
+from domain.locks import LOCK_POLICY_ID
+from domain.password_policy import PASSWORD_POLICY_ID
+from domain.site import Site, SiteAction, SiteAlreadyRegistered, SiteMode, site_id
+from domain.store_identity import StoreIdentity, StoreRole
+from projections.patients import PatientQueries
+from projections.sites import SiteQueries, SiteRow
+from projections.users import UserQueries
+
+WAREHOUSE_HINT = N_("2 to 20 capital letters, digits or dashes")
+
+
+class SiteNotFound(NotFound):
+    template = N_("no site with code {site}")
+
+
+class TargetNotEmpty(DomainError):
+    template = N_("the target store {store} already holds events: provisioning needs an empty one")
+
+
+class RegisterSite(Command):
+    code: str = Field(pattern=r"^[A-Z0-9]{2,10}$", description=N_("2 to 10 capital letters or digits"))
+    name: str = Field(min_length=1, max_length=120)
+    warehouses: list[str] = Field(default_factory=list)
+    actions: list[SiteAction] = Field(default_factory=lambda: list(SiteAction))
+
+
+class WarehouseCode(Command):
+    code: str = Field(pattern=r"^[A-Z0-9-]{2,20}$", description=WAREHOUSE_HINT)
+
+
+class ChangeParameters(Command):
+    enable: list[SiteAction] = Field(default_factory=list)
+    disable: list[SiteAction] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModeReport:
+    site: str
+    mode: SiteMode
+    role: StoreRole
+
+
+class Sites:
+    def __init__(
+        self,
+        core: Core,
+        access: Access,
+        operations: Operations,
+        sites: SiteQueries,
+        patients: PatientQueries,
+        users: UserQueries,
+    ) -> None:
+        self.core = core
+        self.access = access
+        self.operations = operations
+        self.sites = sites
+        self.patients = patients
+        self.users = users
+
+    def _administer(self, actor: Actor, option: str) -> None:
+        self.access.require_central(N_("site administration"))
+        self.access.require_admin(actor, N_("administer sites"))
+        self.access.require(actor, option)
+
+    def _load(self, code: str) -> Site:
+        site = self.core.get(Site, site_id(code))
+        if site is None:
+            raise SiteNotFound(site=code)
+        return site
+
+    def register(self, actor: Actor, data: dict[str, Any]) -> SiteRow:
+        """Register and authorize a site, with its field warehouses and enabled actions."""
+        self._administer(actor, "site.register")
+        cmd = parse(RegisterSite, data)
+        warehouses = [parse(WarehouseCode, {"code": w}).code for w in cmd.warehouses]
+        if self.core.get(Site, site_id(cmd.code)) is not None:
+            raise SiteAlreadyRegistered(site=cmd.code)
+        with self.core.acting_as(actor.username):
+            self.core.save(Site.register(cmd.code, cmd.name, warehouses, set(cmd.actions)))
+        return self.show(actor, cmd.code)
+
+    def add_warehouse(self, actor: Actor, code: str, warehouse: str) -> SiteRow:
+        self._administer(actor, "site.warehouse")
+        site = self._load(code)
+        with self.core.acting_as(actor.username):
+            site.add_warehouse(parse(WarehouseCode, {"code": warehouse}).code)
+            self.core.save(site)
+        return self.show(actor, code)
+
+    def change_parameters(self, actor: Actor, code: str, data: dict[str, Any]) -> SiteRow:
+        """Enable or disable actions; the laptop receives the change at its next sync."""
+        self._administer(actor, "site.params")
+        cmd = parse(ChangeParameters, data)
+        site = self._load(code)
+        with self.core.acting_as(actor.username):
+            if site.change_parameters(set(cmd.enable), set(cmd.disable)):
+                self.core.save(site)
+        return self.show(actor, code)
+
+    def revoke(self, actor: Actor, code: str) -> SiteRow:
+        self._administer(actor, "site.revoke")
+        site = self._load(code)
+        with self.core.acting_as(actor.username):
+            site.revoke()
+            self.core.save(site)
+        return self.show(actor, code)
+
+    def list(self, actor: Actor) -> list[SiteRow]:
+        self.access.require(actor, "site.list")
+        return self.sites.all()
+
+    def show(self, actor: Actor, code: str) -> SiteRow:
+        self.access.require(actor, "site.show")
+        row = self.sites.by_code(code)
+        if row is None:
+            raise SiteNotFound(site=code)
+        return row
+
+    def mode(self, actor: Actor) -> ModeReport:
+        """This store's mode: central shows nothing of its own; a laptop shows its lease."""
+        self.access.require(actor, "site.mode")
+        identity = self.core.require_identity()
+        site = self.core.get(Site, site_id(identity.site_code))
+        mode = site.mode if site else SiteMode.ON_SITE
+        return ModeReport(site=identity.site_code, mode=mode, role=identity.role)
+
+    def set_mode(self, actor: Actor, code: str, mode: SiteMode) -> SiteRow:
+        """Central's record of the lease (the sync flips it; tests and operators may too)."""
+        self._administer(actor, "site.params")
+        site = self._load(code)
+        with self.core.acting_as(actor.username):
+            site.change_mode(mode)
+            self.core.save(site)
+        return self.show(actor, code)
+
+    def provision(
+        self,
+        actor: Actor,
+        code: str,
+        target: Any,
+        target_name: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Create a laptop's store from central's slice for ``code``; returns events copied.
+
+        ``target`` is an open, empty Brigada for the laptop's store.
+        """
+        self._administer(actor, "site.provision")
+        site = self._load(code)
+        if site.revoked:
+            raise site_policy.OperationRefused(
+                N_("site {site} is revoked: it may not be provisioned"), site=code
+            )
+        if target.core.app.recorder.max_notification_id():
+            raise TargetNotEmpty(store=target_name)
+        central = self.core.require_identity()
+        secret = secrets.token_urlsafe(32)
+        with self.core.acting_as(actor.username):
+            site.provision(hashlib.sha256(secret.encode()).hexdigest(), SOFTWARE_VERSION)
+            self.core.save(site)
+        with target.core.acting_as(SYSTEM, site=site.code):
+            identity = StoreIdentity(
+                role=StoreRole.SITE, site_code=site.code, software_version=SOFTWARE_VERSION
+            )
+            identity.mark_provisioned(central_code=central.site_code, sync_secret=secret)
+            target.core.app.save(identity)
+        ids = self._slice(site.code, central.site_code)
+        total = len(ids)
+        done = 0
+
+        def advance(step: int) -> None:
+            nonlocal done
+            done += step
+            if progress:
+                progress(done, total)
+
+        copied = copy_aggregates(self.core.app, target.core.app, ids, advance)
+        target.core.views.catch_up()
+        return copied
+
+    def receive_site_record(self, central: Any) -> int:
+        """On a laptop: record central's newer events of this site's record (its mode, its
+        parameters). The laptop never writes that record itself; it mirrors central's."""
+        identity = self.core.require_identity()
+        copied = copy_aggregates(central.core.app, self.core.app, [site_id(identity.site_code)])
+        if copied:
+            self.core.views.catch_up()
+        return copied
+
+    def _slice(self, site: str, central: str) -> list[UUID]:
+        """What a laptop gets: the site record, configuration, users that may work there (no
+        administrator: that profile never works on a laptop), and the patients of central and of
+        this site (not other sites')."""
+        ids = [site_id(site)]
+        ids += [i for i in (PASSWORD_POLICY_ID, LOCK_POLICY_ID) if self.core.get(object, i) is not None]
+        ids += [UUID(u.user_id) for u in self.users.all() if not u.is_admin]
+        ids += [UUID(p.patient_id) for p in self.patients.all() if p.site in (site, central)]
+        return ids

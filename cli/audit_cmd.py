@@ -1,0 +1,199 @@
+"""brigada audit search | verify, and brigada backup."""
+
+from __future__ import annotations
+
+import functools
+import gettext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli import i18n
+from cli.base import Command, group
+from cli.env import Env, pass_env
+from cli.i18n import N_, _
+from projections.activity_log import ActivityRow, action_label, all_action_codes
+
+HEADINGS = [
+    ("recorded_at", N_("Date and time")),
+    ("user", N_("User")),
+    ("computer", N_("Computer")),
+    ("ip_octet", N_("IP")),
+    ("site", N_("Site")),
+    ("action", N_("Action")),
+    ("comment", N_("Comment")),
+]
+PDF_WIDTHS = (32, 26, 30, 10, 18, 55, 106)
+
+
+@functools.cache
+def _catalog(language: str) -> gettext.NullTranslations:
+    """One language's catalog, whatever the current language (--action takes either)."""
+    return gettext.translation(i18n.DOMAIN, i18n.LOCALE_DIR, languages=[language], fallback=True)
+
+
+def resolve_action(text: str | None) -> str | None:
+    """An action given by code or by its name in either language ("Login incorrecto")."""
+    if not text:
+        return None
+    wanted = text.strip().casefold()
+    for code in all_action_codes():
+        label = action_label(code)
+        names = {code, label, *(_catalog(language).gettext(label) for language in i18n.LANGUAGES)}
+        if wanted in {name.casefold() for name in names}:
+            return code
+    raise click.BadParameter(_("unknown action {action}").format(action=text), param_hint="--action")
+
+
+def local_time(iso: str) -> str:
+    """Stored in UTC, shown in the computer's local time."""
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def display(row: ActivityRow) -> dict[str, Any]:
+    return {
+        "recorded_at": local_time(row.recorded_at),
+        "user": row.user,
+        "computer": row.computer,
+        "ip_octet": "" if row.ip_octet is None else row.ip_octet,
+        "site": row.site,
+        "action": _(action_label(row.action)),
+        "comment": row.comment,
+    }
+
+
+@group(help=N_("Activity log: search, export, verify."))
+def audit() -> None:
+    pass
+
+
+@audit.command("search", cls=Command, help=N_("Search the activity log, newest first."))
+@click.option("--from", "date_from", help=N_("From this date (YYYY-MM-DD), inclusive."))
+@click.option("--to", "date_to", help=N_("Up to this date (YYYY-MM-DD), inclusive."))
+@click.option("--action", help=N_("Action, by name or code (e.g. 'Login incorrecto')."))
+@click.option("--ip", help=N_("Last number of the IP address."))
+@click.option("--computer", help=N_("Computer name."))
+@click.option("--user", help=N_("User name."))
+@click.option("--site", help=N_("Site code."))
+@click.option("--text", "texts", multiple=True, help=N_("Text in the comment (up to 3, all must match)."))
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1), help=N_("Page number."))
+@click.option(
+    "--page-size", default=50, show_default=True, type=click.IntRange(1, 1000), help=N_("Rows per page.")
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=N_("Export every match to this CSV file."),
+)
+@click.option(
+    "--pdf",
+    "pdf_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=N_("Export every match to this PDF file."),
+)
+@pass_env
+def search(
+    env: Env,
+    page: int,
+    page_size: int,
+    as_json: bool,
+    csv_path: Path | None,
+    pdf_path: Path | None,
+    **given: Any,
+) -> None:
+    actor = env.actor()
+    criteria = {k: v for k, v in given.items() if v not in (None, ())}
+    if "action" in criteria:
+        criteria["action"] = resolve_action(criteria["action"])
+    if "texts" in criteria:
+        criteria["texts"] = list(criteria["texts"])
+    audit_log = env.brigada().audit
+    if csv_path or pdf_path:
+        export(env, actor, criteria, csv_path, pdf_path)
+        return
+    found = audit_log.search(actor, criteria, page=page, page_size=page_size)
+    if as_json:
+        env.emit_json({"page": found.page, "has_more": found.has_more, "rows": found.rows})
+        return
+    env.table(_("Activity log"), [(f, _(h)) for f, h in HEADINGS], [display(r) for r in found.rows])
+    more = _("more on page {next}").format(next=page + 1) if found.has_more else _("last page")
+    env.say(_("Page {page}: {n} rows; {more}").format(page=page, n=len(found.rows), more=more))
+
+
+def export(
+    env: Env, actor: Any, criteria: dict[str, Any], csv_path: Path | None, pdf_path: Path | None
+) -> None:
+    from adapters.audit_io import write_csv, write_pdf
+
+    audit_log = env.brigada().audit
+    rows = [display(r) for r in audit_log.export_rows(actor, criteria)]
+    headers = [_(h) for _f, h in HEADINGS]
+    table = [[row[f] for f, _h in HEADINGS] for row in rows]
+    if csv_path:
+        write_csv(csv_path, headers, table)
+        audit_log.exported(actor, criteria, "csv", csv_path, len(rows))
+        env.say(_("{n} rows written to {path}").format(n=len(rows), path=csv_path))
+    if pdf_path:
+        described = [f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in criteria.items()] or [
+            _("all entries")
+        ]
+        stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+        write_pdf(
+            pdf_path,
+            _("Activity log"),
+            [
+                _("Criteria: {criteria}").format(criteria="; ".join(described)),
+                _("Printed {when} by {user}").format(when=stamp, user=actor.username),
+            ],
+            headers,
+            table,
+            PDF_WIDTHS,
+            _("Page {page} of {pages}"),
+        )
+        audit_log.exported(actor, criteria, "pdf", pdf_path, len(rows))
+        env.say(_("{n} rows written to {path}").format(n=len(rows), path=pdf_path))
+
+
+@audit.command(
+    "verify", cls=Command, help=N_("Recompute each site's hash chain and name the first broken link.")
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@pass_env
+def verify(env: Env, as_json: bool) -> None:
+    actor = env.actor()
+    broken, checked = env.brigada().audit.verify(actor)
+    if as_json:
+        env.emit_json({"checked": checked, "broken": broken})
+    if broken is None:
+        env.say(_("Chain intact: {n} events checked").format(n=checked))
+        return
+    reasons = {"changed": _("changed"), "inserted": _("inserted"), "deleted": _("deleted")}
+    raise click.ClickException(
+        _("Chain broken at log position {position} (site {site}): an event was {reason}").format(
+            position=broken.position, site=broken.site or "?", reason=reasons[broken.reason]
+        )
+    )
+
+
+@click.command("backup", cls=Command, help=N_("Copy the store, consistently, into a folder."))
+@click.option(
+    "--to",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help=N_("Destination folder."),
+)
+@pass_env
+def backup(env: Env, folder: Path) -> None:
+    actor = env.actor()
+    path = env.brigada().audit.backup(actor, folder.resolve())
+    env.say(_("Backup written to {path}").format(path=path))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(audit)
+    cli.add_command(backup)

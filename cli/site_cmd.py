@@ -1,0 +1,197 @@
+"""brigada site register | warehouse | params | revoke | list | show | provision | mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from adapters.bootstrap import open_brigada
+from adapters.store import StoreLocation
+from cli.base import Command, group
+from cli.env import Env, pass_env, plain
+from cli.i18n import N_, _
+from domain.site import ACTION_LABELS, SiteAction, SiteMode
+from projections.sites import SiteRow
+
+ACTION_CHOICE = click.Choice([a.value for a in SiteAction])
+COLUMNS = [
+    ("code", N_("Code")),
+    ("name", N_("Name")),
+    ("mode", N_("Mode")),
+    ("warehouses", N_("Field warehouses")),
+    ("provisioned", N_("Provisioned")),
+    ("revoked", N_("Revoked")),
+]
+
+
+def json_option(command: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
+
+
+def show_site(env: Env, row: SiteRow, as_json: bool) -> None:
+    if as_json:
+        env.emit_json({**plain(row), "actions": row.actions.split(), "warehouses": row.warehouses.split()})
+        return
+    enabled = set(row.actions.split())
+    env.record(
+        _("Site {code}").format(code=row.code),
+        [
+            (_("Name"), row.name),
+            (_("Mode"), row.mode),
+            (_("Field warehouses"), row.warehouses or "-"),
+            (_("Version"), row.software_version or "-"),
+            (_("Provisioned"), _("yes") if row.provisioned else _("no")),
+            (_("Revoked"), _("yes") if row.revoked else _("no")),
+            (_("Last sync"), "-"),
+            *[(("✔ " if a.value in enabled else "✘ ") + a.value, _(ACTION_LABELS[a])) for a in SiteAction],
+        ],
+    )
+
+
+@group(help=N_("Disconnected sites: register, parameters, provisioning, mode."))
+def site() -> None:
+    pass
+
+
+@site.command("register", cls=Command, help=N_("Register and authorize a disconnected site (central)."))
+@click.argument("code")
+@click.option("--name", required=True, help=N_("The site's name."))
+@click.option("--warehouse", "warehouses", multiple=True, help=N_("A field warehouse of the site (repeat)."))
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    type=ACTION_CHOICE,
+    help=N_("An action the site may perform (repeat; default all 14)."),
+)
+@json_option
+@pass_env
+def register_site(
+    env: Env, code: str, name: str, warehouses: tuple[str, ...], actions: tuple[str, ...], as_json: bool
+) -> None:
+    actor = env.actor()
+    data: dict[str, Any] = {"code": code, "name": name, "warehouses": list(warehouses)}
+    if actions:
+        data["actions"] = list(actions)
+    show_site(env, env.brigada().sites.register(actor, data), as_json)
+
+
+@site.command("warehouse", cls=Command, help=N_("Add a field warehouse to a site (central)."))
+@click.argument("code")
+@click.argument("warehouse")
+@json_option
+@pass_env
+def warehouse(env: Env, code: str, warehouse: str, as_json: bool) -> None:
+    actor = env.actor()
+    show_site(env, env.brigada().sites.add_warehouse(actor, code, warehouse), as_json)
+
+
+@site.command("params", cls=Command, help=N_("Enable or disable a site's actions (central)."))
+@click.argument("code")
+@click.option("--enable", multiple=True, type=ACTION_CHOICE, help=N_("Action to enable (repeat)."))
+@click.option("--disable", multiple=True, type=ACTION_CHOICE, help=N_("Action to disable (repeat)."))
+@json_option
+@pass_env
+def params(env: Env, code: str, enable: tuple[str, ...], disable: tuple[str, ...], as_json: bool) -> None:
+    actor = env.actor()
+    row = env.brigada().sites.change_parameters(
+        actor, code, {"enable": list(enable), "disable": list(disable)}
+    )
+    show_site(env, row, as_json)
+
+
+@site.command("revoke", cls=Command, help=N_("Revoke a site: no more provisioning or sync (central)."))
+@click.argument("code")
+@json_option
+@pass_env
+def revoke(env: Env, code: str, as_json: bool) -> None:
+    actor = env.actor()
+    show_site(env, env.brigada().sites.revoke(actor, code), as_json)
+
+
+@site.command("list", cls=Command, help=N_("List the registered sites."))
+@json_option
+@pass_env
+def list_sites(env: Env, as_json: bool) -> None:
+    actor = env.actor()
+    rows = env.brigada().sites.list(actor)
+    if as_json:
+        env.emit_json(rows)
+        return
+    env.table(_("Sites"), [(f, _(h)) for f, h in COLUMNS], rows)
+
+
+@site.command("show", cls=Command, help=N_("A site's mode, parameters, warehouses and version."))
+@click.argument("code")
+@json_option
+@pass_env
+def show(env: Env, code: str, as_json: bool) -> None:
+    actor = env.actor()
+    show_site(env, env.brigada().sites.show(actor, code), as_json)
+
+
+@site.command("provision", cls=Command, help=N_("Create a laptop's store from central's slice for a site."))
+@click.argument("code")
+@click.option("--to", "target_url", required=True, help=N_("URL of the new laptop store (must be empty)."))
+@pass_env
+def provision(env: Env, code: str, target_url: str) -> None:
+    actor = env.actor()
+    central = env.brigada()
+    location = StoreLocation.parse(target_url)
+    target = open_brigada(target_url, create=True)
+    # The bar starts with the copy, after every check: a refusal is one line on stderr, no bar.
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=env.err)
+    tasks: list[TaskID] = []
+
+    def advance(done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+            tasks.append(bar.add_task(_("Copying"), total=total))
+        bar.update(tasks[0], completed=done, total=total)
+
+    try:
+        copied = central.sites.provision(actor, code, target, location.display(), advance)
+    finally:
+        if tasks:
+            bar.stop()
+        target.close()
+    env.say(
+        _("Laptop store for {site} created at {store}: {n} events copied, mode INS").format(
+            site=code.upper(), store=target_url, n=copied
+        )
+    )
+
+
+@site.command("mode", cls=Command, help=N_("Show this store's mode (or set a site's mode on central)."))
+@click.argument("code", required=False)
+@click.option(
+    "--set",
+    "new_mode",
+    type=click.Choice([m.value for m in SiteMode]),
+    help=N_("Set the site's mode (central)."),
+)
+@json_option
+@pass_env
+def mode(env: Env, code: str | None, new_mode: str | None, as_json: bool) -> None:
+    actor = env.actor()
+    sites = env.brigada().sites
+    if code and new_mode:
+        show_site(env, sites.set_mode(actor, code, SiteMode(new_mode)), as_json)
+        return
+    if code:
+        row = sites.show(actor, code)
+        report = {"site": row.code, "mode": row.mode, "role": "central"}
+    else:
+        current = sites.mode(actor)
+        report = {"site": current.site, "mode": current.mode.value, "role": current.role.value}
+    if as_json:
+        env.emit_json(report)
+        return
+    names = {"INS": _("INS (on site)"), "MSN": _("MSN (on mission)")}
+    env.say(_("Site {site}: mode {mode}").format(site=report["site"], mode=names[report["mode"]]))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(site)

@@ -1,0 +1,49 @@
+"""Accesses that change nothing but must be accountable: views, prints, zips, exports, backups,
+logins refused for unknown names. Each is one small aggregate, so recording never contends."""
+
+from __future__ import annotations
+
+from eventsourcing.domain import event
+
+from domain.base import BrigadaAggregate
+
+
+class Access(BrigadaAggregate):
+    TOPIC = "brigada.Access"
+
+    class Event(BrigadaAggregate.Event):
+        TOPIC = "brigada.Access.Event"
+
+    class Recorded(BrigadaAggregate.Created):
+        TOPIC = "brigada.Access.Recorded"
+        action: str
+        fields: dict[str, str]
+
+    @event(Recorded)
+    def __init__(self, action: str, fields: dict[str, str]) -> None:
+        self.action = action
+        self.fields = fields
+
+
+# Access actions: codes (stable, stored) whose display names live in projections/activity_log.py.
+BACKUP = "backup"
+AUDIT_EXPORT = "audit.export"
+AUDIT_VERIFY = "audit.verify"
+LOGIN_UNKNOWN_USER = "login.failed"  # shown as "Login incorrecto", like a wrong password
+PATIENT_VIEW = "patient.view"
+PATIENT_SEARCH = "patient.search"
+PATIENT_DUPLICATES = "patient.duplicates"
+AGENDA_VIEW = "agenda.view"
+ADMISSION_LIST = "admission.list"
+# The seed's visit-screen accesses (comment: HIST= VISITA= and INF= / HC= / PAR= / FORM=).
+REPORT_TAB = "report.tab"
+REPORT_VIEW = "report.view"
+REPORT_PRINT = "report.print"
+REPORT_ZIP = "report.zip"
+HISTORY_TAB = "history.tab"
+HISTORY_VIEW = "history.view"
+HISTORY_PRINT = "history.print"
+PARAGRAPH_VIEW = "paragraph.view"
+PARAGRAPH_PRINT = "paragraph.print"
+FORM_PRINT = "form.print"
+DOCUMENT_VIEW = "document.view"

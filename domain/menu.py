@@ -1,0 +1,164 @@
+"""Menu access (seed 004, "Acceso a menú"): a tree with one option per CLI command group and
+command, and a user's grants as a set of option ids.
+
+Ids are dotted paths (``patient.register``); an option's parent is the path without its last
+part. Granting an option grants its ancestors (a command is reached through its group) and all its
+descendants; revoking one revokes all its descendants. So no option is ever open under a closed
+parent, and the check is deny by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domain.errors import N_, InvalidValue
+
+
+@dataclass(frozen=True)
+class MenuOption:
+    id: str
+    label: str  # an English msgid; shown translated (Spanish by default)
+
+    @property
+    def parent(self) -> str | None:
+        head, _dot, _tail = self.id.rpartition(".")
+        return head or None
+
+    @property
+    def depth(self) -> int:
+        return self.id.count(".")
+
+
+# In the order the tree is shown: each group followed by its commands.
+MENU: tuple[MenuOption, ...] = (
+    MenuOption("patient", N_("Patients")),
+    MenuOption("patient.register", N_("Register a patient")),
+    MenuOption("patient.correct", N_("Correct a patient")),
+    MenuOption("patient.show", N_("Show a patient")),
+    MenuOption("patient.search", N_("Search patients")),
+    MenuOption("patient.contract", N_("Payer contracts")),
+    MenuOption("patient.contract.add", N_("Assign a payer contract")),
+    MenuOption("patient.contract.end", N_("End a payer contract")),
+    MenuOption("patient.chart", N_("Show a patient's chart")),
+    MenuOption("patient.duplicates", N_("Duplicate charts")),
+    MenuOption("patient.merge", N_("Merge charts")),
+    MenuOption("agenda", N_("Agendas")),
+    MenuOption("agenda.plan", N_("Plan an agenda")),
+    MenuOption("agenda.show", N_("Show an agenda")),
+    MenuOption("appointment", N_("Appointments")),
+    MenuOption("appointment.book", N_("Book an appointment")),
+    MenuOption("appointment.confirm", N_("Confirm an appointment")),
+    MenuOption("appointment.cancel", N_("Cancel an appointment")),
+    MenuOption("appointment.no-show", N_("Record a no-show")),
+    MenuOption("admission", N_("Admissions")),
+    MenuOption("admission.admit", N_("Admit a patient")),
+    MenuOption("admission.discharge", N_("Discharge a patient")),
+    MenuOption("admission.list", N_("List admissions")),
+    MenuOption("user", N_("Users")),
+    MenuOption("user.create", N_("Create a user")),
+    MenuOption("user.update", N_("Update a user")),
+    MenuOption("user.deactivate", N_("Deactivate a user")),
+    MenuOption("user.reactivate", N_("Reactivate a user")),
+    MenuOption("user.list", N_("List users")),
+    MenuOption("user.show", N_("Show a user")),
+    MenuOption("user.reset-password", N_("Reset a password")),
+    MenuOption("user.unlock", N_("Unlock a user")),
+    MenuOption("user.unlock-code", N_("Offline unlock code")),
+    MenuOption("user.access", N_("Menu access")),
+    MenuOption("user.sections", N_("Visit sections")),
+    MenuOption("user.totp", N_("Second factor (TOTP)")),
+    MenuOption("policy", N_("Policies")),
+    MenuOption("policy.password", N_("Password policy")),
+    MenuOption("policy.password.show", N_("Show the password policy")),
+    MenuOption("policy.password.set", N_("Change the password policy")),
+    MenuOption("access", N_("Menu access by option")),
+    MenuOption("access.who", N_("Who can open an option")),
+    MenuOption("projections", N_("Read models")),
+    MenuOption("projections.status", N_("Read model status")),
+    MenuOption("projections.rebuild", N_("Rebuild read models")),
+    MenuOption("passwd", N_("Change my password")),
+    MenuOption("site", N_("Disconnected sites")),
+    MenuOption("site.register", N_("Register a site")),
+    MenuOption("site.warehouse", N_("Add a field warehouse")),
+    MenuOption("site.params", N_("Site parameters and mode")),
+    MenuOption("site.revoke", N_("Revoke a site")),
+    MenuOption("site.list", N_("List sites")),
+    MenuOption("site.show", N_("Show a site")),
+    MenuOption("site.provision", N_("Provision a laptop")),
+    MenuOption("site.mode", N_("Show the mode")),
+    MenuOption("encounter", N_("Visits")),
+    MenuOption("encounter.open", N_("Open a visit")),
+    MenuOption("encounter.list", N_("Visit diary")),
+    MenuOption("encounter.show", N_("Show a visit")),
+    MenuOption("encounter.visit", N_("Change visit data")),
+    MenuOption("encounter.paragraph", N_("Report paragraphs")),
+    MenuOption("encounter.service", N_("Visit services")),
+    MenuOption("encounter.observations", N_("Visit observations")),
+    MenuOption("encounter.document", N_("Visit documents")),
+    MenuOption("encounter.diagnosis", N_("Diagnoses")),
+    MenuOption("encounter.finalize", N_("Finalize a visit")),
+    MenuOption("encounter.delete", N_("Delete a visit")),
+    MenuOption("encounter.report", N_("Report: view, print, zip")),
+    MenuOption("encounter.history", N_("Clinical history: view, print")),
+    MenuOption("encounter.form", N_("Print forms")),
+    MenuOption("policy.locks", N_("Time-based locks")),
+    MenuOption("policy.locks.show", N_("Show the locks")),
+    MenuOption("policy.locks.set", N_("Change the locks")),
+    MenuOption("audit", N_("Activity log")),
+    MenuOption("audit.search", N_("Search and export the activity log")),
+    MenuOption("audit.verify", N_("Verify the activity log chain")),
+    MenuOption("backup", N_("Backup")),
+)
+
+OPTIONS: dict[str, MenuOption] = {option.id: option for option in MENU}
+EVERYTHING: frozenset[str] = frozenset(OPTIONS)
+
+
+def option(option_id: str) -> MenuOption:
+    """The option with this id, or InvalidValue listing the top-level ones."""
+    found = OPTIONS.get(option_id.strip().lower())
+    if found is None:
+        raise InvalidValue(
+            "option",
+            N_("{option} is not a menu option; the groups are: {groups}"),
+            option=option_id,
+            groups=", ".join(o.id for o in MENU if o.parent is None),
+        )
+    return found
+
+
+def ancestors(option_id: str) -> list[str]:
+    parts = option_id.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def descendants(option_id: str) -> list[str]:
+    prefix = option_id + "."
+    return [o.id for o in MENU if o.id.startswith(prefix)]
+
+
+def grant(granted: frozenset[str], option_id: str) -> frozenset[str]:
+    """The grants after granting an option: it, its ancestors and all its descendants."""
+    chosen = option(option_id).id
+    return granted | {chosen, *ancestors(chosen), *descendants(chosen)}
+
+
+def revoke(granted: frozenset[str], option_id: str) -> frozenset[str]:
+    """The grants after revoking an option: it and all its descendants are closed."""
+    chosen = option(option_id).id
+    return granted - {chosen, *descendants(chosen)}
+
+
+def can_open(granted: Iterable[str], option_id: str) -> bool:
+    """Deny by default: the option and every ancestor must be granted."""
+    granted = set(granted)
+    return option_id in granted and all(a in granted for a in ancestors(option_id))
+
+
+def is_consistent(granted: Iterable[str]) -> bool:
+    """Only known options, and none open under a closed parent."""
+    granted = set(granted)
+    return granted <= EVERYTHING and all(
+        OPTIONS[o].parent is None or OPTIONS[o].parent in granted for o in granted
+    )

@@ -1,0 +1,89 @@
+"""A surgery linked to a care event (seed 000: "asociación de cirugías a eventos de atención"):
+the procedure (CUPS), the date it was done and the surgeon. Scheduling surgeries is not part of
+it (a disconnected site may never schedule them)."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.base import BrigadaAggregate
+from domain.catalog import CatalogItem
+from domain.clinical_order import VisitRef, order_id
+from domain.errors import N_, InvalidValue
+from domain.service_order import require_service
+
+SERIES = "CIR"
+
+
+class Surgery(BrigadaAggregate):
+    TOPIC = "brigada.Surgery"
+
+    class Event(BrigadaAggregate.Event):
+        TOPIC = "brigada.Surgery.Event"
+
+    class Linked(BrigadaAggregate.Created):
+        TOPIC = "brigada.Surgery.Linked"
+        number: str
+        encounter_id: UUID
+        visit_number: str
+        patient_id: UUID
+        chart_number: str
+        cups_code: str
+        performed_on: date
+        surgeon: str
+
+    @staticmethod
+    def create_id(number: str) -> UUID:
+        return order_id(SERIES, number)
+
+    @event(Linked)
+    def __init__(
+        self,
+        number: str,
+        encounter_id: UUID,
+        visit_number: str,
+        patient_id: UUID,
+        chart_number: str,
+        cups_code: str,
+        performed_on: date,
+        surgeon: str,
+    ) -> None:
+        self.number = number
+        self.encounter_id = encounter_id
+        self.visit_number = visit_number
+        self.patient_id = patient_id
+        self.chart_number = chart_number
+        self.cups_code = cups_code
+        self.performed_on = performed_on
+        self.surgeon = surgeon
+
+    @classmethod
+    def link(
+        cls,
+        number: str,
+        visit: VisitRef,
+        visit_date: date,
+        procedure: CatalogItem,
+        performed_on: date,
+        surgeon: str,
+        today: date,
+    ) -> Surgery:
+        """Done on the visit's day or later, and not in the future."""
+        require_service(procedure)
+        if not visit_date <= performed_on <= today:
+            raise InvalidValue(
+                "date",
+                N_("must be between the visit's date {visit_date} and today {today}"),
+                visit_date=visit_date.isoformat(),
+                today=today.isoformat(),
+            )
+        return cls(
+            number=number,
+            **visit.as_fields(),
+            cups_code=procedure.code,
+            performed_on=performed_on,
+            surgeon=surgeon,
+        )

@@ -1,0 +1,257 @@
+"""Admissions (seed 000): the Admission aggregate given / when / then, the use cases on real
+stores, the laptop's rules (ambulatory only; emergency and inpatient refused by the sites
+policy), and the commands end to end."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+from clinical_support import (
+    ADMIN_PASSWORD,
+    JOSE,
+    MARIA,
+    OpenStore,
+    Terminal,
+    activity,
+    add_user,
+    context,
+    head,
+    one_line,
+    patient_options,
+    start_central,
+    start_mission,
+    when,
+)
+
+from adapters.system import FixedClock
+from application.admissions import AdmissionNotFound
+from application.errors import MenuDenied
+from application.replication import copy_aggregates
+from cli.exit_codes import Exit
+from cli.main import exit_code
+from domain.admission import (
+    ADMISSION_OPERATIONS,
+    Admission,
+    AdmissionKind,
+    AlreadyAdmitted,
+    AlreadyDischarged,
+    DischargeCondition,
+)
+from domain.context import recording
+from domain.errors import InvalidValue
+from domain.patient import ChartMerged
+from domain.site import SiteAction, SiteMode
+from domain.site_policy import (
+    LEASED_RULE,
+    NEVER_ON_LAPTOP_RULE,
+    NOT_ENABLED_RULE,
+    ON_SITE_RULE,
+    Forbidden,
+    OperationRefused,
+)
+
+TODAY = date(2026, 3, 1)
+JOSE_ID = uuid4()
+
+
+def admitted(kind: AdmissionKind = AdmissionKind.AMBULATORY) -> Admission:
+    with recording(context()):
+        admission = Admission.admit("CEN-1", JOSE_ID, "CEN-1", kind, TODAY, "Deshidratación", [])
+    admission.collect_events()
+    return admission
+
+
+# -- the aggregate ------------------------------------------------------------------------------
+def test_admitting_records_the_patient_kind_date_and_reason() -> None:
+    with recording(context()):
+        admission = Admission.admit(
+            "BRG01-3", JOSE_ID, "CEN-1", AdmissionKind.AMBULATORY, TODAY, "Dengue", []
+        )
+    [event] = admission.collect_events()
+
+    assert isinstance(event, Admission.Admitted)
+    assert (event.number, event.patient_id, event.chart_number) == ("BRG01-3", JOSE_ID, "CEN-1")
+    assert (event.kind, event.admitted_on, event.reason) == (AdmissionKind.AMBULATORY, TODAY, "Dengue")
+    assert admission.is_open
+
+
+def test_one_open_admission_per_patient() -> None:
+    with recording(context()), pytest.raises(AlreadyAdmitted) as refused:
+        Admission.admit("CEN-2", JOSE_ID, "CEN-1", AdmissionKind.AMBULATORY, TODAY, "", ["CEN-1"])
+    assert refused.value.params == {"chart_number": "CEN-1", "number": "CEN-1"}
+    assert exit_code(refused.value) == Exit.REFUSED
+
+
+def test_discharging_once_with_a_condition_not_before_the_admission() -> None:
+    admission = admitted()
+
+    with pytest.raises(InvalidValue) as too_early:
+        when(admission, lambda a: a.discharge(date(2026, 2, 28), DischargeCondition.HOME))
+    assert too_early.value.field == "discharged_on"
+    [event] = when(admission, lambda a: a.discharge(date(2026, 3, 3), DischargeCondition.REFERRED))
+
+    assert isinstance(event, Admission.Discharged)
+    assert (event.discharged_on, event.condition) == (date(2026, 3, 3), DischargeCondition.REFERRED)
+    assert not admission.is_open
+    with pytest.raises(AlreadyDischarged):
+        when(admission, lambda a: a.discharge(date(2026, 3, 4), DischargeCondition.HOME))
+
+
+def test_each_kind_falls_under_its_rule_of_the_sites_policy() -> None:
+    assert ADMISSION_OPERATIONS == {
+        AdmissionKind.AMBULATORY: SiteAction.AMBULATORY_ADMISSIONS,
+        AdmissionKind.EMERGENCY: Forbidden.EMERGENCY_ADMISSIONS,
+        AdmissionKind.INPATIENT: Forbidden.INPATIENT_ADMISSIONS,
+    }
+    assert [c.value for c in DischargeCondition] == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+# -- the use cases on a store -------------------------------------------------------------------
+class TestOnAStore:
+    """Central on SQLite and on PostgreSQL: every kind of admission is allowed there."""
+
+    def test_admit_discharge_and_list(self, open_store: OpenStore, store_url: str, clock: FixedClock) -> None:
+        central, admin = start_central(open_store, store_url)
+        central.patients.register(admin, JOSE)
+        central.patients.register(admin, MARIA)
+
+        first = central.admissions.admit(admin, {"chart_number": "cen-1", "reason": "Deshidratación"})
+        assert (first.number, first.chart_number, first.kind, first.state, first.admitted_on) == (
+            "CEN-1",
+            "CEN-1",
+            "ambulatory",
+            "open",
+            TODAY,
+        )
+        with pytest.raises(AlreadyAdmitted):
+            central.admissions.admit(admin, {"chart_number": "CEN-1", "kind": "emergency"})
+        clock.advance(minutes=5)
+        second = central.admissions.admit(admin, {"chart_number": "CEN-2", "kind": "inpatient"})
+        assert (second.number, second.kind) == ("CEN-2", "inpatient")
+        assert [r.number for r in central.admissions.list(admin, only_open=True)] == ["CEN-2", "CEN-1"]
+
+        discharged = central.admissions.discharge(admin, "CEN-1", {"condition": "01"})
+        assert (discharged.state, discharged.discharged_on, discharged.condition) == (
+            "discharged",
+            TODAY,
+            "01",
+        )
+        with pytest.raises(AlreadyDischarged):
+            central.admissions.discharge(admin, "CEN-1", {"condition": "02"})
+        with pytest.raises(AdmissionNotFound) as unknown:
+            central.admissions.discharge(admin, "CEN-9", {"condition": "01"})
+        assert exit_code(unknown.value) == Exit.NOT_FOUND
+        with pytest.raises(InvalidValue) as invalid:
+            central.admissions.discharge(
+                admin, "CEN-2", {"condition": "08"}
+            )  # a billing cut, not a discharge
+        assert invalid.value.field == "condition"
+        clock.advance(minutes=5)
+        again = central.admissions.admit(admin, {"chart_number": "CEN-1", "kind": "emergency"})
+        assert again.number == "CEN-3"
+        assert [r.number for r in central.admissions.list(admin, only_open=True)] == ["CEN-3", "CEN-2"]
+        assert [r.number for r in central.admissions.list(admin)] == ["CEN-3", "CEN-2", "CEN-1"]
+        chart = central.charts.chart(admin, "CEN-1")
+        assert [(a.number, a.state) for a in chart.admissions] == [("CEN-1", "discharged"), ("CEN-3", "open")]
+
+        assert [r.comment for r in activity(central, admin, action="admission.admit")] == [
+            "ING=CEN-1 HIST=CEN-1 TIPO=ambulatory",
+            "ING=CEN-2 HIST=CEN-2 TIPO=inpatient",
+            "ING=CEN-3 HIST=CEN-1 TIPO=emergency",
+        ]
+        [discharge] = activity(central, admin, action="admission.discharge")
+        assert discharge.comment == "ING=CEN-1 HIST=CEN-1 EGRESO=01"
+        assert "Deshidratación" not in " ".join(r.comment for r in activity(central, admin))
+        assert [r.comment for r in activity(central, admin, action="admission.list")] == [
+            "RESULTADOS=2",
+            "RESULTADOS=2",
+            "RESULTADOS=3",
+        ]
+
+    def test_a_user_needs_the_admission_options(self, open_store: OpenStore, store_url: str) -> None:
+        central, admin = start_central(open_store, store_url)
+        central.patients.register(admin, JOSE)
+        nurse = add_user(central, admin, "beto", ["admission.admit"], "montaña-verde-al-amanecer")
+
+        admitted_row = central.admissions.admit(nurse, {"chart_number": "CEN-1"})
+        with pytest.raises(MenuDenied) as denied:
+            central.admissions.discharge(nurse, admitted_row.number, {"condition": "01"})
+        assert denied.value.params["option"] == "admission.discharge"
+        with pytest.raises(MenuDenied):
+            central.admissions.list(nurse)
+
+
+def test_a_merged_chart_is_not_admitted(open_store: OpenStore, sqlite_url: str) -> None:
+    central, admin = start_central(open_store, sqlite_url)
+    central.patients.register(admin, JOSE)
+    central.patients.register(admin, MARIA)
+    central.charts.merge(admin, keep="CEN-1", remove="CEN-2")
+    with pytest.raises(ChartMerged):
+        central.admissions.admit(admin, {"chart_number": "CEN-2"})
+
+
+# -- the laptop ---------------------------------------------------------------------------------
+def test_a_laptop_admits_to_ambulatory_hospitalization_only(open_store: OpenStore, tmp_path: Path) -> None:
+    mission = start_mission(open_store, f"sqlite:///{tmp_path}/central.db", tmp_path)
+    laptop, ana = mission.laptop, mission.ana
+
+    for kind, rule in (
+        ("emergency", "emergency admissions"),
+        ("inpatient", "non-ambulatory hospital admissions"),
+    ):
+        before = head(laptop)
+        with pytest.raises(OperationRefused) as never:
+            laptop.admissions.admit(ana, {"chart_number": "CEN-1", "kind": kind})
+        assert never.value.template == NEVER_ON_LAPTOP_RULE
+        assert never.value.params == {"operation": rule}
+        assert exit_code(never.value) == Exit.REFUSED
+        assert head(laptop) == before  # nothing written
+    row = laptop.admissions.admit(ana, {"chart_number": "CEN-1", "kind": "ambulatory"})
+    assert (row.number, row.site) == ("BRG01-1", "BRG01")
+
+    # Central holds the admission (as a sync brings it) but may not discharge it on mission.
+    central, admin = mission.central, mission.admin
+    copy_aggregates(laptop.app, central.app, [UUID(row.admission_id)])
+    central.views.catch_up()
+    with pytest.raises(OperationRefused) as leased:
+        central.admissions.discharge(admin, "BRG01-1", {"condition": "01"})
+    assert leased.value.template == LEASED_RULE
+
+    mission.change_parameters(disable=["ambulatory-admissions"])
+    with pytest.raises(OperationRefused) as not_enabled:
+        laptop.admissions.discharge(ana, "BRG01-1", {"condition": "01"})
+    assert not_enabled.value.template == NOT_ENABLED_RULE
+    mission.change_parameters(enable=["ambulatory-admissions"])
+    assert laptop.admissions.discharge(ana, "BRG01-1", {"condition": "04"}).condition == "04"
+    mission.set_mode(SiteMode.ON_SITE)
+    with pytest.raises(OperationRefused) as on_site:
+        laptop.admissions.admit(ana, {"chart_number": "CEN-1"})
+    assert on_site.value.template == ON_SITE_RULE
+    assert [r.number for r in laptop.admissions.list(ana)] == ["BRG01-1"]  # reading is allowed
+
+
+# -- the commands -------------------------------------------------------------------------------
+def test_admission_commands_end_to_end(tmp_path: Path) -> None:
+    run = Terminal(f"sqlite:///{tmp_path}/central.db")
+    run("init", "--central", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
+    run.log_in("admin", ADMIN_PASSWORD)
+    run("patient", "register", *patient_options(JOSE))
+
+    opened = run("admission", "admit", "--patient", "CEN-1", "--reason", "Deshidratación")
+    assert "Admission CEN-1 opened for chart CEN-1" in opened.stderr
+    assert "ambulatory hospitalization" in opened.stdout
+    twice = run("admission", "admit", "--patient", "CEN-1", "--kind", "emergency", code=Exit.REFUSED)
+    assert one_line(twice) == "chart CEN-1 already has open admission CEN-1: discharge it first"
+    run("admission", "admit", "--patient", "CEN-1", "--kind", "surgery", code=Exit.INVALID)
+    run("admission", "admit", "--patient", "CEN-404", code=Exit.NOT_FOUND)
+
+    assert [a["number"] for a in run.json("admission", "list", "--open")] == ["CEN-1"]
+    discharged = run.json("admission", "discharge", "cen-1", "--condition", "01")
+    assert (discharged["state"], discharged["condition"]) == ("discharged", "01")
+    run("admission", "discharge", "CEN-1", "--condition", "01", code=Exit.REFUSED)
+    assert run.json("admission", "list", "--open") == []
+    listed = run("admission", "list").stdout
+    assert "CEN-1" in listed and "discharged" in listed

@@ -1,0 +1,64 @@
+"""Security tests: a central store with an administrator, users made to order, cheap argon2id.
+
+Hashing at argon2-cffi's defaults costs about half a second per hash on a CI machine, and these
+tests hash and check passwords many times; hashing is not what they are about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from security_support import ADMIN_PASSWORD, PASSWORDS, MakeUser, QuickArgon2Hasher, log_in
+
+import adapters.bootstrap
+from application.brigada import Brigada
+from application.context import Actor
+from domain import menu
+from domain.sections import Section
+from domain.user import user_id
+
+
+@pytest.fixture(autouse=True)
+def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
+
+
+@pytest.fixture
+def central_url(tmp_path: Any) -> str:
+    return f"sqlite:///{tmp_path}/central.db"
+
+
+@pytest.fixture
+def central(open_store: Callable[..., Brigada], central_url: str) -> Brigada:
+    brigada = open_store(central_url)
+    brigada.setup.initialize("central", "CEN", "admin", "Administrador", ADMIN_PASSWORD)
+    return brigada
+
+
+@pytest.fixture
+def admin(central: Brigada) -> Actor:
+    return log_in(central, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def make_user(central: Brigada, admin: Actor) -> MakeUser:
+    """Create a user on central (every menu option and section unless told) and log them in."""
+
+    def _make(
+        username: str,
+        *,
+        options: frozenset[str] = menu.EVERYTHING,
+        sections: frozenset[Section] = frozenset(Section),
+        log_in_now: bool = True,
+    ) -> Actor:
+        data = {"username": username, "full_name": username.title()}
+        central.users.create(admin, data, PASSWORDS[username])
+        central.users.change_access(admin, username, sorted(options), sorted(menu.EVERYTHING - options))
+        central.users.change_sections(admin, username, [s.value for s in sections], [])
+        if not log_in_now:
+            return Actor(username, user_id(username), False, None)
+        return log_in(central, username, PASSWORDS[username])
+
+    return _make

@@ -1,0 +1,71 @@
+"""Helpers shared by the security tests (the fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from application.brigada import Brigada
+from application.context import Actor
+from domain.user import User, user_id
+
+MakeUser = Callable[..., Actor]  # the make_user fixture: (username, *, options, sections, log_in_now)
+
+ADMIN_PASSWORD = "correct-horse-battery-staple"
+PASSWORDS = {
+    "ana": "lluvia-sobre-el-rio-cauca",
+    "beto": "montaña-verde-al-amanecer",
+    "coord": "cafe-caliente-en-la-vereda",
+}
+
+
+class QuickArgon2Hasher:
+    """argon2id at its cheapest settings: real PHC hashes, checked by the same library."""
+
+    def __init__(self) -> None:
+        self._argon2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+    def hash(self, password: str) -> str:
+        return self._argon2.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._argon2.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+
+def log_in(brigada: Brigada, username: str, password: str, **kwargs: Any) -> Actor:
+    actor, _ticket = brigada.auth.resume(brigada.auth.login(username, password, **kwargs))
+    return actor
+
+
+def events_of(brigada: Brigada, username: str) -> list[Any]:
+    return list(brigada.app.events.get(user_id(username)))
+
+
+def event_types(brigada: Brigada, username: str) -> list[str]:
+    return [type(e).__name__ for e in events_of(brigada, username)]
+
+
+def user(brigada: Brigada, username: str) -> User:
+    return brigada.app.repository.get(user_id(username))
+
+
+def stored_text(store: Path) -> str:
+    """Every value of every row of every table (events, views, tracking), as text."""
+    chunks = []
+    with sqlite3.connect(store) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    chunks.append(str(value))
+    return "\n".join(chunks)
