@@ -65,6 +65,20 @@ class SqlViewStorage:
     def close(self) -> None:
         self.engine.dispose()
 
+    def tracked(self) -> dict[str, tuple[int, int | None]]:
+        """Every view's (position, version), in one read."""
+        t = self.tracking
+        with self.engine.connect() as conn:
+            return {row.name: (row.position, row.version) for row in conn.execute(sa.select(t))}
+
+    def advance(self, moves: list[tuple[str, int]], new: int) -> None:
+        """Move views that had nothing to read from their positions to ``new``, in one transaction
+        (a view another process moved meanwhile is left as it is)."""
+        t = self.tracking
+        with self.engine.begin() as conn:
+            for name, old in moves:
+                conn.execute(t.update().where(t.c.name == name, t.c.position == old).values(position=new))
+
 
 class SqlRowStore(RowReads):
     def __init__(self, storage: SqlViewStorage, projection: Projection) -> None:
@@ -173,7 +187,7 @@ class SqlRowStore(RowReads):
             *(table.c[k] >= low for k, (low, _high) in query.ranges.items() if low is not None),
             *(table.c[k] <= high for k, (_low, high) in query.ranges.items() if high is not None),
             *(
-                table.c[k].contains(fragment, autoescape=True)
+                table.c[k].icontains(fragment, autoescape=True)  # the same on every database
                 for k, fragments in query.contains.items()
                 for fragment in fragments
             ),

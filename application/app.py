@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.admission import ADMISSION_ENUMS
+from domain.catalog import CATALOG_ENUMS
 from domain.context import EventContext
 from domain.encounter import ENCOUNTER_ENUMS
 from domain.payer_contract import CONTRACT_ENUMS
+from domain.prescription import PRESCRIPTION_ENUMS
+from domain.service_voucher import VOUCHER_ENUMS
 from domain.site import SiteMode
+from domain.stock_lot import STOCK_ENUMS, StockLot
 from domain.store_identity import StoreRole
 from domain.vocabulary import ALL_ENUMS
+from domain.warehouse import WAREHOUSE_ENUMS
 
 APPLICATION_NAME = "brigada"
 # Notification reads come in pages of this size (the library's default is 10).
 LOG_PAGE_SIZE = 1000
+# A stock lot is snapshotted every this many events, so loading one replays fewer than this many
+# however long its history (benchmarks/stock_load.py). Snapshots are derived, never copied by sync.
+STOCK_LOT_SNAPSHOT_INTERVAL = 100
 
 
 class DateAsISO(Transcoding):
@@ -61,6 +69,11 @@ STORED_ENUMS: tuple[type[Enum], ...] = (
     *ENCOUNTER_ENUMS,
     *CONTRACT_ENUMS,
     *ADMISSION_ENUMS,
+    *CATALOG_ENUMS,
+    *WAREHOUSE_ENUMS,
+    *STOCK_ENUMS,
+    *PRESCRIPTION_ENUMS,
+    *VOUCHER_ENUMS,
     StoreRole,
     SiteMode,
 )
@@ -72,6 +85,7 @@ class BrigadaApplication(Application):
 
     name = APPLICATION_NAME
     log_section_size = LOG_PAGE_SIZE
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {StockLot: STOCK_LOT_SNAPSHOT_INTERVAL}
     env = {"AGGREGATE_CACHE_MAXSIZE": "2000", "DEEPCOPY_FROM_AGGREGATE_CACHE": "y"}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

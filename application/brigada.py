@@ -8,14 +8,19 @@ from application.agenda import Agendas
 from application.app import BrigadaApplication
 from application.audit import Audit, BackupWriter, ChainReader
 from application.auth import Auth
+from application.catalog import Catalog
 from application.charts import Charts
 from application.contracts import Contracts
 from application.core import Core
 from application.directory import StoreDirectory
 from application.encounters import Encounters
+from application.inventory import Inventory
+from application.invoicing import Invoicing
 from application.locks import Locks
 from application.operations import Operations
+from application.orders import Orders
 from application.patients import Patients
+from application.pharmacy import Pharmacy
 from application.policy import Policies
 from application.ports import Clock, HostInfo, PasswordBlocklist, PasswordHasher, ViewStorage
 from application.projection_runner import ProjectionRunner
@@ -23,14 +28,27 @@ from application.read_models import ReadModels
 from application.setup import Setup
 from application.sites import Sites
 from application.users import Users
+from application.vouchers import Vouchers
 from projections.activity_log import ActivityLogProjection
 from projections.admissions import AdmissionQueries, AdmissionsProjection
 from projections.agenda import AgendaDaysProjection, AgendaQueries, AppointmentsProjection
 from projections.base import Projection
+from projections.catalog import CatalogProjection, CatalogQueries, PriceListsProjection
 from projections.encounters import EncounterQueries, EncountersProjection
+from projections.invoices import (
+    InvoiceQueries,
+    InvoiceSeriesProjection,
+    InvoiceSeriesQueries,
+    InvoicesProjection,
+)
+from projections.kardex import KardexProjection, KardexQueries
+from projections.orders import OrderQueries, OrdersProjection
 from projections.patients import PatientQueries, PatientsProjection
 from projections.sites import SiteQueries, SitesProjection
+from projections.stock import StockProjection, StockQueries
 from projections.users import UserQueries, UsersProjection
+from projections.vouchers import VoucherQueries, VouchersProjection
+from projections.warehouses import WarehouseQueries, WarehousesProjection
 
 
 def all_projections(app: BrigadaApplication) -> list[Projection]:
@@ -43,6 +61,17 @@ def all_projections(app: BrigadaApplication) -> list[Projection]:
         AgendaDaysProjection(),
         AppointmentsProjection(),
         AdmissionsProjection(),
+        # Orders, pharmacy and inventory.
+        CatalogProjection(),
+        PriceListsProjection(),
+        WarehousesProjection(),
+        StockProjection(),
+        KardexProjection(StoreDirectory(app)),
+        OrdersProjection(),
+        # Service vouchers and central billing.
+        VouchersProjection(),
+        InvoicesProjection(),
+        InvoiceSeriesProjection(),
         ActivityLogProjection(StoreDirectory(app)),
     ]
 
@@ -80,8 +109,41 @@ class Brigada:
             patients,
             EncounterQueries(self.views.store("encounters")),
         )
+        # Orders, pharmacy and inventory: the catalog and the site's stock go into a laptop's slice.
+        self.catalog = Catalog(
+            self.core,
+            self.access,
+            self.operations,
+            CatalogQueries(self.views.store("catalog"), self.views.store("price_lists")),
+        )
+        self.inventory = Inventory(
+            self.core,
+            self.access,
+            self.operations,
+            self.catalog,
+            WarehouseQueries(self.views.store("warehouses")),
+            StockQueries(self.views.store("stock")),
+            KardexQueries(self.views.store("kardex")),
+        )
+        self.orders = Orders(
+            self.core,
+            self.access,
+            self.operations,
+            self.catalog,
+            EncounterQueries(self.views.store("encounters")),
+            OrderQueries(self.views.store("orders")),
+        )
+        self.pharmacy = Pharmacy(
+            self.core, self.access, self.operations, self.catalog, self.inventory, self.orders
+        )
         self.sites = Sites(
-            self.core, self.access, self.operations, SiteQueries(self.views.store("sites")), patients, users
+            self.core,
+            self.access,
+            self.operations,
+            SiteQueries(self.views.store("sites")),
+            patients,
+            users,
+            extra_slices=(self.catalog.slice_ids, self.inventory.slice_ids),
         )
         # Clinical: contracts, charts (duplicates, merge), agendas and appointments, admissions.
         agenda = AgendaQueries(self.views.store("agenda_days"), self.views.store("appointments"))
@@ -99,6 +161,26 @@ class Brigada:
         )
         self.agendas = Agendas(self.core, self.access, self.operations, self.patients, agenda)
         self.admissions = Admissions(self.core, self.access, self.operations, self.patients, admissions)
+        # Service vouchers (sites and central) and central billing.
+        voucher_rows = VoucherQueries(self.views.store("vouchers"))
+        self.vouchers = Vouchers(
+            self.core,
+            self.access,
+            self.operations,
+            self.catalog,
+            EncounterQueries(self.views.store("encounters")),
+            OrderQueries(self.views.store("orders")),
+            voucher_rows,
+        )
+        self.invoicing = Invoicing(
+            self.core,
+            self.access,
+            self.operations,
+            self.vouchers,
+            voucher_rows,
+            InvoiceQueries(self.views.store("invoices")),
+            InvoiceSeriesQueries(self.views.store("invoice_series")),
+        )
         self.read_models = ReadModels(self.views, self.access)
         self.audit = Audit(self.core, self.access, self.views.store("activity_log"), chain, backups)
 

@@ -124,7 +124,10 @@ class Catalog:
         self.operations.require(Forbidden.CONFIGURATION)
         nit, contract = payer_nit(cmd.payer_nit), cmd.contract.upper()
         code = cmd.code.strip().upper()
-        if self.core.get(CatalogItem, item_id(code)) is None and self.core.get(CatalogItem, service_id(code)) is None:
+        if (
+            self.core.get(CatalogItem, item_id(code)) is None
+            and self.core.get(CatalogItem, service_id(code)) is None
+        ):
             raise NotInCatalog(code=code)
         with self.core.acting_as(actor.username):
             prices = self.core.get(PriceList, price_list_id(nit, contract))
@@ -139,8 +142,10 @@ class Catalog:
         self.operations.require(Always.READ)
         if payer and not payer.strip().split("-")[0].isdigit():
             raise InvalidValue("payer", NIT_HINT)
-        return self.queries.prices(payer_nit(payer) if payer else None, contract.upper() if contract else None)
+        return self.queries.prices(
+            payer_nit(payer) if payer else None, contract.upper() if contract else None
+        )
 
-    def slice_ids(self) -> list[UUID]:
-        """What a laptop receives of the catalog: all of it, and every price list."""
+    def slice_ids(self, site: str) -> list[UUID]:
+        """What a laptop receives of the catalog: all of it, with every price list, whatever its site."""
         return [UUID(i) for i in self.queries.all_ids()]

@@ -43,7 +43,7 @@ from domain.encounter import (
 from domain.errors import N_, InvalidValue, NotFound
 from domain.locks import LOCK_POLICY_ID, LockPolicy, LockRule, LockSettings
 from domain.numbering import NumberSeries, series_id
-from domain.patient import Patient
+from domain.patient import ChartMerged, Patient
 from domain.sections import Section
 from domain.site import SiteAction
 from domain.site_policy import Always
@@ -222,6 +222,8 @@ class Encounters:
         patient_row = self.patients.by_chart(cmd.chart_number.strip().upper())
         if patient_row is None:
             raise PatientNotFound(chart_number=cmd.chart_number)
+        if patient_row.merged_into:  # a merged chart takes no new visits: its kept chart does
+            raise ChartMerged(chart_number=patient_row.chart_number, kept_chart=patient_row.merged_into)
         site = self.core.require_identity().site_code
         today = self.core.effective_today()
         with self.core.acting_as(actor.username):

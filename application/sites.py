@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -72,8 +72,10 @@ class Sites:
         sites: SiteQueries,
         patients: PatientQueries,
         users: UserQueries,
+        extra_slices: Sequence[Callable[[str], list[UUID]]] = (),
     ) -> None:
         self.core = core
+        self.extra_slices = extra_slices  # more of a laptop's slice, by site (catalog, stock)
         self.access = access
         self.operations = operations
         self.sites = sites
@@ -218,4 +220,6 @@ class Sites:
         ids += [i for i in (PASSWORD_POLICY_ID, LOCK_POLICY_ID) if self.core.get(object, i) is not None]
         ids += [UUID(u.user_id) for u in self.users.all() if not u.is_admin]
         ids += [UUID(p.patient_id) for p in self.patients.all() if p.site in (site, central)]
+        for more in self.extra_slices:
+            ids += more(site)
         return ids

@@ -57,9 +57,7 @@ def fill(url: str, patients: int) -> tuple[object, int]:
             )
             patient = Patient.register(series.take(), details, today=clock.today())
             if i % 3 == 0:
-                patient.correct(
-                    clock.today(), zone=Zone.RURAL if details.zone is Zone.URBAN else Zone.URBAN
-                )
+                patient.correct(clock.today(), zone=Zone.RURAL if details.zone is Zone.URBAN else Zone.URBAN)
             pending.append(patient)
             if len(pending) >= BATCH:
                 brigada.app.save(series, *pending)
@@ -113,9 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     patients = 1_000 if args.quick else args.patients
     print(f"projection rebuild vs raw read+decode, {patients} patients, best of 3")
-    print(
-        f"{'store':<10} {'events':>8} {'rows':>8} {'raw ev/s':>14} {'rebuild ev/s':>14} {'ratio':>8}"
-    )
+    print(f"{'store':<10} {'events':>8} {'rows':>8} {'raw ev/s':>14} {'rebuild ev/s':>14} {'ratio':>8}")
     with tempfile.TemporaryDirectory() as folder:
         measure("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}", patients)
     if not args.no_postgres:
@@ -125,9 +121,7 @@ def main() -> None:
         finally:
             import psycopg
 
-            with psycopg.connect(
-                args.postgres.replace("postgresql://", "postgresql://", 1)
-            ) as conn:
+            with psycopg.connect(args.postgres.replace("postgresql://", "postgresql://", 1)) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 

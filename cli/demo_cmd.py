@@ -11,11 +11,14 @@ from adapters.bootstrap import open_brigada
 from adapters.synthetic import EncounterFaker, PatientFaker
 from application.brigada import Brigada
 from application.context import Actor
+from cli import demo_billing, demo_inventory
 from cli.agenda_cmd import show_agenda
 from cli.base import Command
 from cli.encounter_cmd import ROW_COLUMNS as VISIT_COLUMNS
+from cli.encounter_cmd import displayed
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
+from cli.inventory_cmd import stock_table
 from cli.patient_cmd import COLUMNS
 from domain.agenda import as_time, minutes
 from domain.sections import Section
@@ -71,11 +74,39 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
     central.users.change_access(
         admin,
         "coordinador",
-        grant=["patient", "agenda", "appointment", "encounter", "passwd", "site.mode"],
+        grant=[
+            "patient",
+            "agenda",
+            "appointment",
+            "encounter",
+            "passwd",
+            "site.mode",
+            # orders, pharmacy and inventory
+            "catalog",
+            "warehouse",
+            "inventory",
+            "prescription",
+            "order",
+            "diagnostic",
+            "surgery",
+            "pharmacy",
+            # service vouchers
+            "voucher",
+        ],
         revoke=[],
     )
     central.users.change_sections(admin, "coordinador", allow=[s.value for s in Section], deny=[])
+    # -- orders, pharmacy and inventory: the field warehouse is stocked while the site is INS --
+    sent = demo_inventory.stock_the_site(
+        central, admin, DEMO_SITE, DEMO_WAREHOUSE, central.core.clock.today()
+    )
+    env.say(
+        _(
+            "2b. Central: catalog, prices, purchases into {central}; {n} units sent by lot to {warehouse}"
+        ).format(central=demo_inventory.CENTRAL_WAREHOUSE, n=sent, warehouse=DEMO_WAREHOUSE)
+    )
 
+    demo_billing.price_the_rest(central, admin)  # prices go in the laptop's slice
     env.say(
         _("3. Laptop of site {site} provisioned from central: {store}").format(site=DEMO_SITE, store=site_url)
     )
@@ -109,7 +140,8 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
     show_agenda(env, site.agendas.show(actor, "coordinador", site.core.clock.today()), as_json=False)
     env.say(_("7. A mission day: each patient is seen, with a report, a service and a diagnosis"))
     consultations = EncounterFaker(seed=seed)
-    for row in rows:
+    prescriptions = []
+    for index, row in enumerate(rows):
         reason, code, treatment = consultations.consultation()
         visit = site.encounters.open(actor, {"chart_number": row.chart_number, "reason": reason})
         site.encounters.add_paragraph(actor, visit.number, {"name": "TRATAMIENTO", "text": treatment})
@@ -117,14 +149,42 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
             actor, visit.number, {"cups": "890201", "description": "Consulta general"}
         )
         site.encounters.set_diagnosis(actor, visit.number, {"code": code})
+        prescribed = demo_inventory.prescribe(site, actor, visit.number, index)
+        prescriptions += [prescribed] if prescribed else []
         site.encounters.finalize(actor, visit.number)
     visits = site.encounters.diary(actor)
     env.table(
         _("Visits at {site}").format(site=DEMO_SITE),
         [(f, _(h)) for f, h in VISIT_COLUMNS],
-        visits,
+        [displayed(v) for v in visits],
+    )
+    # -- the pharmacy's day --
+    dispensed = demo_inventory.dispense_prescriptions(site, actor, prescriptions)
+    chain = demo_inventory.ambulatory_chain(site, actor, rows[0].chart_number)
+    env.say(
+        _(
+            "7b. Pharmacy: {n} prescriptions dispensed ({units} units, earliest expiry first); request "
+            "{request} of ambulatory visit {visit} dispensed, administered, and what was not applied returned"
+        ).format(n=len(prescriptions), units=dispensed, request=chain["request"], visit=chain["visit"])
+    )
+    stock_table(env, site.inventory.stock(actor), as_json=False)
+    # -- service vouchers on the laptop, invoices on central --
+    today = site.core.clock.today()
+    vouchers = demo_billing.vouchers_on_mission(site, actor, [row.chart_number for row in rows], today)
+    env.say(
+        _("7c. Payer contracts assigned; {n} service vouchers issued on the laptop").format(n=len(vouchers))
     )
     site.auth.logout(actor)
+    central = open_brigada(central_url)
+    admin, _admin_ticket = central.auth.resume(central.auth.login("admin", DEMO_PASSWORD))
+    invoices = demo_billing.invoice_on_central(central, admin, site, DEMO_SITE, today)
+    env.say(
+        _("8. Central: the vouchers copied from the laptop become invoices {first} to {last}").format(
+            first=invoices[0] if invoices else "-", last=invoices[-1] if invoices else "-"
+        )
+    )
+    central.auth.logout(admin)
+    central.close()
     site.close()
     env.say(
         _("Done. Try: brigada --store {store} login coordinador (password: {password})").format(

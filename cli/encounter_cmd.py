@@ -12,7 +12,7 @@ import click
 from adapters.documents import write_document_pdf, write_zip
 from application.encounters import EncounterView, PrintedDocument
 from cli.base import Command, group
-from cli.env import Env, pass_env
+from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
 from projections.encounters import EncounterRow
 
@@ -25,6 +25,14 @@ ROW_COLUMNS = [
     ("principal_diagnosis", N_("Diagnosis")),
     ("state", N_("State")),
 ]
+KIND_NAMES = {"outpatient": N_("outpatient consultation"), "ambulatory": N_("ambulatory hospitalization")}
+STATE_NAMES = {"open": N_("open"), "finalized": N_("finalized"), "deleted": N_("deleted")}
+VISIT_FIELD_NAMES = {
+    "modality": N_("Care modality (RIPS)"),
+    "purpose": N_("Purpose (RIPS)"),
+    "cause": N_("External cause (RIPS)"),
+    "reason": N_("Reason for the visit"),
+}
 LOCK_NAMES = {
     "delete_visit": N_("deleting the visit"),
     "change_visit_data": N_("changing the visit data"),
@@ -44,13 +52,21 @@ def out_option(command: Any) -> Any:
     )(command)
 
 
+def displayed(row: EncounterRow) -> dict[str, Any]:
+    """A diary row with its kind and state in the reader's language."""
+    values = plain(row)
+    values["kind"] = _(KIND_NAMES.get(row.kind, row.kind))
+    values["state"] = _(STATE_NAMES.get(row.state, row.state))
+    return values
+
+
 def show_row(env: Env, row: EncounterRow, as_json: bool, message: str | None = None) -> None:
     if as_json:
         env.emit_json(row)
         return
     if message:
         env.say(message)
-    env.table(_("Visits"), [(f, _(h)) for f, h in ROW_COLUMNS], [row])
+    env.table(_("Visits"), [(f, _(h)) for f, h in ROW_COLUMNS], [displayed(row)])
 
 
 def visit_options(command: Any) -> Any:
@@ -102,7 +118,7 @@ def list_visits(env: Env, day: str | None, professional: str | None, as_json: bo
     if as_json:
         env.emit_json(rows)
         return
-    env.table(_("Visit diary"), [(f, _(h)) for f, h in ROW_COLUMNS], rows)
+    env.table(_("Visit diary"), [(f, _(h)) for f, h in ROW_COLUMNS], [displayed(r) for r in rows])
 
 
 @encounter.command(
@@ -127,10 +143,10 @@ def render_view(env: Env, view: EncounterView) -> None:
             (_("HIST"), view.chart_number),
             (_("Patient"), view.patient_name),
             (_("Date"), view.visit_date),
-            (_("Kind"), view.kind),
+            (_("Kind"), _(KIND_NAMES.get(view.kind, view.kind))),
             (_("Professional"), view.professional),
-            (_("State"), view.state),
-            *[(k, v) for k, v in (view.visit_data or {}).items()],
+            (_("State"), _(STATE_NAMES.get(view.state, view.state))),
+            *[(_(VISIT_FIELD_NAMES.get(k, k)), v) for k, v in (view.visit_data or {}).items()],
             (_("Observations"), view.observations if view.observations is not None else _("(hidden)")),
         ],
     )

@@ -17,15 +17,25 @@ from cli import (
     agenda_cmd,
     appointment_cmd,
     audit_cmd,
+    catalog_cmd,
+    diagnostic_cmd,
     encounter_cmd,
     init_cmd,
+    inventory_cmd,
+    invoice_cmd,
+    order_cmd,
     patient_chart_cmd,
     patient_cmd,
+    pharmacy_cmd,
     policy_cmd,
+    prescription_cmd,
     projections_cmd,
     session_cmd,
     site_cmd,
+    surgery_cmd,
     user_cmd,
+    voucher_cmd,
+    warehouse_cmd,
 )
 from cli.base import Group
 from cli.env import Env, render
@@ -144,6 +154,18 @@ for module in (
     access_cmd,
     site_cmd,
     encounter_cmd,
+    # Orders, pharmacy and inventory.
+    catalog_cmd,
+    warehouse_cmd,
+    inventory_cmd,
+    prescription_cmd,
+    order_cmd,
+    diagnostic_cmd,
+    surgery_cmd,
+    pharmacy_cmd,
+    # Service vouchers and central billing.
+    voucher_cmd,
+    invoice_cmd,
 ):
     module.register(cli)
 

@@ -1,4 +1,7 @@
-"""brigada patient register | correct | show | search."""
+"""brigada patient register | correct | show | search.
+
+The contract, chart, duplicates and merge commands join this group from cli/patient_chart_cmd.py.
+"""
 
 from __future__ import annotations
 

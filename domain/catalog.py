@@ -47,11 +47,15 @@ class NotStocked(DomainError):
 def check_code(kind: ItemKind, code: str) -> str:
     code = code.strip().upper()
     if kind is ItemKind.MEDICINE and not CUM.match(code):
-        raise InvalidValue("code", N_("{code} is not a CUM code (expediente, a dash, consecutive)"), code=code)
+        raise InvalidValue(
+            "code", N_("{code} is not a CUM code (expediente, a dash, consecutive)"), code=code
+        )
     if kind is ItemKind.SERVICE and not CUPS.match(code):
         raise InvalidValue("code", N_("{code} is not a CUPS code (6 digits)"), code=code)
     if kind is ItemKind.SUPPLY and not OWN_CODE.match(code):
-        raise InvalidValue("code", N_("{code} is not a supply code (2 to 20 capital letters, digits, dashes)"), code=code)
+        raise InvalidValue(
+            "code", N_("{code} is not a supply code (2 to 20 capital letters, digits, dashes)"), code=code
+        )
     return code
 
 

@@ -22,12 +22,16 @@ class NotOrdered(NotFound):
 
 
 class MoreThanPending(DomainError):
-    template = N_("{number}: {pending} of {item} left to dispense (ordered {ordered}, dispensed {dispensed}); {quantity} asked")
+    template = N_(
+        "{number}: {pending} of {item} left to dispense (ordered {ordered}, dispensed {dispensed}); "
+        "{quantity} asked"
+    )
 
 
 class MoreThanInHand(DomainError):
     template = N_(
-        "{number}: {in_hand} of {item} from lot {lot} dispensed and not yet administered or returned; {quantity} asked"
+        "{number}: {in_hand} of {item} from lot {lot} dispensed and not yet administered or returned; "
+        "{quantity} asked"
     )
 
 

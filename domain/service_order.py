@@ -71,5 +71,9 @@ class ServiceOrder(BrigadaAggregate):
         if not 1 <= quantity <= MAX_QUANTITY:
             raise InvalidValue("quantity", N_("must be between 1 and {max}"), max=MAX_QUANTITY)
         return cls(
-            number=number, **visit.as_fields(), cups_code=service.code, quantity=quantity, ordered_by=ordered_by
+            number=number,
+            **visit.as_fields(),
+            cups_code=service.code,
+            quantity=quantity,
+            ordered_by=ordered_by,
         )

@@ -118,7 +118,11 @@ class StockLot(BrigadaAggregate):
         check_quantity(quantity)
         if quantity > self.on_hand:
             raise InsufficientStock(
-                warehouse=self.warehouse, available=self.on_hand, item=self.item, lot=self.lot, quantity=quantity
+                warehouse=self.warehouse,
+                available=self.on_hand,
+                item=self.item,
+                lot=self.lot,
+                quantity=quantity,
             )
 
     def require_usable(self, today: date, what: str) -> None:
@@ -189,7 +193,8 @@ def fefo_plan(
     expired, earliest expiry first, as many as needed."""
     check_quantity(quantity)
     usable = sorted(
-        (lot for lot in lots if lot.on_hand > 0 and not lot.expired(today)), key=lambda lot: (lot.expiry, lot.lot)
+        (lot for lot in lots if lot.on_hand > 0 and not lot.expired(today)),
+        key=lambda lot: (lot.expiry, lot.lot),
     )
     available = sum(lot.on_hand for lot in usable)
     if available < quantity:

@@ -119,7 +119,9 @@ class SupplyRequest(BrigadaAggregate):
         check_quantity(quantity)
         self.ledger.check_in_hand(tally, quantity)
         if expiry < today:
-            raise LotExpired(lot=tally.lot, item=tally.item, expiry=expiry.isoformat(), what=N_("administered"))
+            raise LotExpired(
+                lot=tally.lot, item=tally.item, expiry=expiry.isoformat(), what=N_("administered")
+            )
         self._administer(item=tally.item, warehouse=tally.warehouse, lot=tally.lot, quantity=quantity)
 
     @event(Administered)

@@ -26,13 +26,15 @@ class WarehouseKind(Enum):
 WAREHOUSE_ENUMS: tuple[type[Enum], ...] = (WarehouseKind,)
 
 NOT_A_FIELD_WAREHOUSE_RULE = N_(
-    "A disconnected environment may never do this: {operation} ({warehouse} is not a field warehouse of site {site})"
+    "A disconnected environment may never do this: {operation} "
+    "({warehouse} is not a field warehouse of site {site})"
 )
 
 
 class FieldWarehouseEntry(DomainError):
     template = N_(
-        "{warehouse} is a field warehouse of site {site}: it receives stock by transfer only, never by an entry"
+        "{warehouse} is a field warehouse of site {site}: "
+        "it receives stock by transfer only, never by an entry"
     )
 
 
@@ -41,7 +43,9 @@ class WarehouseExists(DomainError):
 
 
 class NotListedOnSite(DomainError):
-    template = N_("site {site} does not list field warehouse {warehouse}: add it with 'brigada site warehouse'")
+    template = N_(
+        "site {site} does not list field warehouse {warehouse}: add it with 'brigada site warehouse'"
+    )
 
 
 class Warehouse(BrigadaAggregate):
@@ -81,6 +85,11 @@ class Warehouse(BrigadaAggregate):
     @property
     def is_field(self) -> bool:
         return self.kind is WarehouseKind.FIELD
+
+    @property
+    def entry_operation(self) -> Forbidden:
+        """The sites-policy rule an entry falls under on a laptop (where it is always refused)."""
+        return Forbidden.FIELD_WAREHOUSE_ENTRIES if self.is_field else Forbidden.CONNECTED_WAREHOUSE_MOVEMENTS
 
     def require_entry(self) -> None:
         """Purchases go into ordinary warehouses only."""

@@ -65,6 +65,52 @@ def _user(event: Any, names: NameCache) -> dict[str, str]:
     return {"USUARIO": names.user(event.originator_id)}
 
 
+# Orders, pharmacy and inventory: a lot's identifiers, an order's number with HIST and VISITA,
+# and a movement's reference ("TRA CEN-4" becomes TRA=CEN-4; a purchase document, DOC=).
+REFERENCE_SERIES = ("TRA", "SOL", "FORM")
+
+
+def _lot(event: Any, names: NameCache) -> dict[str, str]:
+    return names.recall(event.originator_id, {"BODEGA": "warehouse", "ITEM": "item", "LOTE": "lot"})
+
+
+def _movement(event: Any, names: NameCache) -> dict[str, str]:
+    series, _space, number = event.reference.partition(" ")
+    if series in REFERENCE_SERIES and number:
+        reference = {series: number}
+    else:
+        reference = {"DOC": event.reference.replace(" ", "_")} if event.reference else {}
+    return {**_lot(event, names), "CANT": str(event.quantity), **reference}
+
+
+def _ordered(series: str) -> Fields:
+    def fields(event: Any, names: NameCache) -> dict[str, str]:
+        found = {series: event.number, "HIST": event.chart_number, "VISITA": event.visit_number}
+        return names.learn(event.originator_id, found)
+
+    return fields
+
+
+def _order(series: str) -> Fields:
+    def fields(event: Any, names: NameCache) -> dict[str, str]:
+        wanted = {series: "number", "HIST": "chart_number", "VISITA": "visit_number"}
+        return names.recall(event.originator_id, wanted)
+
+    return fields
+
+
+def _chain(series: str) -> Fields:
+    def fields(event: Any, names: NameCache) -> dict[str, str]:
+        lot = {"ITEM": event.item, "BODEGA": event.warehouse, "LOTE": event.lot, "CANT": str(event.quantity)}
+        return {**_order(series)(event, names), **lot}
+
+    return fields
+
+
+def _voucher(event: Any, names: NameCache) -> dict[str, str]:
+    return names.recall(event.originator_id, {"VISITA": "visit_number", "VOL": "number"})
+
+
 # topic -> (action, how to build its comment). Seed actions keep the seed's names and formats.
 ACTIONS: dict[str, tuple[Action, Fields]] = {
     "brigada.StoreIdentity.Established": (
@@ -283,6 +329,122 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
             "EGRESO": e.condition.value,
         },
     ),
+    # Orders, pharmacy and inventory. Comments carry codes, lots, quantities and numbers only:
+    # never a dose, a frequency or a diagnostic result.
+    "brigada.CatalogItem.Added": (
+        Action("catalog.add", N_("Catalog - Add")),
+        lambda e, n: {"CODIGO": e.code, "TIPO": e.kind.value},
+    ),
+    "brigada.PriceList.Started": (
+        Action("prices.start", N_("Prices - Start")),
+        lambda e, n: n.learn(e.originator_id, {"NIT": e.payer_nit, "CONTRATO": e.contract}),
+    ),
+    "brigada.PriceList.PriceSet": (
+        Action("prices.set", N_("Prices - Set")),
+        lambda e, n: {
+            **n.recall(e.originator_id, {"NIT": "payer_nit", "CONTRATO": "contract"}),
+            "CODIGO": e.code,
+            "VALOR": str(e.unit_value),
+        },
+    ),
+    "brigada.Warehouse.Created": (
+        Action("warehouse.create", N_("Warehouse - Create")),
+        lambda e, n: {"BODEGA": e.code, "TIPO": e.kind.value, **({"SEDE": e.site} if e.site else {})},
+    ),
+    "brigada.StockLot.Opened": (
+        Action("lot.open", N_("Lot - Open")),
+        lambda e, n: {
+            **n.learn(e.originator_id, {"BODEGA": e.warehouse, "ITEM": e.item, "LOTE": e.lot}),
+            "VENCE": e.expiry.isoformat(),
+        },
+    ),
+    "brigada.StockLot.Received": (
+        Action("inventory.receive", N_("Inventory - Receive")),
+        lambda e, n: {**_movement(e, n), "ORIGEN": e.source.value},
+    ),
+    "brigada.StockLot.Sent": (Action("transfer.send", N_("Transfer - Send")), _movement),
+    "brigada.StockLot.Dispensed": (Action("inventory.dispense", N_("Inventory - Dispense")), _movement),
+    "brigada.StockLot.Returned": (Action("inventory.return", N_("Inventory - Return")), _movement),
+    "brigada.Prescription.Prescribed": (
+        Action("prescription.create", N_("Prescription - Create")),
+        lambda e, n: {**_ordered("FORM")(e, n), "ITEM": e.item, "CANT": str(e.quantity)},
+    ),
+    "brigada.Prescription.Dispensed": (
+        Action("prescription.dispense", N_("Prescription - Dispense")),
+        _chain("FORM"),
+    ),
+    "brigada.Prescription.Returned": (
+        Action("prescription.return", N_("Prescription - Return")),
+        _chain("FORM"),
+    ),
+    "brigada.ServiceOrder.Ordered": (
+        Action("order.create", N_("Service order - Create")),
+        lambda e, n: {**_ordered("ORD")(e, n), "CUPS": e.cups_code, "CANT": str(e.quantity)},
+    ),
+    "brigada.DiagnosticService.Requested": (
+        Action("diagnostic.request", N_("Diagnostic service - Request")),
+        lambda e, n: {**_ordered("AYD")(e, n), "CUPS": e.cups_code},
+    ),
+    "brigada.DiagnosticService.ResultRecorded": (
+        Action("diagnostic.result", N_("Diagnostic service - Result")),
+        _order("AYD"),
+    ),
+    "brigada.Surgery.Linked": (
+        Action("surgery.link", N_("Surgery - Link")),
+        lambda e, n: {
+            **_ordered("CIR")(e, n),
+            "CUPS": e.cups_code,
+            "FECHA": e.performed_on.isoformat(),
+            "CIRUJANO": e.surgeon,
+        },
+    ),
+    "brigada.SupplyRequest.Requested": (
+        Action("request.create", N_("Request - Create")),
+        lambda e, n: {**_ordered("SOL")(e, n), "LINEAS": str(len(e.lines))},
+    ),
+    "brigada.SupplyRequest.Dispensed": (Action("request.dispense", N_("Request - Dispense")), _chain("SOL")),
+    "brigada.SupplyRequest.Administered": (
+        Action("request.administer", N_("Request - Administer")),
+        _chain("SOL"),
+    ),
+    "brigada.SupplyRequest.Returned": (Action("request.return", N_("Request - Return")), _chain("SOL")),
+    # Service vouchers and central billing (seed: "Factura - Emitida", "Factura - Rectificada").
+    "brigada.ServiceVoucher.Issued": (
+        Action("voucher.issue", N_("Voucher - Issue")),
+        lambda e, n: n.learn(e.originator_id, {"VISITA": e.visit_number, "VOL": e.number}),
+    ),
+    "brigada.ServiceVoucher.Voided": (Action("voucher.void", N_("Voucher - Void")), _voucher),
+    "brigada.ServiceVoucher.Invoiced": (
+        Action("voucher.invoiced", N_("Voucher - Invoiced")),
+        lambda e, n: {**_voucher(e, n), "FRA": e.invoice_number},
+    ),
+    "brigada.ServiceVoucher.Released": (
+        Action("voucher.release", N_("Voucher - Release")),
+        lambda e, n: {**_voucher(e, n), "FRA": e.invoice_number, "NOTA": e.note_number},
+    ),
+    "brigada.InvoiceSeries.Added": (
+        Action("invoice.series.add", N_("Invoice series - Add")),
+        lambda e, n: {
+            **n.learn(e.originator_id, {"SERIE": e.prefix}),
+            "DESDE": str(e.first),
+            "HASTA": str(e.last),
+        },
+    ),
+    "brigada.InvoiceSeries.NumberTaken": (
+        Action("invoice.series.take", N_("Invoice series - Assign")),
+        lambda e, n: {**n.recall(e.originator_id, {"SERIE": "prefix"}), "NUM": str(e.value)},
+    ),
+    "brigada.Invoice.Issued": (
+        Action("invoice.issue", N_("Invoice - Issued")),
+        lambda e, n: n.learn(e.originator_id, {"VISITA": ",".join(e.visit_numbers), "FRA": e.number}),
+    ),
+    "brigada.Invoice.Rectified": (
+        Action("invoice.rectify", N_("Invoice - Rectified")),
+        lambda e, n: {
+            **n.recall(e.originator_id, {"VISITA": "visit_list", "FRA": "number"}),
+            "NOTA": e.note_number,
+        },
+    ),
 }
 
 # Access events carry their action code; these are their display names.
@@ -302,10 +464,14 @@ ACCESS_LABELS: dict[str, str] = {
     "paragraph.view": N_("Paragraph - View"),
     "paragraph.print": N_("Paragraph - Print"),
     "form.print": N_("Forms - Print"),
+    "voucher.print": N_("Voucher - Print"),
+    "invoice.print": N_("Invoice - Print"),
+    "invoice.rips": N_("Invoice - RIPS"),
     "document.view": N_("Document - View"),
     "patient.duplicates": N_("Patient - Duplicates"),
     "agenda.view": N_("Agenda - View"),
     "admission.list": N_("Admission - List"),
+    "diagnostic.view": N_("Diagnostic service - View result"),
 }
 
 

@@ -49,7 +49,7 @@ class Query:
 
     equals: Mapping[str, Any] = field(default_factory=dict)
     ranges: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)  # (low or None, high or None)
-    contains: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    contains: Mapping[str, Sequence[str]] = field(default_factory=dict)  # case-insensitive
     order_by: str | None = None
     descending: bool = False
     limit: int | None = None
@@ -63,7 +63,7 @@ class Query:
             if (low is not None and value < low) or (high is not None and value > high):
                 return False
         return all(
-            fragment in (getattr(row, name) or "")
+            fragment.casefold() in (getattr(row, name) or "").casefold()
             for name, fragments in self.contains.items()
             for fragment in fragments
         )

@@ -118,7 +118,12 @@ class KardexProjection(Projection):
         if lot_id not in self.lots and self.directory is not None:
             found = self.directory.attributes(lot_id, LOT_FIELDS)
             if found is not None:
-                self.lots[lot_id] = (found["warehouse"], found["item"], found["lot"], date.fromisoformat(found["expiry"]))
+                self.lots[lot_id] = (
+                    found["warehouse"],
+                    found["item"],
+                    found["lot"],
+                    date.fromisoformat(found["expiry"]),
+                )
         return self.lots.get(lot_id, ("?", "?", "?", date.min))
 
 

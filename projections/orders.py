@@ -92,7 +92,9 @@ class OrdersProjection(Projection):
                 dispensed=0,
                 administered=0,
                 returned=0,
-                state={DIAGNOSTIC: "requested", SERVICE_ORDER: "ordered", SURGERY: "linked"}.get(kind, "pending"),
+                state={DIAGNOSTIC: "requested", SERVICE_ORDER: "ordered", SURGERY: "linked"}.get(
+                    kind, "pending"
+                ),
                 created_by=event.context.user,
                 created_at=stamp,
                 updated_at=stamp,

@@ -63,7 +63,18 @@ class StockProjection(Projection):
         stamp = event.context.recorded_at.isoformat()
         if isinstance(event, StockLot.Opened):
             return StockRow(
-                event.originator_id.hex, event.warehouse, event.item, event.lot, event.expiry, 0, 0, 0, 0, 0, 0, stamp
+                event.originator_id.hex,
+                event.warehouse,
+                event.item,
+                event.lot,
+                event.expiry,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                stamp,
             )
         if row is None:
             return None
@@ -80,7 +91,9 @@ class StockQueries:
     def __init__(self, rows: RowStore) -> None:
         self.rows = rows
 
-    def lots(self, warehouse: str | None = None, item: str | None = None, with_stock: bool = False) -> list[StockRow]:
+    def lots(
+        self, warehouse: str | None = None, item: str | None = None, with_stock: bool = False
+    ) -> list[StockRow]:
         """Lots by warehouse, item and expiry (earliest first)."""
         equals = {k: v for k, v in (("warehouse", warehouse), ("item", item)) if v}
         rows = self.rows.select(Query(equals=equals))

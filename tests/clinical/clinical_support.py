@@ -54,7 +54,7 @@ def given(make: Callable[[], Any], *then: Callable[[Any], Any]) -> Any:
     return aggregate
 
 
-def replayed(aggregate: Any, events: Sequence[Any]) -> Any:
+def replayed(events: Sequence[Any]) -> Any:
     """The aggregate rebuilt from its events, as the store would."""
     rebuilt = None
     for event in events:

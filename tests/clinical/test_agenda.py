@@ -298,7 +298,7 @@ class BookingDesk(RuleBasedStateMachine):
     @invariant()
     def the_history_rebuilds_the_same_day(self) -> None:
         if self.events:
-            rebuilt = replayed(self.agenda, self.events)
+            rebuilt = replayed(self.events)
             assert rebuilt.appointments == self.agenda.appointments
             assert (rebuilt.start, rebuilt.end, rebuilt.slot_minutes) == (
                 self.agenda.start,

@@ -382,7 +382,7 @@ def test_a_view_built_by_an_older_apply_is_rebuilt_on_catch_up(app: BrigadaAppli
     built_by_v1 = old_views.stores["patients"]
 
     class PatientsV2(PatientsProjection):
-        version = 2
+        version = PatientsProjection.version + 1
 
     # A newer program opens the same stored view: same rows, position and version.
     views = MemoryViews()

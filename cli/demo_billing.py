@@ -1,0 +1,69 @@
+"""The demo's billing steps: prices, patients' payer contracts and vouchers on the laptop during
+the mission, and central's invoices afterwards."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from application.brigada import Brigada
+from application.context import Actor
+from application.replication import copy_aggregates
+from cli.demo_inventory import IBUPROFEN, IV_SET, SALINE
+from domain.site import SiteMode
+
+PAYER, CONTRACT = "900123456", "BRG-2026"  # the price list demo_inventory starts
+MORE_PRICES = ((IBUPROFEN, "300"), (SALINE, "8500"), (IV_SET, "4200"))
+
+
+def price_the_rest(central: Brigada, admin: Actor) -> None:
+    """Prices for what demo_inventory leaves unpriced; the laptop receives them at provisioning."""
+    for code, value in MORE_PRICES:
+        central.catalog.set_price(
+            admin, {"payer_nit": PAYER, "contract": CONTRACT, "code": code, "unit_value": value}
+        )
+
+
+def vouchers_on_mission(site: Brigada, actor: Actor, charts: list[str], today: date) -> list[str]:
+    """On the laptop (MSN): each patient gets the payer contract, then every finalized visit its
+    voucher. Returns the voucher numbers."""
+    for chart in charts:
+        site.contracts.add(
+            actor,
+            chart,
+            {
+                "payer_nit": PAYER,
+                "payer_name": "EPS Río Magdalena",
+                "contract_number": CONTRACT,
+                "regime": "subsidiado",
+                "coverage_status": "04",
+                "payment_model": "evento",
+                "valid_from": today.replace(month=1, day=1),
+                "valid_to": today.replace(month=12, day=31),
+            },
+        )
+    finalized = [v for v in site.encounters.diary(actor) if v.state == "finalized"]
+    return [site.vouchers.issue(actor, {"encounter": v.number}).number for v in reversed(finalized)]
+
+
+def invoice_on_central(
+    central: Brigada, admin: Actor, site: Brigada, site_code: str, today: date
+) -> list[str]:
+    """The sync does not exist yet: the laptop's voucher events are copied to central with
+    copy_aggregates, and central ends the lease (INS) as a sync would. Central then invoices them
+    from a numbering series valid this year. Returns the invoice numbers."""
+    ids = [UUID(row.voucher_id) for row in site.vouchers.queries.listing(limit=None)]
+    copy_aggregates(site.core.app, central.core.app, ids)
+    central.core.views.catch_up()
+    central.sites.set_mode(admin, site_code, SiteMode.ON_SITE)
+    central.invoicing.add_series(
+        admin,
+        {
+            "prefix": "FE",
+            "first": 1,
+            "last": 5000,
+            "valid_from": today.replace(month=1, day=1),
+            "valid_to": today.replace(month=12, day=31),
+        },
+    )
+    return [row.number for row in central.invoicing.from_vouchers(admin, {"site": site_code})]

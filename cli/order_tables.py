@@ -1,0 +1,65 @@
+"""How the order, pharmacy and inventory commands show their rows (tables or --json)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from cli.env import Env
+from cli.i18n import N_, _
+from projections.orders import OrderRow
+
+ORDER_COLUMNS = [
+    ("number", N_("Number")),
+    ("visit_number", N_("Visit")),
+    ("chart_number", N_("HIST")),
+    ("code", N_("Code")),
+    ("quantity", N_("Quantity")),
+    ("state", N_("State")),
+    ("created_by", N_("By")),
+]
+CHAIN_COLUMNS = [
+    *ORDER_COLUMNS[:5],
+    ("dispensed", N_("Dispensed")),
+    ("administered", N_("Administered")),
+    ("returned", N_("Returned")),
+    ("state", N_("State")),
+]
+STATE_NAMES = {
+    "pending": N_("pending"),
+    "partial": N_("partially dispensed"),
+    "dispensed": N_("dispensed"),
+    "ordered": N_("ordered"),
+    "requested": N_("requested"),
+    "resulted": N_("result recorded"),
+    "linked": N_("linked"),
+}
+
+
+def json_option(command: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
+
+
+def show_orders(
+    env: Env,
+    title: str,
+    rows: Sequence[OrderRow],
+    as_json: bool,
+    columns: Sequence[tuple[str, str]] = ORDER_COLUMNS,
+) -> None:
+    if as_json:
+        env.emit_json(list(rows))
+        return
+    shown = [{**row.__dict__, "state": _(STATE_NAMES.get(row.state, row.state))} for row in rows]
+    env.table(title, [(f, _(h)) for f, h in columns], shown)
+
+
+def show_rows(
+    env: Env, title: str, columns: Sequence[tuple[str, str]], rows: Sequence[Any], as_json: bool
+) -> None:
+    if as_json:
+        env.emit_json(list(rows))
+        return
+    env.table(title, [(f, _(h)) for f, h in columns], rows)

@@ -1,0 +1,93 @@
+"""Domain fixtures for the billing tests: a finalized encounter, a contract, priced lines."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from domain.context import EventContext, recording
+from domain.encounter import DiagnosisRole, DiagnosisType, Encounter, EncounterKind
+from domain.payer_contract import PayerContract, PaymentModel, Regime
+from domain.service_voucher import LineKind, ServiceVoucher, WantedLine, price_lines
+from domain.vocabulary import CoverageStatus
+
+TODAY = date(2026, 3, 1)
+PATIENT = {
+    "name": "José Peña",
+    "document_type": "CC",
+    "document_number": "1032456789",
+    "birth_date": "1980-05-02",
+    "sex": "M",
+    "municipality": "05001",
+    "zone": "02",
+}
+CONTRACT = PayerContract(
+    "C1",
+    "900123456",
+    "EPS Río",
+    "EVT-2026",
+    Regime.SUBSIDIZED,
+    CoverageStatus.SUBSIDIZED,
+    PaymentModel.FEE_FOR_SERVICE,
+    date(2026, 1, 1),
+    date(2026, 12, 31),
+)
+PRICES = {"890201": Decimal("35000"), "902210": Decimal("12500.50"), "19943528-1": Decimal("120")}
+
+
+def context(on: date = TODAY) -> EventContext:
+    return EventContext(uuid.uuid4(), "CEN", "admin", "pc", 7, datetime(2026, 3, 1, 12, tzinfo=UTC), on)
+
+
+def run(command: Callable[[], Any]) -> Any:
+    with recording(context()):
+        return command()
+
+
+def encounter(number: str = "CEN-1", finalized: bool = True, deleted: bool = False) -> Encounter:
+    def make() -> Encounter:
+        visit = Encounter(
+            number=number,
+            patient_id=uuid.uuid4(),
+            chart_number="CEN-9",
+            kind=EncounterKind.OUTPATIENT,
+            visit_date=TODAY,
+            professional="ana",
+            visit_data={"modality": "04", "purpose": "16", "cause": "38"},
+            appointment=None,
+            admission=None,
+        )
+        visit.add_service("890201", 1, "Consulta")
+        visit.set_diagnosis("I10X", DiagnosisRole.PRINCIPAL, DiagnosisType.CONFIRMED_NEW)
+        visit.set_diagnosis("E119", DiagnosisRole.RELATED, DiagnosisType.CONFIRMED_NEW)
+        if finalized:
+            visit.finalize(TODAY)
+        if deleted:
+            visit._delete()
+        return visit
+
+    made = run(make)
+    made.collect_events()
+    return made
+
+
+def lines(quantity: int = 1) -> list[Any]:
+    wanted = [
+        WantedLine(LineKind.CONSULTATION, "890201", "Consulta", 1, {}),
+        WantedLine(LineKind.PROCEDURE, "902210", "Hemograma", quantity, {}),
+        WantedLine(
+            LineKind.MEDICINE, "19943528-1", "Acetaminofén", 10, {"form": "tableta", "unit": "tableta"}
+        ),
+    ]
+    return price_lines(wanted, PRICES, "900123456", "EVT-2026")
+
+
+def voucher(
+    number: str = "CEN-1", visit: Encounter | None = None, others: list[ServiceVoucher] = ()
+) -> ServiceVoucher:
+    visit = visit or encounter()
+    made = run(lambda: ServiceVoucher.issue(number, visit, PATIENT, CONTRACT, lines(), list(others), TODAY))
+    return made

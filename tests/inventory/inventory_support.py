@@ -1,0 +1,301 @@
+"""Helpers shared by the inventory, pharmacy and order tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+from security_support import ADMIN_PASSWORD, log_in
+from sites_support import JOSE, MARIA, start_central
+
+from adapters.bootstrap import open_brigada
+from adapters.system import FixedClock, Host
+from application.brigada import Brigada
+from application.context import Actor
+from domain.context import EventContext, recording
+from domain.sections import Section
+from domain.site import SiteMode
+
+__all__ = ["ADMIN_PASSWORD", "JOSE", "MARIA", "log_in", "start_central"]
+
+OpenStore = Callable[..., Brigada]
+TODAY = date(2026, 3, 1)  # the business date of the tests' clock (tests/conftest.py START)
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+# The catalog every test starts from.
+ACETAMINOPHEN = "19943528-1"  # tableta 500 mg
+AMOXICILLIN = "20001234-2"  # cápsula 500 mg
+SALINE = "SSN-500"  # a supply: bolsa de solución salina 500 mL
+CONSULTATION = "890201"  # CUPS: first general-practice consultation
+HEMOGRAM = "902210"  # CUPS: hemograma
+SUTURE = "869500"  # CUPS: a minor procedure
+MEDICINES = [
+    {
+        "kind": "medicine",
+        "code": ACETAMINOPHEN,
+        "name": "Acetaminofén",
+        "form": "tableta",
+        "concentration": "500 mg",
+        "dispensing_unit": "tableta",
+        "marketing_auth": "INVIMA 2015M-0016097",
+    },
+    {
+        "kind": "medicine",
+        "code": AMOXICILLIN,
+        "name": "Amoxicilina",
+        "form": "cápsula",
+        "concentration": "500 mg",
+        "dispensing_unit": "cápsula",
+        "marketing_auth": "INVIMA 2019M-0012345",
+    },
+    {"kind": "supply", "code": SALINE, "name": "Solución salina 0,9 % 500 mL", "dispensing_unit": "bolsa"},
+]
+SERVICES = {
+    CONSULTATION: "Consulta de primera vez por medicina general",
+    HEMOGRAM: "Hemograma",
+    SUTURE: "Sutura",
+}
+
+CENTRAL_WAREHOUSE = "CEN-FARMACIA"
+FIELD = "BRG01-FARMACIA"
+FIELD_2 = "BRG01-BODEGA"
+OTHER_FIELD = "OTHER-FARMACIA"
+NURSE = "ana"
+NURSE_PASSWORD = "lluvia-sobre-el-rio-cauca"
+# ana works on the laptop: every menu option, every visit section (never an administrator).
+
+
+def context(site: str = "CEN", on: date = TODAY) -> EventContext:
+    """A recording context for domain tests (given / when / then without a store)."""
+    return EventContext(uuid.uuid4(), site, "admin", "pc", 7, NOW, on)
+
+
+def given(make: Callable[[], Any], *then: Callable[[Any], Any]) -> Any:
+    """An aggregate built by ``make`` and past commands, its events already collected."""
+    with recording(context()):
+        aggregate = make()
+        for command in then:
+            command(aggregate)
+    aggregate.collect_events()
+    return aggregate
+
+
+def when(aggregate: Any, command: Callable[[Any], Any]) -> list[Any]:
+    """Run a command on an aggregate; the new events it recorded."""
+    with recording(context()):
+        command(aggregate)
+    return list(aggregate.collect_events())
+
+
+def replayed(events: Sequence[Any]) -> Any:
+    rebuilt = None
+    for event in events:
+        rebuilt = event.mutate(rebuilt)
+    return rebuilt
+
+
+def head(brigada: Brigada) -> int:
+    """The store's log head: how many events it holds."""
+    return brigada.app.recorder.max_notification_id() or 0
+
+
+def stock_catalog(central: Brigada, admin: Actor) -> None:
+    for item in MEDICINES:
+        central.catalog.add_item(admin, item)
+    for code, name in SERVICES.items():
+        central.catalog.add_service(admin, {"code": code, "name": name})
+
+
+def receive(
+    brigada: Brigada,
+    actor: Actor,
+    item: str,
+    lot: str,
+    expiry: str,
+    quantity: int,
+    warehouse: str = CENTRAL_WAREHOUSE,
+) -> Any:
+    return brigada.inventory.receive(
+        actor, {"warehouse": warehouse, "item": item, "lot": lot, "expiry": expiry, "quantity": quantity}
+    )
+
+
+def transfer(
+    brigada: Brigada, actor: Actor, source: str, target: str, item: str, lot: str, quantity: int
+) -> Any:
+    data = {"source": source, "target": target, "item": item, "lot": lot, "quantity": quantity}
+    return brigada.inventory.transfer(actor, data)
+
+
+def on_hand(brigada: Brigada, actor: Actor, warehouse: str, item: str) -> dict[str, int]:
+    """Lot -> units on hand of an item in a warehouse, from the stock view."""
+    return {line.lot: line.on_hand for line in brigada.inventory.stock(actor, warehouse, item)}
+
+
+def stocked_central(open_store: OpenStore, url: str) -> tuple[Brigada, Actor]:
+    """Central with the catalog, warehouse CEN-FARMACIA holding acetaminophen in two lots (A1
+    expiring first, then B2), amoxicillin and saline; site BRG01 (two field warehouses) and site
+    OTHER registered with their field warehouses created; user ana (all options and sections)."""
+    central, admin = start_central(open_store, url)
+    stock_catalog(central, admin)
+    central.inventory.create_warehouse(admin, {"code": CENTRAL_WAREHOUSE, "name": "Farmacia central"})
+    central.sites.register(admin, {"code": "BRG01", "name": "Brigada río Magdalena", "warehouses": [FIELD]})
+    central.sites.register(admin, {"code": "OTHER", "name": "Otra brigada", "warehouses": [OTHER_FIELD]})
+    central.inventory.create_warehouse(admin, {"code": FIELD, "name": "Farmacia de brigada", "site": "BRG01"})
+    central.inventory.create_warehouse(admin, {"code": FIELD_2, "name": "Bodega de brigada", "site": "BRG01"})
+    central.inventory.create_warehouse(admin, {"code": OTHER_FIELD, "name": "Otra farmacia", "site": "OTHER"})
+    receive(central, admin, ACETAMINOPHEN, "B2", "2027-06-30", 200)
+    receive(central, admin, ACETAMINOPHEN, "A1", "2026-12-31", 100)
+    receive(central, admin, AMOXICILLIN, "X9", "2027-01-31", 60)
+    receive(central, admin, SALINE, "S1", "2028-01-31", 40)
+    central.users.create(admin, {"username": NURSE, "full_name": "Ana"}, NURSE_PASSWORD)
+    central.users.change_access(admin, NURSE, grant=_all_options(), revoke=[])
+    central.users.change_sections(admin, NURSE, [s.value for s in Section], [])
+    return central, admin
+
+
+def _all_options() -> list[str]:
+    from domain import menu
+
+    return sorted(o.id for o in menu.MENU if o.parent is None)
+
+
+@dataclass
+class Mission:
+    """Central stocked (stocked_central), BRG01's field warehouse stocked before the mission (A1:
+    30, B2: 50 of acetaminophen; X9: 20 of amoxicillin; S1: 10 saline), the laptop provisioned and
+    on mission, ana logged in there, patient JOSE (CEN-1) registered on central."""
+
+    central: Brigada
+    admin: Actor
+    laptop: Brigada
+    laptop_url: str
+    central_url: str
+    ana: Actor  # on the laptop
+
+    def set_mode(self, mode: SiteMode) -> None:
+        self.central.sites.set_mode(self.admin, "BRG01", mode)
+        self.laptop.sites.receive_site_record(self.central)
+
+    def visit(self, kind: str = "outpatient", chart: str = "CEN-1") -> str:
+        return self.laptop.encounters.open(self.ana, {"chart_number": chart, "kind": kind}).number
+
+
+def start_mission(open_store: OpenStore, central_url: str, tmp_path: Path) -> Mission:
+    central, admin = stocked_central(open_store, central_url)
+    central.patients.register(admin, JOSE)
+    for item, lot, quantity in (
+        (ACETAMINOPHEN, "A1", 30),
+        (ACETAMINOPHEN, "B2", 50),
+        (AMOXICILLIN, "X9", 20),
+    ):
+        transfer(central, admin, CENTRAL_WAREHOUSE, FIELD, item, lot, quantity)
+    transfer(central, admin, CENTRAL_WAREHOUSE, FIELD, SALINE, "S1", 10)
+    laptop_url = f"sqlite:///{tmp_path}/brg01.db"
+    laptop = open_store(laptop_url)
+    central.sites.provision(admin, "BRG01", laptop, "brg01.db")
+    central.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION)
+    laptop.sites.receive_site_record(central)
+    ana = log_in(laptop, NURSE, NURSE_PASSWORD)
+    return Mission(central, admin, laptop, laptop_url, central_url, ana)
+
+
+class Terminal:
+    """brigada commands on one store, in English, each checked for its exit code."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:
+        from cli.main import cli
+
+        result = self.runner.invoke(cli, ["--store", self.url, "--lang", "en", *args], input=input)
+        assert result.exit_code == code, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.output
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--json").stdout)
+
+    def log_in(self, username: str, password: str) -> None:
+        self("login", username, "--password-stdin", input=f"{password}\n")
+
+
+def one_line(result: Result) -> str:
+    """The single line a refused command writes on stderr."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Template stores built once per session: a stocked central, and central plus BRG01's
+    laptop on mission. Each test opens its own copies."""
+
+    folder: Path
+    admin: Actor
+    ana: Actor
+
+    @staticmethod
+    def _copy(source: Path, target: Path) -> str:
+        for suffix in ("", "-wal"):
+            if Path(f"{source}{suffix}").exists():
+                shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+        return f"sqlite:///{target}"
+
+    def central(self, open_store: OpenStore, tmp_path: Path) -> tuple[Brigada, Actor]:
+        url = self._copy(self.folder / "stocked.db", tmp_path / "central.db")
+        return open_store(url, create=False), self.admin
+
+    def mission(self, open_store: OpenStore, tmp_path: Path) -> Mission:
+        central_url = self._copy(self.folder / "central.db", tmp_path / "central.db")
+        laptop_url = self._copy(self.folder / "brg01.db", tmp_path / "brg01.db")
+        central, laptop = open_store(central_url, create=False), open_store(laptop_url, create=False)
+        return Mission(central, self.admin, laptop, laptop_url, central_url, self.ana)
+
+
+def build_templates(folder: Path) -> Templates:
+    """Run the setups once (tests/conftest.py's clock and host) and close the stores, so their
+    files are complete and can be copied."""
+    clock, host = FixedClock(NOW), Host(computer="test-pc", ip_octet=7)
+    opened: list[Brigada] = []
+
+    def open_store(url: str, *, create: bool = True) -> Brigada:
+        opened.append(open_brigada(url, create=create, clock=clock, host=host))
+        return opened[-1]
+
+    try:
+        _central, admin = stocked_central(open_store, f"sqlite:///{folder / 'stocked.db'}")
+        mission = start_mission(open_store, f"sqlite:///{folder / 'central.db'}", folder)
+    finally:
+        for brigada in opened:
+            brigada.close()
+    return Templates(folder, admin, mission.ana)
+
+
+def refused(brigada: Brigada, command: Callable[[], Any], message: str, *stores: Brigada) -> None:
+    """``command`` is refused by a rule (exit code 1) with ``message``, and no store records
+    anything (``brigada`` and any other ``stores`` keep their log heads)."""
+    from cli.exit_codes import Exit
+    from cli.main import exit_code
+    from domain.errors import DomainError
+
+    watched = [brigada, *stores]
+    before = [head(store) for store in watched]
+    try:
+        command()
+    except DomainError as error:
+        assert str(error) == message
+        assert exit_code(error) is Exit.REFUSED, type(error)
+    else:
+        raise AssertionError(f"not refused: {message}")
+    assert [head(store) for store in watched] == before, "a refused command wrote events"
