@@ -14,7 +14,7 @@ from cli.base import Command, group
 from cli.encounter_cmd import json_option, out_option, write_pdf
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
-from cli.voucher_cmd import money
+from cli.voucher_cmd import show_priced_rows
 from projections.invoices import InvoiceRow
 
 COLUMNS = [
@@ -39,16 +39,7 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def show_rows(env: Env, rows: list[InvoiceRow], as_json: bool, message: str | None = None) -> None:
-    if as_json:
-        env.emit_json([{**row.__dict__, "total": money(row.total)} for row in rows])
-        return
-    if message:
-        env.say(message)
-    env.table(
-        _("Invoices"),
-        [(f, _(h)) for f, h in COLUMNS],
-        [{**row.__dict__, "total": money(row.total)} for row in rows],
-    )
+    show_priced_rows(env, _("Invoices"), COLUMNS, rows, as_json, message)
 
 
 def show_view(env: Env, view: InvoiceView) -> None:

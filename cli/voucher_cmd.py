@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,17 +33,21 @@ def money(value: Decimal) -> str:
     return str(Decimal(value).quantize(CENTS))
 
 
-def show_rows(env: Env, rows: list[VoucherRow], as_json: bool, message: str | None = None) -> None:
+def show_priced_rows(
+    env: Env, title: str, columns: list[tuple[str, str]], rows: list[Any], as_json: bool, message: str | None
+) -> None:
+    """Vouchers or invoices: a table (or JSON) with their totals to two decimals."""
+    values = [{**row.__dict__, "total": money(row.total)} for row in rows]
     if as_json:
-        env.emit_json([{**row.__dict__, "total": money(row.total)} for row in rows])
+        env.emit_json(values)
         return
     if message:
         env.say(message)
-    env.table(
-        _("Service vouchers"),
-        [(f, _(h)) for f, h in COLUMNS],
-        [{**row.__dict__, "total": money(row.total)} for row in rows],
-    )
+    env.table(title, [(f, _(h)) for f, h in columns], values)
+
+
+def show_rows(env: Env, rows: list[VoucherRow], as_json: bool, message: str | None = None) -> None:
+    show_priced_rows(env, _("Service vouchers"), COLUMNS, rows, as_json, message)
 
 
 def show_view(env: Env, view: VoucherView) -> None:
