@@ -158,8 +158,8 @@ def provision(env: Env, code: str, target_url: str) -> None:
             bar.stop()
         target.close()
     env.say(
-        _("Laptop store for {site} created at {store}: {n} events copied, mode INS").format(
-            site=code.upper(), store=target_url, n=copied
+        _("Laptop store for {site} created at {store}: {n} events copied, mode {mode}").format(
+            site=code.upper(), store=target_url, n=copied, mode=central.sites.show(actor, code).mode
         )
     )
 
@@ -185,6 +185,14 @@ def mode(env: Env, code: str | None, new_mode: str | None, as_json: bool) -> Non
         report = {"site": row.code, "mode": row.mode, "role": "central"}
     else:
         current = sites.mode(actor)
+        if current.role.value == "central":
+            # Modes are leases on sites' data: central has none of its own.
+            rows = sites.list(actor)
+            if as_json:
+                env.emit_json([{"site": r.code, "mode": r.mode} for r in rows])
+                return
+            env.table(_("Sites"), [("code", _("Code")), ("mode", _("Mode"))], rows)
+            return
         report = {"site": current.site, "mode": current.mode.value, "role": current.role.value}
     if as_json:
         env.emit_json(report)
