@@ -6,6 +6,7 @@ from adapters.audit_io import SqlChainReader, StoreBackups
 from adapters.blocklist import CommonPasswords
 from adapters.sql_views import SqlViewStorage
 from adapters.store import StoreLocation, open_event_store
+from adapters.sync_io import SqlSiteLog
 from adapters.system import Argon2Hasher, Host, SystemClock, this_host
 from application.brigada import Brigada
 from application.ports import Clock
@@ -24,6 +25,7 @@ def open_brigada(
         hasher=Argon2Hasher(),
         chain=SqlChainReader(location, engine),
         backups=StoreBackups(location),
+        site_log=SqlSiteLog(location, engine),
         blocklist=CommonPasswords(),
     )
     brigada.views.catch_up()

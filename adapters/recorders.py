@@ -18,6 +18,13 @@ APPEND_ONLY = "stored events are append-only"
 SQLITE_CHAIN = "event_chain"
 
 
+def log_tables(kind: str, schema: str) -> tuple[str, str, str]:
+    """(events table, its log position column, chain table) of a store, for reading with SQL."""
+    if kind == "sqlite":
+        return "stored_events", "rowid", SQLITE_CHAIN
+    return f'"{schema}".brigada_events', "notification_id", f'"{schema}".brigada_chain'
+
+
 def _id_text(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else str(originator_id)
 

@@ -19,6 +19,7 @@ from domain.service_voucher import VOUCHER_ENUMS
 from domain.site import SiteMode
 from domain.stock_lot import STOCK_ENUMS, StockLot
 from domain.store_identity import StoreRole
+from domain.sync import SYNC_ENUMS
 from domain.vocabulary import ALL_ENUMS
 from domain.warehouse import WAREHOUSE_ENUMS
 
@@ -74,6 +75,7 @@ STORED_ENUMS: tuple[type[Enum], ...] = (
     *STOCK_ENUMS,
     *PRESCRIPTION_ENUMS,
     *VOUCHER_ENUMS,
+    *SYNC_ENUMS,
     StoreRole,
     SiteMode,
 )

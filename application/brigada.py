@@ -27,6 +27,8 @@ from application.projection_runner import ProjectionRunner
 from application.read_models import ReadModels
 from application.setup import Setup
 from application.sites import Sites
+from application.sync import SiteLog, SiteSync
+from application.sync_central import CentralSync
 from application.users import Users
 from application.vouchers import Vouchers
 from projections.activity_log import ActivityLogProjection
@@ -46,6 +48,12 @@ from projections.orders import OrderQueries, OrdersProjection
 from projections.patients import PatientQueries, PatientsProjection
 from projections.sites import SiteQueries, SitesProjection
 from projections.stock import StockProjection, StockQueries
+from projections.sync import (
+    SyncConflictQueries,
+    SyncConflictsProjection,
+    SyncRunQueries,
+    SyncRunsProjection,
+)
 from projections.users import UserQueries, UsersProjection
 from projections.vouchers import VoucherQueries, VouchersProjection
 from projections.warehouses import WarehouseQueries, WarehousesProjection
@@ -72,6 +80,9 @@ def all_projections(app: BrigadaApplication) -> list[Projection]:
         VouchersProjection(),
         InvoicesProjection(),
         InvoiceSeriesProjection(),
+        # Sync history and conflicts.
+        SyncRunsProjection(),
+        SyncConflictsProjection(),
         ActivityLogProjection(StoreDirectory(app)),
     ]
 
@@ -86,10 +97,12 @@ class Brigada:
         hasher: PasswordHasher,
         chain: ChainReader,
         backups: BackupWriter,
+        site_log: SiteLog,
         blocklist: PasswordBlocklist | None = None,
     ) -> None:
         self.app = app
         self.storage = storage
+        self.chain = chain
         self.views = ProjectionRunner(app, storage, all_projections(app))
         self.core = Core(app, self.views, clock, host, hasher, blocklist)
         self.access = Access(self.core)
@@ -144,6 +157,7 @@ class Brigada:
             patients,
             users,
             extra_slices=(self.catalog.slice_ids, self.inventory.slice_ids),
+            history=site_log.aggregates_of_site,
         )
         # Clinical: contracts, charts (duplicates, merge), agendas and appointments, admissions.
         agenda = AgendaQueries(self.views.store("agenda_days"), self.views.store("appointments"))
@@ -183,6 +197,14 @@ class Brigada:
         )
         self.read_models = ReadModels(self.views, self.access)
         self.audit = Audit(self.core, self.access, self.views.store("activity_log"), chain, backups)
+        # Sync: the laptop's side, and central's (the direct transport calls it in-process).
+        runs = SyncRunQueries(self.views.store("sync_runs"))
+        self.sync = SiteSync(
+            self.core, self.access, EncounterQueries(self.views.store("encounters")), site_log, runs
+        )
+        self.sync_central = CentralSync(
+            self.core, self.access, self.sites, runs, SyncConflictQueries(self.views.store("sync_conflicts"))
+        )
 
     def close(self) -> None:
         self.app.close()

@@ -8,15 +8,15 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import Field
 
 from application.access import Access
-from application.context import SYSTEM, Actor
+from application.context import Actor
 from application.core import Core
 from application.operations import Operations
-from application.replication import copy_aggregates
+from application.replication import copy_aggregates, seed_site_store
 from application.setup import SOFTWARE_VERSION
 from application.validation import Command, parse
 from domain import site_policy
@@ -24,7 +24,7 @@ from domain.errors import N_, DomainError, NotFound
 from domain.locks import LOCK_POLICY_ID
 from domain.password_policy import PASSWORD_POLICY_ID
 from domain.site import Site, SiteAction, SiteAlreadyRegistered, SiteMode, site_id
-from domain.store_identity import StoreIdentity, StoreRole
+from domain.store_identity import STORE_IDENTITY_ID, StoreRole
 from projections.patients import PatientQueries
 from projections.sites import SiteQueries, SiteRow
 from projections.users import UserQueries
@@ -73,8 +73,10 @@ class Sites:
         patients: PatientQueries,
         users: UserQueries,
         extra_slices: Sequence[Callable[[str], list[UUID]]] = (),
+        history: Callable[[str], list[UUID]] = lambda site: [],
     ) -> None:
         self.core = core
+        self.history = history  # every aggregate with an event recorded at a site
         self.extra_slices = extra_slices  # more of a laptop's slice, by site (catalog, stock)
         self.access = access
         self.operations = operations
@@ -183,25 +185,26 @@ class Sites:
         with self.core.acting_as(actor.username):
             site.provision(hashlib.sha256(secret.encode()).hexdigest(), SOFTWARE_VERSION)
             self.core.save(site)
-        with target.core.acting_as(SYSTEM, site=site.code):
-            identity = StoreIdentity(
-                role=StoreRole.SITE, site_code=site.code, software_version=SOFTWARE_VERSION
-            )
-            identity.mark_provisioned(central_code=central.site_code, sync_secret=secret)
-            target.core.app.save(identity)
-        ids = self._slice(site.code, central.site_code)
-        total = len(ids)
+        ids = self.slice_ids(site.code, history=False)
         done = 0
 
         def advance(step: int) -> None:
             nonlocal done
             done += step
             if progress:
-                progress(done, total)
+                progress(done, len(ids))
 
-        copied = copy_aggregates(self.core.app, target.core.app, ids, advance)
-        target.core.views.catch_up()
-        return copied
+        return seed_site_store(
+            self.core.app,
+            target,
+            ids,
+            site=site.code,
+            central_code=central.site_code,
+            secret=secret,
+            generation=uuid4().hex,
+            software_version=SOFTWARE_VERSION,
+            progress=advance,
+        )
 
     def receive_site_record(self, central: Any) -> int:
         """On a laptop: record central's newer events of this site's record (its mode, its
@@ -212,14 +215,19 @@ class Sites:
             self.core.views.catch_up()
         return copied
 
-    def _slice(self, site: str, central: str) -> list[UUID]:
+    def slice_ids(self, site: str, *, history: bool) -> list[UUID]:
         """What a laptop gets: the site record, configuration, users that may work there (no
         administrator: that profile never works on a laptop), and the patients of central and of
-        this site (not other sites')."""
+        this site (not other sites'); with ``history`` (the start-of-mission rebuild), also every
+        record the site's own events touched, as central holds it."""
+        central = self.core.require_identity().site_code
         ids = [site_id(site)]
         ids += [i for i in (PASSWORD_POLICY_ID, LOCK_POLICY_ID) if self.core.get(object, i) is not None]
         ids += [UUID(u.user_id) for u in self.users.all() if not u.is_admin]
         ids += [UUID(p.patient_id) for p in self.patients.all() if p.site in (site, central)]
         for more in self.extra_slices:
             ids += more(site)
-        return ids
+        if history:
+            ids += self.history(site)
+        # Once each, in first-mention order; this store's identity is never part of a slice.
+        return [i for i in dict.fromkeys(ids) if i != STORE_IDENTITY_ID]

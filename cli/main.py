@@ -33,6 +33,7 @@ from cli import (
     session_cmd,
     site_cmd,
     surgery_cmd,
+    sync_cmd,
     user_cmd,
     voucher_cmd,
     warehouse_cmd,
@@ -153,6 +154,7 @@ for module in (
     policy_cmd,
     access_cmd,
     site_cmd,
+    sync_cmd,
     encounter_cmd,
     # Orders, pharmacy and inventory.
     catalog_cmd,

@@ -36,6 +36,8 @@ class StoreIdentity(BrigadaAggregate):
         TOPIC = "brigada.StoreIdentity.Provisioned"
         central_code: str
         sync_secret: str
+        generation: str  # this store's log generation: a rebuilt laptop store starts a new one
+        slice_end: int  # the last log position copied from central: the laptop's own events follow
 
     @staticmethod
     def create_id() -> UUID:
@@ -48,14 +50,20 @@ class StoreIdentity(BrigadaAggregate):
         self.software_version = software_version
         self.central_code: str | None = None
         self.sync_secret: str | None = None
+        self.generation: str | None = None
+        self.slice_end = 0
 
-    def mark_provisioned(self, central_code: str, sync_secret: str) -> None:
-        self._mark_provisioned(central_code=central_code, sync_secret=sync_secret)
+    def mark_provisioned(self, central_code: str, sync_secret: str, generation: str, slice_end: int) -> None:
+        self._mark_provisioned(
+            central_code=central_code, sync_secret=sync_secret, generation=generation, slice_end=slice_end
+        )
 
     @event(Provisioned)
-    def _mark_provisioned(self, central_code: str, sync_secret: str) -> None:
+    def _mark_provisioned(self, central_code: str, sync_secret: str, generation: str, slice_end: int) -> None:
         self.central_code = central_code
         self.sync_secret = sync_secret
+        self.generation = generation
+        self.slice_end = slice_end
 
     @property
     def is_central(self) -> bool:

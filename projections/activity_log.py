@@ -185,6 +185,31 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
         Action("site.revoke", N_("Site - Revoke")),
         lambda e, n: {"SEDE": n.site(e.originator_id)},
     ),
+    # Sync (seed 000): central's record of each sync and of each conflict.
+    "brigada.SyncRun.Started": (
+        Action("sync.start", N_("Sync - Start")),
+        lambda e, n: {"SEDE": e.site, "PASO": e.crossing.value, "REGISTROS": str(sum(e.pending.values()))},
+    ),
+    "brigada.SyncRun.Merged": (
+        Action("sync.merge", N_("Sync - Merge")),
+        lambda e, n: {"REGISTROS": str(sum(e.counts.values())), "HASTA": str(e.upto)},
+    ),
+    "brigada.SyncRun.ModeFlipped": (
+        Action("sync.mode", N_("Sync - Mode")),
+        lambda e, n: {"MODO": e.mode.value},
+    ),
+    "brigada.SyncRun.Completed": (
+        Action("sync.end", N_("Sync - Completed")),
+        lambda e, n: {"RECONSTRUIDOS": str(e.rebuilt)},
+    ),
+    "brigada.SyncConflict.Recorded": (
+        Action("sync.conflict", N_("Sync - Conflict")),
+        lambda e, n: {"SEDE": e.site, "REGISTRO": e.reference, "CAMPOS": ",".join(e.fields)},
+    ),
+    "brigada.SyncConflict.Resolved": (
+        Action("sync.resolve", N_("Sync - Conflict resolved")),
+        lambda e, n: {"CONSERVA": e.keep.value},
+    ),
     # Encounters (the seed's "visitas"): comments carry HIST and VISITA, never clinical text.
     "brigada.Encounter.Opened": (
         Action("visit.open", N_("Visit - Open")),
@@ -561,6 +586,7 @@ class ActivityLogProjection(Projection):
     topics = ()  # every event
     row_type = ActivityRow
     key_fields = ("position",)
+    appends = True
     indexes = (
         ("recorded_at",),
         ("action", "position"),

@@ -257,7 +257,7 @@ def test_site_policy_and_provisioning_events() -> None:
         site.change_mode(SiteMode.ON_MISSION)
         site.revoke()
         identity = StoreIdentity(role=StoreRole.SITE, site_code="BRG01", software_version="0.1.0")
-        identity.mark_provisioned(central_code="CEN", sync_secret="SYNC-SECRET")
+        identity.mark_provisioned(central_code="CEN", sync_secret="SYNC-SECRET", generation="g1", slice_end=0)
         policy = PasswordPolicy()
         policy.set(PasswordPolicySettings(min_length=12), actor_has_second_factor=False)
     events = [*site.collect_events(), *identity.collect_events(), *policy.collect_events()]

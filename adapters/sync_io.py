@@ -1,0 +1,148 @@
+"""What sync needs from a store beyond the event API: a site's own events with their chain links,
+the aggregates a site's history touches, and a laptop store rebuilt beside the current one and
+swapped in atomically (the old one kept as a backup)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import sqlalchemy as sa
+from eventsourcing.persistence import StoredEvent
+
+from adapters.recorders import log_tables
+from adapters.store import StoreLocation
+from application.brigada import Brigada
+from application.sync_port import LoggedEvent
+from domain.chain import site_of
+
+
+class SqlSiteLog:
+    """A store's log read straight from its tables, each event beside its recorded chain link."""
+
+    def __init__(self, location: StoreLocation, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.events, self.position, self.chain = log_tables(location.kind, location.schema)
+
+    def events_of_site(self, site: str, after: int, limit: int) -> tuple[list[LoggedEvent], int]:
+        """The next events recorded at ``site`` after log position ``after`` (at most ``limit``
+        log rows read), and the last position read. Events without a link come with None."""
+        statement = sa.text(
+            f"SELECT e.{self.position} AS position, e.originator_id, e.originator_version, e.topic,"
+            f" e.state, c.previous, c.link FROM {self.events} e"
+            f" LEFT JOIN {self.chain} c ON c.position = e.{self.position}"
+            f" WHERE e.{self.position} > :after ORDER BY e.{self.position} LIMIT :limit"
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement, {"after": after, "limit": limit}).all()
+        found = []
+        for row in rows:
+            state = bytes(row.state)
+            if site_of(state) != site:
+                continue
+            originator = row.originator_id
+            stored = StoredEvent(
+                originator_id=originator if isinstance(originator, UUID) else UUID(originator),
+                originator_version=row.originator_version,
+                topic=row.topic,
+                state=state,
+            )
+            found.append(LoggedEvent(row.position, stored, row.previous, row.link))
+        return found, (rows[-1].position if rows else after)
+
+    def aggregates_of_site(self, site: str) -> list[UUID]:
+        """Every aggregate with an event recorded at ``site``, by first appearance in the log."""
+        statement = sa.text(
+            f"SELECT e.originator_id, MIN(c.position) AS first FROM {self.chain} c"
+            f" JOIN {self.events} e ON e.{self.position} = c.position WHERE c.site = :site"
+            " GROUP BY e.originator_id ORDER BY first"
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement, {"site": site}).all()
+        return [r.originator_id if isinstance(r.originator_id, UUID) else UUID(r.originator_id) for r in rows]
+
+
+class StoreRebuilds:
+    """A fresh store beside a laptop's current one, and the swap that puts it in its place.
+
+    SQLite: ``<name>.rebuild.db`` next to the file; the swap hard-links the current file to
+    ``<name>.backup-<time>.db`` and renames the fresh file over the current name, so at every
+    moment the current name holds a whole store. PostgreSQL: a ``<schema>_rebuild`` schema; the
+    swap renames both schemas in one transaction.
+    """
+
+    def __init__(self, current: Brigada, url: str, opener: Callable[[str, bool], Brigada]) -> None:
+        self.current = current
+        self.location = StoreLocation.parse(url)
+        self.opener = opener
+
+    @property
+    def fresh_url(self) -> str:
+        if self.location.kind == "sqlite":
+            assert self.location.path is not None
+            path = self.location.path
+            return f"sqlite:///{path.with_name(path.stem + '.rebuild' + path.suffix)}"
+        return self._schema_url(f"{self.location.schema}_rebuild")
+
+    def fresh(self) -> Brigada:
+        """An empty store for the rebuild; a half-built one from an interrupted run is discarded
+        first (it was never in use)."""
+        fresh = StoreLocation.parse(self.fresh_url)
+        if fresh.kind == "sqlite":
+            fresh.remove()
+        else:
+            with self._admin_engine().begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{fresh.schema}" CASCADE'))
+        return self.opener(self.fresh_url, True)
+
+    def swap(self, fresh: Brigada) -> str:
+        """Put the fresh store in the current one's place; returns where the old one was kept.
+        Both are closed first."""
+        self.current.close()
+        fresh.close()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        if self.location.kind == "sqlite":
+            assert self.location.path is not None
+            path = self.location.path
+            new = StoreLocation.parse(self.fresh_url).path
+            assert new is not None
+            backup = path.with_name(f"{path.stem}.backup-{stamp}{path.suffix}")
+            for file in (path, new):
+                _checkpoint(file)
+            os.link(path, backup)
+            os.replace(new, path)
+            return str(backup)
+        backup_schema = f"{self.location.schema}_backup_{stamp}"
+        with self._admin_engine().begin() as conn:
+            conn.execute(sa.text(f'ALTER SCHEMA "{self.location.schema}" RENAME TO "{backup_schema}"'))
+            conn.execute(
+                sa.text(f'ALTER SCHEMA "{self.location.schema}_rebuild" RENAME TO "{self.location.schema}"')
+            )
+        return self._schema_url(backup_schema)
+
+    def reopen(self) -> Brigada:
+        return self.opener(self.location.url, False)
+
+    def _schema_url(self, schema: str) -> str:
+        base = self.location.url.split("?", 1)[0]
+        return f"{base}?schema={schema}"
+
+    def _admin_engine(self) -> sa.Engine:
+        return self.location.sqlalchemy_engine()
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold an SQLite file's write-ahead log into it and leave no -wal file that could be
+    replayed onto whatever file later takes its name."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        connection.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

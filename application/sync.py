@@ -1,0 +1,314 @@
+"""The laptop's side of a sync (seed 000, "Sincronización de centros"): preflight, push, mode
+flip, and at the start of a mission the rebuild of the laptop's store from central's slice.
+
+Every step can be interrupted and the sync run again: central's tracking record says how far the
+push got, central's SyncRun says whether the mode flipped, and the laptop's store generation
+says whether the rebuild was swapped in. A rerun picks up where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import UUID
+
+from application.access import Access
+from application.context import Actor
+from application.core import Core
+from application.faults import checkpoint
+from application.replication import EventReader, copy_aggregates, seed_site_store
+from application.sync_port import Batch, Central, CentralStatus, LoggedEvent, RunState
+from domain.chain import verify
+from domain.errors import N_
+from domain.site import Site, SiteMode, site_id
+from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
+from domain.sync import SyncCrossing, SyncFunction, SyncRefused, function_of
+from projections.encounters import EncounterQueries
+from projections.sync import SyncRunQueries, SyncRunRow
+
+PAGE = 2000  # laptop log rows read per batch
+
+
+class SiteLog(Protocol):
+    def events_of_site(self, site: str, after: int, limit: int) -> tuple[list[LoggedEvent], int]: ...
+    def aggregates_of_site(self, site: str) -> list[UUID]: ...
+
+
+class LaptopStores(Protocol):
+    """Where a rebuilt laptop store is made and swapped in (adapters/sync_io.py)."""
+
+    def fresh(self) -> Any: ...
+    def swap(self, fresh: Any) -> str:
+        """Close the current store and the fresh one, put the fresh one in the current one's
+        place, and return where the old one was kept."""
+        ...
+
+    def reopen(self) -> Any: ...
+
+
+class SyncProgress(Protocol):
+    def planned(self, plan: SyncPlan) -> None: ...
+    def merged(self, function: SyncFunction, count: int) -> None: ...
+    def stage(self, stage: str, done: int = 0, total: int = 0) -> None: ...
+
+
+class QuietProgress:
+    def planned(self, plan: SyncPlan) -> None:
+        pass
+
+    def merged(self, function: SyncFunction, count: int) -> None:
+        pass
+
+    def stage(self, stage: str, done: int = 0, total: int = 0) -> None:
+        pass
+
+
+class VersionMismatch(SyncRefused):
+    template = N_("the server is at version {server}, this laptop at {laptop}: update before syncing")
+
+
+class EncountersOpen(SyncRefused):
+    template = N_("encounters not finalized at {site}: {visits}; finalize them before syncing")
+
+
+class ModesDisagree(SyncRefused):
+    template = N_(
+        "central holds site {site} in mode {central}, this laptop in {laptop}: ask central to set it"
+    )
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    site: str
+    mode: SiteMode  # the laptop's, shown at the top
+    central_mode: SiteMode
+    crossing: SyncCrossing
+    pending: dict[SyncFunction, int]  # in the seed's order
+    resuming: bool
+
+    @property
+    def new_mode(self) -> SiteMode:
+        return self.crossing.new_mode
+
+    @property
+    def total(self) -> int:
+        return sum(self.pending.values())
+
+
+@dataclass
+class SyncOutcome:
+    plan: SyncPlan
+    merged: dict[SyncFunction, int] = field(default_factory=dict)
+    reapplied: int = 0
+    conflicts: int = 0
+    rebuilt: int = 0
+    backup: str | None = None
+    seconds: float = 0.0
+    laptop: Any = None  # the laptop's Brigada after the sync (a new one after a rebuild)
+
+
+class SiteSync:
+    def __init__(
+        self,
+        core: Core,
+        access: Access,
+        encounters: EncounterQueries,
+        log: SiteLog,
+        runs: SyncRunQueries,
+    ) -> None:
+        self.core = core
+        self.access = access
+        self.encounters = encounters
+        self.log = log
+        self.runs = runs
+
+    def history(self, actor: Actor, site: str | None = None) -> list[SyncRunRow]:
+        self.access.require(actor, "sync.history")
+        return self.runs.history(site)
+
+    def preflight(self, actor: Actor, central: Central) -> tuple[SyncPlan, CentralStatus, RunState | None]:
+        """Every check, before anything is written on either side."""
+        self.access.require(actor, "sync.run")
+        identity = self._identity()
+        status = central.status(identity.site_code, identity.sync_secret, identity.generation)
+        if status.software_version != identity.software_version:
+            raise VersionMismatch(server=status.software_version, laptop=identity.software_version)
+        site = identity.site_code
+        open_visits = self.encounters.open_at_site(site)
+        if open_visits:
+            raise EncountersOpen(site=site, visits=", ".join(v.number for v in open_visits))
+        record = self.core.get(Site, site_id(site))
+        mode = record.mode if record else SiteMode.ON_SITE
+        run = status.open_run
+        resuming = run is not None and (
+            run.generation == identity.generation or (run.flipped and run.run_id.hex == identity.generation)
+        )
+        if not resuming:
+            run = None
+            if mode is not status.mode:
+                raise ModesDisagree(site=site, central=status.mode.value, laptop=mode.value)
+        crossing = run.crossing if run else SyncCrossing.from_mode(mode)
+        pending = {f: 0 for f in SyncFunction}
+        for batch in self._batches(site, self._after(identity, status)):
+            for event in batch.events:
+                pending[function_of(event.stored.topic)] += 1
+        plan = SyncPlan(site, mode, status.mode, crossing, pending, resuming)
+        return plan, status, run
+
+    def run(
+        self,
+        actor: Actor,
+        central: Central,
+        stores: LaptopStores,
+        progress: SyncProgress | None = None,
+    ) -> SyncOutcome:
+        progress = progress or QuietProgress()
+        started = time.monotonic()
+        plan, status, run = self.preflight(actor, central)
+        progress.planned(plan)
+        identity = self._identity()
+        site, secret, generation = identity.site_code, identity.sync_secret, identity.generation
+        outcome = SyncOutcome(plan=plan, laptop=None)
+        checkpoint("before-push")
+        if run is None:
+            pending = {f.value: n for f, n in plan.pending.items() if n}
+            run = central.start(site, secret, plan.crossing, generation, pending)
+        if run.run_id.hex != generation:  # not yet rebuilt by this run: this store still pushes
+            self._push(central, site, secret, run, self._after(identity, status), outcome, progress)
+        checkpoint("after-push")
+        progress.stage("flip")
+        central.flip(site, secret, run.run_id)
+        checkpoint("after-flip")
+        laptop: Any = None
+        if plan.crossing is SyncCrossing.END_OF_MISSION:
+            self.receive_records(central, site, secret)  # the laptop records INS at once
+        elif run.run_id.hex != generation:
+            laptop = self._rebuild(central, stores, run, outcome, progress)
+        central.complete(site, secret, run.run_id, outcome.rebuilt)
+        progress.stage("complete")
+        target = laptop.sync if laptop is not None else self
+        target.receive_records(central, site, secret)
+        outcome.laptop = laptop
+        outcome.seconds = time.monotonic() - started
+        return outcome
+
+    def receive_records(self, central: Central, site: str, secret: str) -> int:
+        """Record central's newer events of the records it owns for this site: the site record
+        (with the mode) and the sync runs."""
+        ids = central.site_records(site, secret)
+        copied = copy_aggregates(self._reader(central, site, secret), self.core.app, ids)
+        if copied:
+            self.core.views.catch_up()
+        return copied
+
+    # -- inside ------------------------------------------------------------------------------------
+    def _identity(self) -> StoreIdentity:
+        identity = self.core.require_identity()
+        if identity.is_central:
+            raise SyncRefused(N_("sync runs on a laptop: this is central's store"))
+        if not identity.sync_secret or not identity.generation:
+            raise SyncRefused(N_("this store was not provisioned from central: it cannot sync"))
+        return identity
+
+    @staticmethod
+    def _after(identity: StoreIdentity, status: CentralStatus) -> int:
+        return max(status.tracked, identity.slice_end)
+
+    def _batches(self, site: str, after: int) -> Iterator[Batch]:
+        """The laptop's own events after a position, in log order (its identity stays home)."""
+        while True:
+            events, last = self.log.events_of_site(site, after, PAGE)
+            if last == after:
+                return
+            own = [e for e in events if e.stored.originator_id != STORE_IDENTITY_ID]
+            if own:
+                yield Batch(own, upto=own[-1].position)
+            after = last
+
+    def _push(
+        self,
+        central: Central,
+        site: str,
+        secret: str,
+        run: RunState,
+        after: int,
+        outcome: SyncOutcome,
+        progress: SyncProgress,
+    ) -> None:
+        first = True
+        for batch in self._batches(site, after):
+            result = central.merge(site, secret, run.run_id, batch, self._known_event_ids)
+            outcome.reapplied += result.reapplied
+            outcome.conflicts += result.conflicts
+            for event in batch.events:
+                function = function_of(event.stored.topic)
+                outcome.merged[function] = outcome.merged.get(function, 0) + 1
+            for function in SyncFunction:
+                count = sum(1 for e in batch.events if function_of(e.stored.topic) is function)
+                if count:
+                    progress.merged(function, count)
+            if first:
+                checkpoint("mid-push")
+                first = False
+
+    def _known_event_ids(self, aggregate_id: UUID) -> set[str]:
+        mapper = self.core.app.mapper
+        return {
+            mapper.to_domain_event(s).context.event_id.hex
+            for s in self.core.app.recorder.select_events(aggregate_id)
+        }
+
+    def _reader(self, central: Central, site: str, secret: str) -> EventReader:
+        return lambda aggregate_id, after: central.read(site, secret, aggregate_id, after)
+
+    def _rebuild(
+        self,
+        central: Central,
+        stores: LaptopStores,
+        run: RunState,
+        outcome: SyncOutcome,
+        progress: SyncProgress,
+    ) -> Any:
+        """A fresh store from central's slice, verified, then swapped in for this one."""
+        identity = self._identity()
+        site, secret = identity.site_code, identity.sync_secret
+        ids = central.slice(site, secret)
+        fresh = stores.fresh()
+        done = 0
+
+        def advance(step: int) -> None:
+            nonlocal done
+            done += step
+            progress.stage("rebuild", done, len(ids))
+            if done == min(len(ids), 1 + len(ids) // 2):
+                checkpoint("mid-rebuild")
+
+        outcome.rebuilt = seed_site_store(
+            self._reader(central, site, secret),
+            fresh,
+            ids,
+            site=site,
+            central_code=identity.central_code or "",
+            secret=secret,
+            generation=run.run_id.hex,
+            software_version=identity.software_version,
+            progress=advance,
+        )
+        self._verify_rebuilt(fresh, site, outcome.rebuilt)
+        checkpoint("before-swap")
+        progress.stage("swap")
+        outcome.backup = stores.swap(fresh)
+        checkpoint("after-swap")
+        return stores.reopen()
+
+    @staticmethod
+    def _verify_rebuilt(fresh: Any, site: str, copied: int) -> None:
+        broken = verify(fresh.chain.chained_events(), fresh.chain.orphan_links())
+        stored = fresh.core.app.recorder.max_notification_id() or 0
+        record = fresh.core.get(Site, site_id(site))
+        if broken is not None or stored <= copied or record is None or record.mode is not SiteMode.ON_MISSION:
+            raise SyncRefused(
+                N_("the rebuilt store for {site} failed its check: nothing was swapped"), site=site
+            )

@@ -1,0 +1,94 @@
+"""The port between a laptop's sync and central. The direct transport (application/sync_central.py,
+both stores open in one process) is the first implementation; an HTTP service or signed offline
+bundles would implement the same methods, each call carrying the site's secret."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from domain.site import SiteMode
+from domain.sync import SyncCrossing
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One stored event of a laptop's log with the chain link recorded for it."""
+
+    position: int
+    stored: StoredEvent
+    previous: str | None
+    link: str | None
+
+
+@dataclass(frozen=True)
+class RunState:
+    run_id: UUID
+    crossing: SyncCrossing
+    generation: str
+    flipped: bool
+    completed: bool
+
+
+@dataclass(frozen=True)
+class CentralStatus:
+    """What the preflight needs from central, read without writing anything."""
+
+    central_code: str
+    software_version: str
+    mode: SiteMode
+    site_record_version: int
+    tracked: int  # the laptop log position central has merged up to, for this generation
+    chain_head: str | None  # the laptop's chain link at that position, as central verified it
+    open_run: RunState | None  # a run of this site left unfinished (to resume)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Laptop events to merge, in log order, and the position they reach."""
+
+    events: list[LoggedEvent]
+    upto: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    merged: int
+    reapplied: int
+    conflicts: int
+
+
+class Central(Protocol):
+    def status(self, site: str, secret: str, generation: str) -> CentralStatus: ...
+
+    def start(
+        self, site: str, secret: str, crossing: SyncCrossing, generation: str, pending: dict[str, int]
+    ) -> RunState: ...
+
+    def merge(
+        self,
+        site: str,
+        secret: str,
+        run_id: UUID,
+        batch: Batch,
+        known_event_ids: Callable[[UUID], set[str]],
+    ) -> MergeResult: ...
+
+    def flip(self, site: str, secret: str, run_id: UUID) -> None: ...
+
+    def complete(self, site: str, secret: str, run_id: UUID, rebuilt: int) -> None: ...
+
+    def site_records(self, site: str, secret: str) -> list[UUID]:
+        """Aggregates central owns that the laptop mirrors: the site record and its sync runs."""
+        ...
+
+    def slice(self, site: str, secret: str) -> list[UUID]:
+        """What a rebuilt laptop store holds: provisioning's slice plus the site's own history."""
+        ...
+
+    def read(self, site: str, secret: str, aggregate_id: UUID, after: int | None) -> list[StoredEvent]: ...

@@ -1,0 +1,308 @@
+"""brigada sync [--central URL] [--dry-run] [--json] | sync history | sync conflicts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from adapters.bootstrap import open_brigada
+from adapters.sync_io import StoreRebuilds
+from application.sync import SyncOutcome, SyncPlan
+from application.sync_central import DirectCentral
+from cli.base import Command, group
+from cli.env import Env, pass_env
+from cli.i18n import N_, _
+from domain.site import SiteMode
+from domain.sync import FUNCTION_LABELS, ConflictKeep, SyncFunction
+
+MODE_NAMES = {SiteMode.ON_SITE: N_("INS (on site)"), SiteMode.ON_MISSION: N_("MSN (on mission)")}
+STAGES = {
+    "flip": N_("Changing the site's mode on central"),
+    "rebuild": N_("Rebuilding this laptop's store from central"),
+    "swap": N_("Putting the rebuilt store in place (the old one is kept as a backup)"),
+    "complete": N_("Recording the sync on central"),
+}
+
+
+def mode_name(mode: SiteMode) -> str:
+    return _(MODE_NAMES[mode])
+
+
+class Display:
+    """The seed's screen: the mode at the top, then each step with its function and count.
+    Progress bars on a terminal; one line per step otherwise; nothing with --json."""
+
+    def __init__(self, env: Env, quiet: bool) -> None:
+        self.env = env
+        self.quiet = quiet
+        self.bars = sys.stderr.isatty() and not quiet
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=env.err
+        )
+        self.tasks: dict[Any, TaskID] = {}
+        self.plan: SyncPlan | None = None
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            self.env.say(text)
+
+    def planned(self, plan: SyncPlan) -> None:
+        self.plan = plan
+        self.say(_("Operating mode: {mode}").format(mode=mode_name(plan.mode)))
+        step = _("End of mission") if plan.new_mode is SiteMode.ON_SITE else _("Start of mission")
+        self.say(
+            _("{step} for site {site}: {n} records to synchronize").format(
+                step=step, site=plan.site, n=plan.total
+            )
+        )
+        if self.bars:
+            self.progress.start()
+            for function, count in plan.pending.items():
+                if count:
+                    self.tasks[function] = self.progress.add_task(_(FUNCTION_LABELS[function]), total=count)
+
+    def merged(self, function: SyncFunction, count: int) -> None:
+        if function in self.tasks:
+            self.progress.advance(self.tasks[function], count)
+
+    def stage(self, stage: str, done: int = 0, total: int = 0) -> None:
+        if stage == "flip":
+            self.steps_done()
+        if self.bars and stage == "rebuild":
+            if stage not in self.tasks:
+                self.tasks[stage] = self.progress.add_task(_(STAGES[stage]), total=total)
+            self.progress.update(self.tasks[stage], completed=done, total=total)
+            return
+        if stage == "rebuild":
+            if done == total:
+                self.say(_("{stage}: {n} records").format(stage=_(STAGES[stage]), n=total))
+            return
+        if not self.bars:
+            self.say(_(STAGES[stage]))
+
+    def steps_done(self) -> None:
+        """Without bars, one line per function once its records are merged."""
+        if self.bars or self.plan is None:
+            return
+        for function, count in self.plan.pending.items():
+            if count:
+                self.say(_("{function}: {n} records").format(function=_(FUNCTION_LABELS[function]), n=count))
+
+    def stop(self) -> None:
+        if self.bars:
+            self.progress.stop()
+
+
+def plan_json(plan: SyncPlan) -> dict[str, Any]:
+    return {
+        "site": plan.site,
+        "mode": plan.mode.value,
+        "central_mode": plan.central_mode.value,
+        "crossing": plan.crossing.value,
+        "new_mode": plan.new_mode.value,
+        "resuming": plan.resuming,
+        "steps": [{"function": f.value, "records": n} for f, n in plan.pending.items()],
+        "total": plan.total,
+    }
+
+
+def outcome_json(outcome: SyncOutcome) -> dict[str, Any]:
+    return {
+        **plan_json(outcome.plan),
+        "dry_run": False,
+        "merged": {f.value: n for f, n in outcome.merged.items()},
+        "reapplied": outcome.reapplied,
+        "conflicts": outcome.conflicts,
+        "rebuilt": outcome.rebuilt,
+        "backup": outcome.backup,
+        "seconds": round(outcome.seconds, 3),
+    }
+
+
+@group(
+    help=N_("Synchronize this laptop with central (end or start of a mission)."),
+    invoke_without_command=True,
+)
+@click.option("--central", "central_url", envvar="BRIGADA_CENTRAL", help=N_("URL of central's store."))
+@click.option("--dry-run", is_flag=True, help=N_("Run the checks and count the records; write nothing."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@click.pass_context
+def sync(ctx: click.Context, central_url: str | None, dry_run: bool, as_json: bool) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    env: Env = ctx.obj
+    if not central_url:
+        raise click.UsageError(_("--central URL is needed (or BRIGADA_CENTRAL)"))
+    actor = env.actor()
+    laptop = env.brigada()
+    central_store = open_brigada(central_url)
+    try:
+        central = DirectCentral(central_store.sync_central, actor.username)
+        if dry_run:
+            plan, _status, _run = laptop.sync.preflight(actor, central)
+            if as_json:
+                env.emit_json({**plan_json(plan), "dry_run": True})
+                return
+            display = Display(env, quiet=False)
+            display.say(_("Operating mode: {mode}").format(mode=mode_name(plan.mode)))
+            for function, count in plan.pending.items():
+                display.say(
+                    _("{function}: {n} records").format(function=_(FUNCTION_LABELS[function]), n=count)
+                )
+            display.say(
+                _("Dry run: nothing was written. The sync would change the mode to {mode}").format(
+                    mode=mode_name(plan.new_mode)
+                )
+            )
+            return
+        display = Display(env, quiet=as_json)
+        stores = StoreRebuilds(laptop, env.store_url, lambda url, create: open_brigada(url, create=create))
+        try:
+            outcome = laptop.sync.run(actor, central, stores, display)
+        finally:
+            display.stop()
+        if outcome.laptop is not None:
+            env._brigada = outcome.laptop  # the rebuilt store, now in the old one's place
+    finally:
+        central_store.close()
+    if as_json:
+        env.emit_json(outcome_json(outcome))
+        return
+    if outcome.reapplied or outcome.conflicts:
+        display.say(
+            _(
+                "{n} changes to shared records were re-applied on central; {c} sync conflicts to review"
+            ).format(n=outcome.reapplied, c=outcome.conflicts)
+        )
+    if outcome.backup:
+        display.say(_("The previous store was kept at {backup}").format(backup=outcome.backup))
+    display.say(_("Sync completed successfully"))
+    display.say(_("New operating mode: {mode}").format(mode=mode_name(outcome.plan.new_mode)))
+
+
+HISTORY_COLUMNS = [
+    ("started_at", N_("Started")),
+    ("site", N_("Site")),
+    ("crossing", N_("Step")),
+    ("operator", N_("User")),
+    ("status", N_("Outcome")),
+    ("total", N_("Records")),
+    ("conflicts", N_("Conflicts")),
+    ("rebuilt", N_("Rebuilt")),
+    ("mode_after", N_("Mode")),
+    ("duration_ms", N_("ms")),
+]
+
+
+@sync.command("history", cls=Command, help=N_("Every sync: direction, steps, counts, duration, outcome."))
+@click.option("--site", help=N_("Only this site (central)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@pass_env
+def history(env: Env, site: str | None, as_json: bool) -> None:
+    actor = env.actor()
+    rows = env.brigada().sync.history(actor, site)
+    if as_json:
+        env.emit_json(
+            [
+                {**row.__dict__, "pending": json.loads(row.pending), "merged": json.loads(row.merged)}
+                for row in rows
+            ]
+        )
+        return
+    outcome = {"started": _("interrupted"), "flipped": _("interrupted"), "completed": _("completed")}
+    crossing = {"end-of-mission": _("end of mission"), "start-of-mission": _("start of mission")}
+    shown = [
+        {
+            **row.__dict__,
+            "status": outcome[row.status],
+            "crossing": crossing[row.crossing],
+            "started_at": row.started_at[:19].replace("T", " "),
+        }
+        for row in rows
+    ]
+    env.table(_("Sync history"), [(f, _(h)) for f, h in HISTORY_COLUMNS], shown)
+    for row in rows:
+        merged = json.loads(row.merged)
+        if merged:
+            steps = ", ".join(
+                f"{_(FUNCTION_LABELS[SyncFunction(name)])} {n}"
+                for name, n in sorted(
+                    merged.items(), key=lambda item: list(SyncFunction).index(SyncFunction(item[0]))
+                )
+            )
+            env.say(f"{row.started_at[:19].replace('T', ' ')} {row.site}: {steps}")
+
+
+CONFLICT_COLUMNS = [
+    ("conflict", N_("Conflict")),
+    ("site", N_("Site")),
+    ("record", N_("Record")),
+    ("reference", N_("Reference")),
+    ("field", N_("Field")),
+    ("central", N_("Central's value")),
+    ("site_value", N_("Site's value (shown)")),
+    ("status", N_("Status")),
+]
+
+
+@sync.command(
+    "conflicts", cls=Command, help=N_("Fields changed on central and at a site: review, resolve (central).")
+)
+@click.option("--all", "include_resolved", is_flag=True, help=N_("Include resolved conflicts."))
+@click.option("--resolve", "conflict", help=N_("The conflict to resolve (its first characters)."))
+@click.option("--keep", type=click.Choice([k.value for k in ConflictKeep]), help=N_("Which value to keep."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@pass_env
+def conflicts(
+    env: Env, include_resolved: bool, conflict: str | None, keep: str | None, as_json: bool
+) -> None:
+    actor = env.actor()
+    central = env.brigada().sync_central
+    if conflict or keep:
+        if not (conflict and keep):
+            raise click.UsageError(_("--resolve ID and --keep central|site go together"))
+        row = central.resolve(actor, conflict, ConflictKeep(keep))
+        env.say(
+            _("Sync conflict {conflict} resolved: {keep}'s value kept").format(
+                conflict=row.conflict_id[:8], keep=keep
+            )
+        )
+        return
+    rows = central.list_conflicts(actor, include_resolved)
+    if as_json:
+        env.emit_json(
+            [
+                {
+                    **row.__dict__,
+                    "central_values": json.loads(row.central_values),
+                    "site_values": json.loads(row.site_values),
+                }
+                for row in rows
+            ]
+        )
+        return
+    lines = []
+    for row in rows:
+        theirs, ours = json.loads(row.central_values), json.loads(row.site_values)
+        for name in row.fields.split():
+            lines.append(
+                {
+                    "conflict": row.conflict_id[:8],
+                    "site": row.site,
+                    "record": row.record,
+                    "reference": row.reference,
+                    "field": name,
+                    "central": theirs.get(name, ""),
+                    "site_value": ours.get(name, ""),
+                    "status": row.status,
+                }
+            )
+    env.table(_("Sync conflicts"), [(f, _(h)) for f, h in CONFLICT_COLUMNS], lines)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(sync)

@@ -1,0 +1,313 @@
+"""End-of-mission and start-of-mission sync (seed 000): the seed's functions, central's record of
+each sync (SyncRun) and of each field changed on both sides (SyncConflict).
+
+Central writes both aggregates; a laptop holds copies of its own site's runs, so ``sync history``
+reads the same rows on either side.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import BrigadaAggregate
+from domain.errors import N_, DomainError
+from domain.site import SiteMode
+
+
+class SyncFunction(Enum):
+    """The functions a sync moves, in the seed's order (its list of a site's actions)."""
+
+    PATIENTS = "patients"
+    APPOINTMENTS = "appointments"
+    ADMISSIONS = "admissions"
+    ENCOUNTERS = "encounters"
+    PRESCRIPTIONS = "prescriptions"
+    SERVICE_ORDERS = "service-orders"
+    TRANSFERS = "transfers"
+    REQUESTS = "requests"
+    DISPENSING = "dispensing"
+    ADMINISTRATION = "administration"
+    RETURNS = "returns"
+    DIAGNOSTIC_SERVICES = "diagnostic-services"
+    SURGERIES = "surgeries"
+    VOUCHERS = "vouchers"
+    SECURITY = "security-audit"
+
+
+FUNCTION_LABELS: dict[SyncFunction, str] = {
+    SyncFunction.PATIENTS: N_("Patients"),
+    SyncFunction.APPOINTMENTS: N_("Appointments"),
+    SyncFunction.ADMISSIONS: N_("Admissions"),
+    SyncFunction.ENCOUNTERS: N_("Encounters"),
+    SyncFunction.PRESCRIPTIONS: N_("Prescriptions"),
+    SyncFunction.SERVICE_ORDERS: N_("Service orders"),
+    SyncFunction.TRANSFERS: N_("Transfers"),
+    SyncFunction.REQUESTS: N_("Requests"),
+    SyncFunction.DISPENSING: N_("Dispensing"),
+    SyncFunction.ADMINISTRATION: N_("Administration"),
+    SyncFunction.RETURNS: N_("Returns"),
+    SyncFunction.DIAGNOSTIC_SERVICES: N_("Diagnostic services"),
+    SyncFunction.SURGERIES: N_("Surgeries"),
+    SyncFunction.VOUCHERS: N_("Service vouchers"),
+    SyncFunction.SECURITY: N_("Security and audit"),
+}
+
+# Movements of medicines and supplies belong to what was done, whichever record holds them.
+_BY_EVENT = {
+    "Dispensed": SyncFunction.DISPENSING,
+    "Administered": SyncFunction.ADMINISTRATION,
+    "Returned": SyncFunction.RETURNS,
+}
+_BY_AGGREGATE = {
+    "Patient": SyncFunction.PATIENTS,
+    "AgendaDay": SyncFunction.APPOINTMENTS,
+    "Admission": SyncFunction.ADMISSIONS,
+    "Encounter": SyncFunction.ENCOUNTERS,
+    "StoredDocument": SyncFunction.ENCOUNTERS,
+    "Prescription": SyncFunction.PRESCRIPTIONS,
+    "ServiceOrder": SyncFunction.SERVICE_ORDERS,
+    "StockLot": SyncFunction.TRANSFERS,
+    "Warehouse": SyncFunction.TRANSFERS,
+    "SupplyRequest": SyncFunction.REQUESTS,
+    "DiagnosticService": SyncFunction.DIAGNOSTIC_SERVICES,
+    "Surgery": SyncFunction.SURGERIES,
+    "ServiceVoucher": SyncFunction.VOUCHERS,
+}
+
+
+def function_of(topic: str) -> SyncFunction:
+    """The function an event's topic belongs to; users, access records, numbering and anything
+    else a laptop records go with security and audit."""
+    parts = topic.split(".")
+    aggregate = parts[1] if len(parts) > 1 else ""
+    if aggregate in _BY_AGGREGATE and parts[-1] in _BY_EVENT:
+        return _BY_EVENT[parts[-1]]
+    return _BY_AGGREGATE.get(aggregate, SyncFunction.SECURITY)
+
+
+class SyncCrossing(Enum):
+    END_OF_MISSION = "end-of-mission"  # MSN -> INS: the mission's work reaches central
+    START_OF_MISSION = "start-of-mission"  # INS -> MSN: the laptop is rebuilt from central
+
+    @staticmethod
+    def from_mode(mode: SiteMode) -> SyncCrossing:
+        return SyncCrossing.END_OF_MISSION if mode is SiteMode.ON_MISSION else SyncCrossing.START_OF_MISSION
+
+    @property
+    def new_mode(self) -> SiteMode:
+        return SiteMode.ON_SITE if self is SyncCrossing.END_OF_MISSION else SiteMode.ON_MISSION
+
+
+class SyncRefused(DomainError):
+    """The preflight refused the sync: nothing was written on either side."""
+
+
+class SyncRun(BrigadaAggregate):
+    """One sync of one site, as central records it: started, each merged batch (in the batch's
+    own transaction), the mode flip, and completion."""
+
+    TOPIC = "brigada.SyncRun"
+
+    class Event(BrigadaAggregate.Event):
+        TOPIC = "brigada.SyncRun.Event"
+
+    class Started(BrigadaAggregate.Created):
+        TOPIC = "brigada.SyncRun.Started"
+        site: str
+        crossing: SyncCrossing
+        generation: str  # the laptop store's generation that pushes
+        pending: dict[str, int]  # function -> events to push, as counted at the start
+
+    class Merged(Event):
+        TOPIC = "brigada.SyncRun.Merged"
+        counts: dict[str, int]  # function -> events merged by this batch
+        upto: int  # the laptop's log position merged up to
+        reapplied: int
+        conflicts: int
+        chain_head: str  # the laptop's chain link of the batch's last event
+
+    class ModeFlipped(Event):
+        TOPIC = "brigada.SyncRun.ModeFlipped"
+        mode: SiteMode
+
+    class Completed(Event):
+        TOPIC = "brigada.SyncRun.Completed"
+        rebuilt: int  # events copied into the rebuilt laptop store (start of mission)
+
+    @event(Started)
+    def __init__(self, site: str, crossing: SyncCrossing, generation: str, pending: dict[str, int]) -> None:
+        self.site = site
+        self.crossing = crossing
+        self.generation = generation
+        self.pending = dict(pending)
+        self.merged: dict[str, int] = {}
+        self.upto = 0
+        self.chain_head: str | None = None
+        self.flipped = False
+        self.completed = False
+
+    def record_merge(
+        self, counts: dict[str, int], upto: int, reapplied: int, conflicts: int, head: str
+    ) -> None:
+        self._merged(counts=counts, upto=upto, reapplied=reapplied, conflicts=conflicts, chain_head=head)
+
+    @event(Merged)
+    def _merged(
+        self, counts: dict[str, int], upto: int, reapplied: int, conflicts: int, chain_head: str
+    ) -> None:
+        for name, count in counts.items():
+            self.merged[name] = self.merged.get(name, 0) + count
+        self.upto = upto
+        self.chain_head = chain_head
+
+    def flip(self) -> None:
+        if not self.flipped:
+            self._flip(mode=self.crossing.new_mode)
+
+    @event(ModeFlipped)
+    def _flip(self, mode: SiteMode) -> None:
+        self.flipped = True
+
+    def complete(self, rebuilt: int) -> None:
+        if not self.completed:
+            self._complete(rebuilt=rebuilt)
+
+    @event(Completed)
+    def _complete(self, rebuilt: int) -> None:
+        self.completed = True
+
+
+class ConflictKeep(Enum):
+    CENTRAL = "central"
+    SITE = "site"
+
+
+class ConflictAlreadyResolved(DomainError):
+    template = N_("sync conflict {conflict} is already resolved")
+
+
+class SyncConflict(BrigadaAggregate):
+    """A shared record (a patient, a user) whose same field was changed on central and at a site
+    while the site was on mission. The site's change was applied after central's (the value
+    shown until someone resolves it); both values are kept here."""
+
+    TOPIC = "brigada.SyncConflict"
+
+    class Event(BrigadaAggregate.Event):
+        TOPIC = "brigada.SyncConflict.Event"
+
+    class Recorded(BrigadaAggregate.Created):
+        TOPIC = "brigada.SyncConflict.Recorded"
+        site: str
+        aggregate_id: UUID
+        record: str  # the aggregate's kind (Patient, User...)
+        reference: str  # the record as people know it: chart number, user name
+        fields: list[str]
+        central_values: dict[str, str]
+        site_values: dict[str, str]
+        central_events: list[str]  # event ids of central's changes
+        site_event: str  # the site's event id (its origin is kept on the re-applied event)
+
+    class Resolved(Event):
+        TOPIC = "brigada.SyncConflict.Resolved"
+        keep: ConflictKeep
+
+    @staticmethod
+    def create_id(site_event: str, **_: Any) -> UUID:
+        return conflict_id(site_event)
+
+    @event(Recorded)
+    def __init__(
+        self,
+        site: str,
+        aggregate_id: UUID,
+        record: str,
+        reference: str,
+        fields: list[str],
+        central_values: dict[str, str],
+        site_values: dict[str, str],
+        central_events: list[str],
+        site_event: str,
+    ) -> None:
+        self.site = site
+        self.aggregate_id = aggregate_id
+        self.record = record
+        self.reference = reference
+        self.fields = list(fields)
+        self.central_values = dict(central_values)
+        self.site_values = dict(site_values)
+        self.central_events = list(central_events)
+        self.site_event = site_event
+        self.kept: ConflictKeep | None = None
+
+    def resolve(self, keep: ConflictKeep) -> None:
+        if self.kept is not None:
+            raise ConflictAlreadyResolved(conflict=self.site_event[:8])
+        self._resolve(keep=keep)
+
+    @event(Resolved)
+    def _resolve(self, keep: ConflictKeep) -> None:
+        self.kept = keep
+
+
+def conflict_id(site_event: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"brigada:sync-conflict:{site_event}")
+
+
+SYNC_ENUMS = (SyncCrossing, ConflictKeep)
+
+# -- which fields an event changes, to tell a conflict from two changes that merge -------------
+WHOLE_RECORD = "*"  # an event that closes the record (a merged chart) conflicts with any change
+SECRET_FIELDS = frozenset({"password", "totp", "unlock_key"})
+_BASE_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "context"})
+_TOUCHES: dict[str, Any] = {
+    "brigada.Patient.Corrected": lambda e: {f"details.{k}" for k in e.changes},
+    "brigada.Patient.ContractAssigned": lambda e: {f"contract.{e.contract_id}"},
+    "brigada.Patient.ContractEnded": lambda e: {f"contract.{e.contract_id}"},
+    "brigada.Patient.MergedInto": lambda e: {WHOLE_RECORD},
+    "brigada.Patient.Absorbed": lambda e: set(),
+    "brigada.User.LoggedIn": lambda e: set(),
+    "brigada.User.LoggedOut": lambda e: set(),
+    "brigada.User.LoginFailed": lambda e: set(),
+    "brigada.User.SecondFactorUsed": lambda e: set(),
+    "brigada.User.UnlockCodeIssued": lambda e: set(),
+    "brigada.User.PasswordChanged": lambda e: {"password"},
+    "brigada.User.Locked": lambda e: {"locked"},
+    "brigada.User.Unlocked": lambda e: {"locked"},
+    "brigada.User.Deactivated": lambda e: {"active"},
+    "brigada.User.Reactivated": lambda e: {"active"},
+    "brigada.User.TotpEnrolled": lambda e: {"totp"},
+    "brigada.User.TotpRemoved": lambda e: {"totp"},
+    "brigada.User.UnlockKeySet": lambda e: {"unlock_key"},
+}
+
+
+def touched(domain_event: Any) -> frozenset[str]:
+    """The fields a domain event changes (by default, its own attributes)."""
+    rule = _TOUCHES.get(type(domain_event).TOPIC)
+    if rule is not None:
+        return frozenset(rule(domain_event))
+    return frozenset(k for k in vars(domain_event) if k not in _BASE_FIELDS)
+
+
+def overlap(site_fields: frozenset[str], central_fields: frozenset[str]) -> list[str]:
+    """The fields changed on both sides: every one of the site's if central closed the record."""
+    if WHOLE_RECORD in central_fields and site_fields:
+        return sorted(site_fields)
+    return sorted(site_fields & central_fields)
+
+
+def field_value(domain_event: Any, field: str) -> str:
+    """A field's value as an event set it, for people to compare; secrets are never shown."""
+    if field in SECRET_FIELDS:
+        return "••••"
+    if field.startswith("details."):
+        return str(domain_event.changes.get(field.removeprefix("details."), ""))
+    if field in (WHOLE_RECORD, "locked", "active") or field.startswith("contract."):
+        return type(domain_event).TOPIC.rsplit(".", 1)[-1]  # Locked, Unlocked, ContractEnded...
+    value = getattr(domain_event, field, "")
+    return value.value if isinstance(value, Enum) else str(value)
