@@ -246,7 +246,7 @@ class SyncConflict(BrigadaAggregate):
 
     def resolve(self, keep: ConflictKeep) -> None:
         if self.kept is not None:
-            raise ConflictAlreadyResolved(conflict=self.site_event[:8])
+            raise ConflictAlreadyResolved(conflict=self.id.hex[:8])
         self._resolve(keep=keep)
 
     @event(Resolved)

@@ -1,0 +1,215 @@
+"""`brigada sync` end to end: the seed's screen (mode at the top, each step with its function and
+count, "Sincronización finalizada exitosamente", the new mode), --dry-run, --json, history and
+conflicts; and crash safety: the real CLI in a subprocess killed at each named point, then run
+again, ends where an uninterrupted sync ends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD, Terminal, one_line
+from security_support import log_in
+from sync_support import JOSE, Field, provisioned_field
+
+from application.faults import FAULT_EXIT, FAULT_VARIABLE
+from application.sync_central import DirectCentral
+from domain.store_identity import STORE_IDENTITY_ID
+
+Count = Any
+
+
+def laptop_terminal(field: Field) -> Terminal:
+    terminal = Terminal(field.laptop_url)
+    terminal.log_in(NURSE, NURSE_PASSWORD)
+    return terminal
+
+
+@pytest.fixture
+def field(open_store: Any, sqlite_url: str, tmp_path: Path) -> Field:
+    return provisioned_field(open_store, sqlite_url, tmp_path)
+
+
+def mission_work(field: Field) -> str:
+    """A finalized visit and a new patient on the laptop (on mission)."""
+    nurse = field.nurse()
+    number = field.laptop.encounters.open(nurse, {"chart_number": "CEN-1", "kind": "outpatient"}).number
+    field.laptop.encounters.set_diagnosis(nurse, number, {"code": "I10X"})
+    field.laptop.encounters.finalize(nurse, number)
+    field.laptop.patients.register(nurse, {**JOSE, "document_number": "55512345"})
+    return number
+
+
+def test_sync_shows_the_mode_each_step_and_the_seed_message(field: Field, sqlite_url: str) -> None:
+    laptop = laptop_terminal(field)
+    field.laptop.close()
+
+    started = laptop("sync", "--central", sqlite_url)
+
+    lines = started.stderr.strip().splitlines()
+    assert lines[0] == "Operating mode: INS (on site)"
+    assert lines[1].startswith("Start of mission for site BRG01: ")
+    assert "Security and audit: 1 records" in lines
+    assert "Rebuilding this laptop's store from central: " in started.stderr
+    assert lines[-2:] == ["Sync completed successfully", "New operating mode: MSN (on mission)"]
+    assert laptop.json("site", "mode")["mode"] == "MSN"
+    spanish = laptop("--lang", "es", "sync", "--central", sqlite_url, "--dry-run")
+    assert spanish.stderr.splitlines()[0] == "Modo de operación: MSN (en misión)"
+
+
+def test_dry_run_counts_and_writes_nothing_then_json_reports_the_steps(
+    field: Field, sqlite_url: str, count_events: Count
+) -> None:
+    field.sync()
+    mission_work(field)
+    laptop = laptop_terminal(field)
+    field.laptop.close()
+    before = (count_events(sqlite_url), count_events(field.laptop_url))
+
+    plan = laptop.json("sync", "--central", sqlite_url, "--dry-run")
+
+    assert (count_events(sqlite_url), count_events(field.laptop_url)) == before
+    steps = {s["function"]: s["records"] for s in plan["steps"]}
+    assert [s["function"] for s in plan["steps"]][:4] == [
+        "patients",
+        "appointments",
+        "admissions",
+        "encounters",
+    ]
+    assert steps["patients"] == 1 and steps["encounters"] == 3
+    assert (plan["mode"], plan["new_mode"], plan["dry_run"]) == ("MSN", "INS", True)
+
+    done = laptop.json("sync", "--central", sqlite_url)
+
+    assert done["merged"]["encounters"] == 3 and done["new_mode"] == "INS"
+    assert done["total"] == plan["total"]
+    history = laptop.json("sync", "history")
+    assert [(h["crossing"], h["status"]) for h in history] == [
+        ("end-of-mission", "completed"),
+        ("start-of-mission", "completed"),
+    ]
+
+
+def test_a_sync_with_an_open_visit_is_refused_in_one_line(field: Field, sqlite_url: str) -> None:
+    field.sync()
+    nurse = field.nurse()
+    field.laptop.encounters.open(nurse, {"chart_number": "CEN-1", "kind": "outpatient"})
+    laptop = laptop_terminal(field)
+    field.laptop.close()
+
+    refused = laptop("sync", "--central", sqlite_url, code=1)
+
+    assert one_line(refused) == "encounters not finalized at BRG01: BRG01-1; finalize them before syncing"
+    assert laptop("sync", code=2).stderr.strip().endswith("--central URL is needed (or BRIGADA_CENTRAL)")
+
+
+def test_conflicts_are_listed_and_resolved_on_central(field: Field, sqlite_url: str) -> None:
+    field.sync()
+    nurse = field.nurse()
+    field.laptop.patients.correct(nurse, "CEN-1", {"first_name": "Josué"})
+    field.central.patients.correct(field.admin, "CEN-1", {"first_name": "José María"})
+    laptop = laptop_terminal(field)
+    field.laptop.close()
+    done = laptop("sync", "--central", sqlite_url)
+    assert "1 changes to shared records were re-applied on central; 1 sync conflicts to review" in done.stderr
+    field.central.close()
+    central = Terminal(sqlite_url)
+    central.log_in("admin", ADMIN_PASSWORD)
+
+    (conflict,) = central.json("sync", "conflicts")
+
+    assert (conflict["reference"], conflict["central_values"], conflict["site_values"]) == (
+        "CEN-1",
+        {"details.first_name": "José María"},
+        {"details.first_name": "Josué"},
+    )
+    shown = central("sync", "conflicts").stdout
+    assert "José María" in shown and "Josué" in shown
+    resolved = central("sync", "conflicts", "--resolve", conflict["conflict_id"][:8], "--keep", "site")
+    assert f"Sync conflict {conflict['conflict_id'][:8]} resolved: site's value kept" in resolved.stderr
+    assert central.json("sync", "conflicts") == []
+    assert central.json("patient", "show", "CEN-1")["first_name"] == "Josué"
+
+
+# -- crash safety ---------------------------------------------------------------------------------
+END_POINTS = ["before-push", "mid-push", "after-push", "after-flip"]
+START_POINTS = [*END_POINTS, "mid-rebuild", "before-swap", "after-swap"]
+
+
+def brigada(
+    store: str, *args: str, fault: str | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "BRIGADA_LANG": "en"}
+    env.pop(FAULT_VARIABLE, None)
+    if fault:
+        env[FAULT_VARIABLE] = fault
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "brigada"), "--store", store, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def converged(field: Field, central: str, crossing: str) -> None:
+    """Where an uninterrupted sync ends: central and the laptop agree on the new mode, the run is
+    complete, central holds every event of the laptop exactly once, and nothing is left to push."""
+    from adapters.bootstrap import open_brigada
+
+    new_mode = "INS" if crossing == "end-of-mission" else "MSN"
+    laptop = open_brigada(field.laptop_url)
+    hub = open_brigada(central)
+    try:
+        nurse_runs = [r for r in hub.sync.runs.history("BRG01") if r.crossing == crossing]
+        assert [r.status for r in nurse_runs][:1] == ["completed"]
+        assert hub.sites.sites.by_code("BRG01").mode == new_mode
+        assert laptop.sites.sites.by_code("BRG01").mode == new_mode
+        identity = laptop.core.require_identity()
+        if crossing == "start-of-mission":
+            assert identity.generation == nurse_runs[0].run_id
+        central_ids = [
+            hub.app.mapper.to_domain_event(n).context.event_id.hex
+            for n in hub.app.recorder.select_notifications(start=1, limit=100_000)
+        ]
+        for n in laptop.app.recorder.select_notifications(start=1, limit=100_000):
+            event = laptop.app.mapper.to_domain_event(n)
+            if event.context.site == "BRG01" and n.originator_id != STORE_IDENTITY_ID:
+                assert central_ids.count(event.context.event_id.hex) == 1, n.topic
+        assert hub.sync.runs.open_run("BRG01") is None
+        nurse = log_in(laptop, NURSE, NURSE_PASSWORD)
+        plan, _status, _run = laptop.sync.preflight(nurse, DirectCentral(hub.sync_central, NURSE))
+        assert plan.total == 1  # the login just made
+    finally:
+        laptop.close()
+        hub.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("crossing", "point"),
+    [("start-of-mission", p) for p in START_POINTS] + [("end-of-mission", p) for p in END_POINTS],
+)
+def test_a_sync_killed_at_any_point_converges_when_run_again(
+    crossing: str, point: str, field: Field, sqlite_url: str
+) -> None:
+    if crossing == "end-of-mission":
+        field.sync()
+        mission_work(field)
+    field.laptop.close()
+    field.central.close()
+    login = brigada(field.laptop_url, "login", NURSE, "--password-stdin", stdin=f"{NURSE_PASSWORD}\n")
+    assert login.returncode == 0, login.stderr
+
+    killed = brigada(field.laptop_url, "sync", "--central", sqlite_url, fault=point)
+    assert killed.returncode == FAULT_EXIT, killed.stderr
+    again = brigada(field.laptop_url, "sync", "--central", sqlite_url)
+
+    assert again.returncode == 0, again.stderr
+    assert "Sync completed successfully" in again.stderr
+    converged(field, sqlite_url, crossing)

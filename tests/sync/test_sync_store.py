@@ -1,0 +1,278 @@
+"""The sync through the application, central on SQLite and on PostgreSQL, the laptop on SQLite:
+start-of-mission rebuild, end-of-mission merge, exactly once, refusals that write nothing, the
+laptop's chain checked by central, and conflicts on shared records."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD
+from security_support import log_in
+from sync_support import JOSE, Field, provisioned_field
+
+import application.sites
+from adapters.store import StoreLocation
+from domain.site import SiteMode
+from domain.store_identity import STORE_IDENTITY_ID
+from domain.sync import ConflictAlreadyResolved, ConflictKeep, SyncFunction, SyncRefused
+
+Count = Callable[..., int]
+
+
+@pytest.fixture
+def field(open_store: Any, store_url: str, tmp_path: Path) -> Field:
+    return provisioned_field(open_store, store_url, tmp_path)
+
+
+def on_mission(field: Field) -> Field:
+    outcome = field.sync()
+    assert outcome.plan.new_mode is SiteMode.ON_MISSION
+    return field
+
+
+def finalized_visit(field: Field, chart: str = "CEN-1") -> str:
+    nurse = field.nurse()
+    number = field.laptop.encounters.open(nurse, {"chart_number": chart, "kind": "outpatient"}).number
+    field.laptop.encounters.set_diagnosis(nurse, number, {"code": "I10X"})
+    field.laptop.encounters.finalize(nurse, number)
+    return number
+
+
+def site_event_ids(field: Field) -> list[str]:
+    """Context event ids of what the laptop recorded at its site (its identity stays home)."""
+    app = field.laptop.app
+    head = app.recorder.max_notification_id() or 0
+    ids = []
+    for notification in app.recorder.select_notifications(start=1, limit=head + 1):
+        event = app.mapper.to_domain_event(notification)
+        if event.context.site == "BRG01" and notification.originator_id != STORE_IDENTITY_ID:
+            ids.append(event.context.event_id.hex)
+    return ids
+
+
+def central_event_ids(field: Field) -> list[str]:
+    app = field.central.app
+    head = app.recorder.max_notification_id() or 0
+    return [
+        app.mapper.to_domain_event(n).context.event_id.hex
+        for n in app.recorder.select_notifications(start=1, limit=head + 1)
+    ]
+
+
+def test_start_of_mission_rebuilds_the_laptop_from_central_and_keeps_the_old_store(field: Field) -> None:
+    old_path = StoreLocation.parse(field.laptop_url).path
+    assert old_path is not None
+    old_events = field.laptop.app.recorder.max_notification_id()
+    # Central moves stock into the field warehouse while the laptop is at home (INS).
+    from inventory_support import CENTRAL_WAREHOUSE, FIELD, transfer
+
+    transfer(field.central, field.admin, CENTRAL_WAREHOUSE, FIELD, "20001234-2", "X9", 20)
+
+    outcome = field.sync()
+
+    assert outcome.plan.mode is SiteMode.ON_SITE and outcome.plan.new_mode is SiteMode.ON_MISSION
+    assert outcome.backup and Path(outcome.backup).exists()
+    with sqlite3.connect(outcome.backup) as kept:  # the old store, whole, as it was
+        assert kept.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0] >= old_events
+    nurse = field.nurse()
+    assert field.laptop.sites.mode(nurse).mode is SiteMode.ON_MISSION
+    assert {(s.item, s.lot) for s in field.laptop.inventory.stock(nurse, FIELD)} >= {("20001234-2", "X9")}
+    identity = field.laptop.core.require_identity()
+    assert identity.generation == field.laptop.sync.history(nurse)[0].run_id
+    # Central's record of the run, complete, copied to the laptop.
+    (run,) = field.central.sync.history(field.admin, "BRG01")
+    assert (run.status, run.crossing, run.mode_after, run.rebuilt) == (
+        "completed",
+        "start-of-mission",
+        "MSN",
+        outcome.rebuilt,
+    )
+
+
+def test_end_of_mission_merges_every_event_of_the_mission_exactly_once(field: Field) -> None:
+    on_mission(field)
+    number = finalized_visit(field)
+    nurse = field.nurse()
+    chart = field.laptop.patients.register(nurse, {**JOSE, "document_number": "55512345"}).chart_number
+    mission = site_event_ids(field)
+
+    outcome = field.sync()
+
+    assert outcome.plan.crossing.value == "end-of-mission" and outcome.plan.new_mode is SiteMode.ON_SITE
+    assert outcome.merged[SyncFunction.ENCOUNTERS] >= 3 and outcome.merged[SyncFunction.PATIENTS] == 1
+    on_central = central_event_ids(field)
+    assert all(on_central.count(event_id) == 1 for event_id in mission)
+    assert field.central.sites.show(field.admin, "BRG01").mode == "INS"
+    assert field.laptop.sites.mode(field.nurse()).mode is SiteMode.ON_SITE
+    # The merged events reached central's views.
+    assert field.central.patients.row(chart).site == "BRG01"
+    assert field.central.encounters.show(field.admin, number).state == "finalized"
+    actions = {r.action for r in field.central.audit.search(field.admin, {"site": "BRG01"}).rows}
+    assert {"visit.open", "visit.finalize", "patient.create"} <= actions
+
+
+def test_a_batch_sent_again_merges_nothing_and_a_second_sync_has_nothing_to_push(field: Field) -> None:
+    on_mission(field)
+    finalized_visit(field)
+    nurse = field.nurse()
+    identity = field.laptop.core.require_identity()
+    status = field.direct().status("BRG01", identity.sync_secret, identity.generation)
+    batch = next(field.laptop.sync._batches("BRG01", max(status.tracked, identity.slice_end)))
+    field.sync(nurse)
+    before = field.central.app.recorder.max_notification_id()
+    (run, *_) = [
+        r for r in field.central.sync.history(field.admin, "BRG01") if r.crossing == "end-of-mission"
+    ]
+
+    again = field.direct().merge("BRG01", identity.sync_secret, UUID(run.run_id), batch, lambda _id: set())
+
+    assert (again.merged, again.reapplied, again.conflicts) == (0, 0, 0)
+    assert field.central.app.recorder.max_notification_id() == before
+    plan, _status, _run = field.laptop.sync.preflight(nurse, field.direct())
+    assert plan.total == 0 and plan.new_mode is SiteMode.ON_MISSION
+
+
+def counts(field: Field, count_events: Count, central_url: str) -> tuple[int, int]:
+    return count_events(central_url), count_events(field.laptop_url)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["version", "open encounter", "revoked", "secret", "modes", "central store"],
+)
+def test_a_refused_sync_writes_nothing_on_either_side(
+    case: str,
+    open_store: Any,
+    store_url: str,
+    tmp_path: Path,
+    count_events: Count,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if case == "version":  # a laptop made by another version of Brigada
+        monkeypatch.setattr(application.sites, "SOFTWARE_VERSION", "0.0.1")
+    field = provisioned_field(open_store, store_url, tmp_path)
+    monkeypatch.undo()
+    expected = {
+        "version": "the server is at version {server}, this laptop at 0.0.1: update before syncing",
+        "open encounter": "encounters not finalized at BRG01: BRG01-1; finalize them before syncing",
+        "revoked": "site BRG01 is revoked: it may not be provisioned or synchronized",
+        "secret": "this laptop cannot prove it is site BRG01: provision it again from central",
+        "modes": "central holds site BRG01 in mode MSN, this laptop in INS: ask central to set it",
+        "central store": "sync runs on a laptop: this is central's store",
+    }[case]
+    nurse = field.nurse()
+    if case == "open encounter":
+        on_mission(field)
+        nurse = field.nurse()
+        field.laptop.encounters.open(nurse, {"chart_number": "CEN-1", "kind": "outpatient"})
+    elif case == "revoked":
+        field.central.sites.revoke(field.admin, "BRG01")
+    elif case == "secret":  # central provisioned another laptop for the site since
+        field.central.sites.provision(
+            field.admin, "BRG01", open_store(f"sqlite:///{tmp_path}/new.db"), "new.db"
+        )
+    elif case == "modes":  # an operator changed central's record by hand
+        field.central.sites.set_mode(field.admin, "BRG01", SiteMode.ON_MISSION)
+    before = counts(field, count_events, store_url)
+
+    with pytest.raises(SyncRefused) as refused:
+        if case == "central store":
+            admin = log_in(field.central, "admin", ADMIN_PASSWORD)
+            before = counts(field, count_events, store_url)
+            field.central.sync.run(admin, field.direct(), field.stores())
+        else:
+            field.sync(nurse)
+
+    version = field.central.core.require_identity().software_version
+    assert str(refused.value) == expected.format(server=version)
+    assert counts(field, count_events, store_url) == before
+
+
+def test_central_refuses_a_laptop_log_whose_event_was_changed(field: Field) -> None:
+    on_mission(field)
+    finalized_visit(field)
+    path = StoreLocation.parse(field.laptop_url).path
+    # Someone edits the store file behind the application's back: the visit's diagnosis.
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER stored_events_no_update")
+        rowid, state = conn.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic = 'brigada.Encounter.DiagnosisSet'"
+        ).fetchone()
+        conn.execute(
+            "UPDATE stored_events SET state = ? WHERE rowid = ?", (state.replace(b"I10X", b"J00X"), rowid)
+        )
+    nurse = field.nurse()
+
+    with pytest.raises(SyncRefused) as refused:
+        field.sync(nurse)
+
+    assert str(refused.value) == (
+        f"the laptop's log is broken at position {rowid} (the event was changed): central refuses it"
+    )
+    assert field.central.sites.show(field.admin, "BRG01").mode == "MSN"
+
+
+def test_a_shared_patient_changed_on_both_sides_becomes_a_conflict_until_resolved(field: Field) -> None:
+    on_mission(field)
+    nurse = field.nurse()
+    field.laptop.patients.correct(nurse, "CEN-1", {"first_name": "Josué", "municipality": "27001"})
+    field.central.patients.correct(field.admin, "CEN-1", {"first_name": "José María", "zone": "01"})
+
+    outcome = field.sync(nurse)
+
+    assert (outcome.reapplied, outcome.conflicts) == (1, 1)
+    (conflict,) = field.central.sync_central.list_conflicts(field.admin, include_resolved=False)
+    assert (conflict.record, conflict.reference, conflict.fields) == (
+        "Patient",
+        "CEN-1",
+        "details.first_name",
+    )
+    assert json.loads(conflict.central_values) == {"details.first_name": "José María"}
+    assert json.loads(conflict.site_values) == {"details.first_name": "Josué"}
+    # Meanwhile the site's change shows (applied last); central's other change stays.
+    row = field.central.patients.row("CEN-1")
+    assert (row.first_name, row.zone, row.municipality) == ("Josué", "01", "27001")
+
+    resolved = field.central.sync_central.resolve(field.admin, conflict.conflict_id[:8], ConflictKeep.CENTRAL)
+
+    assert resolved.status == "central"
+    row = field.central.patients.row("CEN-1")
+    assert (row.first_name, row.zone, row.municipality) == ("José María", "01", "27001")
+    assert field.central.sync_central.list_conflicts(field.admin, include_resolved=False) == []
+    with pytest.raises(ConflictAlreadyResolved):
+        field.central.sync_central.resolve(field.admin, conflict.conflict_id[:8], ConflictKeep.SITE)
+
+
+def test_changes_to_different_fields_of_a_shared_patient_merge_without_conflict(field: Field) -> None:
+    on_mission(field)
+    nurse = field.nurse()
+    field.laptop.patients.correct(nurse, "CEN-1", {"municipality": "27001"})
+    field.central.patients.correct(field.admin, "CEN-1", {"zone": "01"})
+
+    outcome = field.sync(nurse)
+
+    assert (outcome.reapplied, outcome.conflicts) == (1, 0)
+    row = field.central.patients.row("CEN-1")
+    assert (row.zone, row.municipality) == ("01", "27001")
+
+
+def test_a_password_changed_on_both_sides_is_a_conflict_that_never_shows_the_hashes(field: Field) -> None:
+    on_mission(field)
+    nurse = field.nurse()
+    field.laptop.auth.change_password(nurse, NURSE_PASSWORD, "cambio-en-el-rio-magdalena")
+    field.central.users.reset_password(field.admin, NURSE, "cambio-en-el-servidor-2026")
+
+    outcome = field.sync(nurse)
+
+    assert outcome.conflicts == 1
+    (conflict,) = field.central.sync_central.list_conflicts(field.admin, include_resolved=False)
+    assert conflict.fields == "password"
+    assert json.loads(conflict.central_values) == {"password": "••••"} == json.loads(conflict.site_values)
+    # The site's password is the one in force until the conflict is resolved.
+    log_in(field.central, NURSE, "cambio-en-el-rio-magdalena")
