@@ -4,13 +4,10 @@ the mission, and central's invoices afterwards."""
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
 
 from application.brigada import Brigada
 from application.context import Actor
-from application.replication import copy_aggregates
 from cli.demo_inventory import IBUPROFEN, IV_SET, SALINE
-from domain.site import SiteMode
 
 PAYER, CONTRACT = "900123456", "BRG-2026"  # the price list demo_inventory starts
 MORE_PRICES = ((IBUPROFEN, "300"), (SALINE, "8500"), (IV_SET, "4200"))
@@ -46,16 +43,9 @@ def vouchers_on_mission(site: Brigada, actor: Actor, charts: list[str], today: d
     return [site.vouchers.issue(actor, {"encounter": v.number}).number for v in reversed(finalized)]
 
 
-def invoice_on_central(
-    central: Brigada, admin: Actor, site: Brigada, site_code: str, today: date
-) -> list[str]:
-    """The sync does not exist yet: the laptop's voucher events are copied to central with
-    copy_aggregates, and central ends the lease (INS) as a sync would. Central then invoices them
-    from a numbering series valid this year. Returns the invoice numbers."""
-    ids = [UUID(row.voucher_id) for row in site.vouchers.queries.listing(limit=None)]
-    copy_aggregates(site.core.app, central.core.app, ids)
-    central.core.views.catch_up()
-    central.sites.set_mode(admin, site_code, SiteMode.ON_SITE)
+def invoice_on_central(central: Brigada, admin: Actor, site_code: str, today: date) -> list[str]:
+    """After the end-of-mission sync (the site is INS again, its vouchers merged): invoices from a
+    numbering series valid this year. Returns the invoice numbers."""
     central.invoicing.add_series(
         admin,
         {

@@ -8,21 +8,25 @@ from pathlib import Path
 import click
 
 from adapters.bootstrap import open_brigada
+from adapters.sync_io import StoreRebuilds
 from adapters.synthetic import EncounterFaker, PatientFaker
 from application.brigada import Brigada
 from application.context import Actor
+from application.sync import EncountersOpen, SyncOutcome
+from application.sync_central import DirectCentral
 from cli import demo_billing, demo_inventory
 from cli.agenda_cmd import show_agenda
+from cli.audit_cmd import HEADINGS, display
 from cli.base import Command
 from cli.encounter_cmd import ROW_COLUMNS as VISIT_COLUMNS
 from cli.encounter_cmd import displayed
-from cli.env import Env, pass_env
+from cli.env import Env, pass_env, render
 from cli.i18n import N_, _
 from cli.inventory_cmd import stock_table
 from cli.patient_cmd import COLUMNS
+from cli.sync_cmd import Display, mode_name
 from domain.agenda import as_time, minutes
 from domain.sections import Section
-from domain.site import SiteMode
 
 DEMO_PASSWORD = "mision-rio-magdalena-2026"
 DEMO_SITE = "BRG01"
@@ -81,6 +85,7 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
             "encounter",
             "passwd",
             "site.mode",
+            "sync",
             # orders, pharmacy and inventory
             "catalog",
             "warehouse",
@@ -112,17 +117,22 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
     )
     site = open_brigada(site_url, create=True)
     central.sites.provision(admin, DEMO_SITE, site, site_url)
-
-    env.say(_("4. Mission starts: central leases the site's data (mode MSN), the laptop records it"))
-    central.sites.set_mode(admin, DEMO_SITE, SiteMode.ON_MISSION)
-    site.sites.receive_site_record(central)
+    extra = {"source": demo_inventory.CENTRAL_WAREHOUSE, "target": DEMO_WAREHOUSE, "quantity": 40}
+    central.inventory.transfer(admin, {**extra, "item": demo_inventory.ACETAMINOPHEN, "lot": "AC2511"})
+    env.say(
+        _("3b. The laptop is at home (INS): central transfers 40 more units to {warehouse}").format(
+            warehouse=DEMO_WAREHOUSE
+        )
+    )
     central.auth.logout(admin)
-    central.close()
 
-    env.say(_("5. Login as coordinador on the laptop"))
+    env.say(
+        _("4. Login as coordinador on the laptop; start-of-mission sync (the laptop is rebuilt from central)")
+    )
     actor, _ticket = site.auth.resume(site.auth.login("coordinador", DEMO_PASSWORD))
+    site = run_sync(env, site, site_url, central, actor).laptop
 
-    env.say(_("6. Registering {n} patients").format(n=patients))
+    env.say(_("5. Registering {n} patients").format(n=patients))
     faker = PatientFaker(seed=seed, today=site.core.clock.today())
     rows = [site.patients.register(actor, faker.patient()) for _i in range(patients)]
     env.table(
@@ -133,7 +143,7 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
     # -- agenda and appointments (clinical issue, items 1-3) --
     booked = book_the_day(site, actor, [row.chart_number for row in rows])
     env.say(
-        _("6b. The coordinator's agenda for today: {n} appointments booked and confirmed").format(
+        _("6. The coordinator's agenda for today: {n} appointments booked and confirmed").format(
             n=len(booked)
         )
     )
@@ -141,6 +151,7 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
     env.say(_("7. A mission day: each patient is seen, with a report, a service and a diagnosis"))
     consultations = EncounterFaker(seed=seed)
     prescriptions = []
+    last_visit = ""
     for index, row in enumerate(rows):
         reason, code, treatment = consultations.consultation()
         visit = site.encounters.open(actor, {"chart_number": row.chart_number, "reason": reason})
@@ -151,7 +162,9 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
         site.encounters.set_diagnosis(actor, visit.number, {"code": code})
         prescribed = demo_inventory.prescribe(site, actor, visit.number, index)
         prescriptions += [prescribed] if prescribed else []
-        site.encounters.finalize(actor, visit.number)
+        last_visit = visit.number
+        if index < len(rows) - 1:  # the day's last visit is still open when the sync is tried
+            site.encounters.finalize(actor, visit.number)
     visits = site.encounters.diary(actor)
     env.table(
         _("Visits at {site}").format(site=DEMO_SITE),
@@ -168,21 +181,36 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
         ).format(n=len(prescriptions), units=dispensed, request=chain["request"], visit=chain["visit"])
     )
     stock_table(env, site.inventory.stock(actor), as_json=False)
-    # -- service vouchers on the laptop, invoices on central --
+    # -- service vouchers on the laptop --
     today = site.core.clock.today()
     vouchers = demo_billing.vouchers_on_mission(site, actor, [row.chart_number for row in rows], today)
     env.say(
         _("7c. Payer contracts assigned; {n} service vouchers issued on the laptop").format(n=len(vouchers))
     )
+    # -- the end-of-mission sync: refused while a visit is open, then done --
+    env.say(_("8. End of mission: a first sync attempt"))
+    try:
+        run_sync(env, site, site_url, central, actor)
+    except EncountersOpen as refused:
+        env.say(_("   Refused: {reason}").format(reason=render(refused.template, refused.params)))
+    site.encounters.finalize(actor, last_visit)
+    vouchers.append(site.vouchers.issue(actor, {"encounter": last_visit}).number)
+    env.say(_("   Visit {visit} finalized and its voucher issued; the sync again:").format(visit=last_visit))
+    run_sync(env, site, site_url, central, actor)
     site.auth.logout(actor)
-    central = open_brigada(central_url)
+    # -- central: invoices from the merged vouchers, and the activity log --
     admin, _admin_ticket = central.auth.resume(central.auth.login("admin", DEMO_PASSWORD))
-    invoices = demo_billing.invoice_on_central(central, admin, site, DEMO_SITE, today)
+    invoices = demo_billing.invoice_on_central(central, admin, DEMO_SITE, today)
     env.say(
-        _("8. Central: the vouchers copied from the laptop become invoices {first} to {last}").format(
-            first=invoices[0] if invoices else "-", last=invoices[-1] if invoices else "-"
+        _("9. Central: the {n} vouchers merged from the laptop become invoices {first} to {last}").format(
+            n=len(vouchers), first=invoices[0] if invoices else "-", last=invoices[-1] if invoices else "-"
         )
     )
+    found = central.audit.search(admin, {"site": DEMO_SITE, "action": "visit.finalize"}, page_size=5)
+    env.say(
+        _("10. Activity log on central: visits finalized at {site} (newest first)").format(site=DEMO_SITE)
+    )
+    env.table(_("Activity log"), [(f, _(h)) for f, h in HEADINGS], [display(r) for r in found.rows])
     central.auth.logout(admin)
     central.close()
     site.close()
@@ -191,6 +219,20 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
             store=site_url, password=DEMO_PASSWORD
         )
     )
+
+
+def run_sync(env: Env, site: Brigada, site_url: str, central: Brigada, actor: Actor) -> SyncOutcome:
+    """`brigada sync` on the laptop, with the direct transport to central's open store."""
+    display = Display(env, quiet=False)
+    stores = StoreRebuilds(site, site_url, lambda url, create: open_brigada(url, create=create))
+    try:
+        outcome = site.sync.run(actor, DirectCentral(central.sync_central, actor.username), stores, display)
+    finally:
+        display.stop()
+    display.say(_("Sync completed successfully"))
+    display.say(_("New operating mode: {mode}").format(mode=mode_name(outcome.plan.new_mode)))
+    outcome.laptop = outcome.laptop or site
+    return outcome
 
 
 def book_the_day(site: Brigada, actor: Actor, charts: list[str]) -> list[str]:

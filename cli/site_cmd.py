@@ -44,10 +44,19 @@ def show_site(env: Env, row: SiteRow, as_json: bool) -> None:
             (_("Version"), row.software_version or "-"),
             (_("Provisioned"), _("yes") if row.provisioned else _("no")),
             (_("Revoked"), _("yes") if row.revoked else _("no")),
-            (_("Last sync"), "-"),
+            (_("Last sync"), last_sync(env, row.code)),
             *[(("✔ " if a.value in enabled else "✘ ") + a.value, _(ACTION_LABELS[a])) for a in SiteAction],
         ],
     )
+
+
+def last_sync(env: Env, code: str) -> str:
+    runs = env.brigada().sync.runs.history(code, limit=1)
+    if not runs:
+        return "-"
+    run = runs[0]
+    state = _("completed") if run.status == "completed" else _("interrupted")
+    return f"{run.started_at[:19].replace('T', ' ')} {run.crossing} ({state})"
 
 
 @group(help=N_("Disconnected sites: register, parameters, provisioning, mode."))

@@ -188,8 +188,17 @@ def test_demo_runs_a_small_mission(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--lang", "en", "demo", "--dir", str(folder), "--patients", "2"])
 
     assert result.exit_code == 0, (result.stdout, result.stderr)
-    assert sorted(p.name for p in folder.iterdir()) == ["brg01.db", "central.db"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names[0] == "brg01.backup-" + names[0].removeprefix("brg01.backup-")  # before the rebuild
+    assert names[1:] == ["brg01.db", "central.db"]
     assert "BRG01-1" in result.stdout and "BRG01-2" in result.stdout
     assert "Laptop of site BRG01 provisioned" in result.stderr
+    # The whole mission: start-of-mission sync, a refused sync, the end-of-mission sync, invoices.
+    said = result.stderr.splitlines()
+    assert said.count("Sync completed successfully") == 2
+    assert "New operating mode: MSN (on mission)" in said and "New operating mode: INS (on site)" in said
+    assert "   Refused: encounters not finalized at BRG01: BRG01-2; finalize them before syncing" in said
+    assert "9. Central: the 3 vouchers merged from the laptop become invoices FE-1 to FE-3" in said
+    assert result.stdout.count("Visit - Finalize") == 3  # two consultations and the ambulatory visit
     again = CliRunner().invoke(cli, ["--lang", "en", "demo", "--dir", str(folder), "--patients", "1"])
     assert again.exit_code == 2
