@@ -237,21 +237,19 @@ class SiteSync:
         outcome: SyncOutcome,
         progress: SyncProgress,
     ) -> None:
-        first = True
-        for batch in self._batches(site, after):
+        for number, batch in enumerate(self._batches(site, after)):
             result = central.merge(site, secret, run.run_id, batch, self._known_event_ids)
             outcome.reapplied += result.reapplied
             outcome.conflicts += result.conflicts
+            counts: dict[SyncFunction, int] = {}
             for event in batch.events:
                 function = function_of(event.stored.topic)
-                outcome.merged[function] = outcome.merged.get(function, 0) + 1
-            for function in SyncFunction:
-                count = sum(1 for e in batch.events if function_of(e.stored.topic) is function)
-                if count:
-                    progress.merged(function, count)
-            if first:
+                counts[function] = counts.get(function, 0) + 1
+            for function, count in counts.items():
+                outcome.merged[function] = outcome.merged.get(function, 0) + count
+                progress.merged(function, count)
+            if number == 0:
                 checkpoint("mid-push")
-                first = False
 
     def _known_event_ids(self, aggregate_id: UUID) -> set[str]:
         mapper = self.core.app.mapper
