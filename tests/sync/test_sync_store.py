@@ -276,3 +276,37 @@ def test_a_password_changed_on_both_sides_is_a_conflict_that_never_shows_the_has
     assert json.loads(conflict.central_values) == {"password": "••••"} == json.loads(conflict.site_values)
     # The site's password is the one in force until the conflict is resolved.
     log_in(field.central, NURSE, "cambio-en-el-rio-magdalena")
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_laptop_store_on_postgresql_is_rebuilt_in_a_new_schema_and_swapped(
+    open_store: Any, store_url: str, sqlite_url: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    server, schema = store_url.split("?schema=")
+    field = provisioned_field(open_store, sqlite_url, tmp_path)  # central on SQLite, the laptop on PostgreSQL
+    laptop_url = store_url
+    try:
+        laptop = open_store(laptop_url)
+        field.central.sites.provision(field.admin, "BRG01", laptop, schema)
+        field.laptop, field.laptop_url = laptop, laptop_url
+
+        outcome = field.sync()
+
+        backup_server, backup_schema = outcome.backup.split("?schema=")
+        assert backup_server == server
+        assert backup_schema.startswith(f"{schema}_backup_")
+        assert field.laptop.sites.mode(field.nurse()).mode is SiteMode.ON_MISSION
+        with psycopg.connect(server) as conn:
+            kept = conn.execute(f'SELECT COUNT(*) FROM "{backup_schema}".brigada_events').fetchone()
+            current = conn.execute(f'SELECT COUNT(*) FROM "{schema}".brigada_events').fetchone()
+        assert kept[0] > 0 and current[0] > 0
+        finalized_visit(field)
+        assert field.sync().plan.new_mode is SiteMode.ON_SITE
+    finally:
+        field.laptop.close()
+        with psycopg.connect(server, autocommit=True) as conn:  # the backup and any rebuild left
+            found = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"{schema}_%",))
+            for (name,) in found.fetchall():
+                conn.execute(f'DROP SCHEMA "{name}" CASCADE')
