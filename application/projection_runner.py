@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from application.app import LOG_PAGE_SIZE, BrigadaApplication
@@ -31,11 +32,16 @@ class ProjectionRunner:
         return self.app.recorder.max_notification_id() or 0
 
     def catch_up(self, names: Sequence[str] | None = None) -> None:
-        """Bring views up to the log's head. Views with nothing new to read are moved on together,
-        in one transaction: with many views, a command pays for the views its events touch."""
+        """Bring views up to the log's head.
+
+        Views within a page of the head (the usual case: a command's few events) are caught up
+        together: the new part of the log is read and decoded once, each view folds the events of
+        its topics, and every view's rows and position are written in one transaction (views with
+        nothing to read just move on). A view further behind replays its own topics page by page.
+        """
         head = self.head()
         tracked = self._tracked()
-        idle: list[tuple[str, int]] = []
+        near: list[tuple[Projection, RowStore, int]] = []
         for name in names or self.names():
             projection, store = self.projections[name], self.stores[name]
             position, version = tracked.get(name) or (store.position(), store.stored_version())
@@ -44,23 +50,54 @@ class ProjectionRunner:
                 position = 0
             if position >= head:
                 continue
-            if projection.topics and not self._has_news(projection, position, head):
-                idle.append((name, position))
-                continue
-            self._run(projection, store, head, None)
-        if idle:
-            self._advance(idle, head)
+            if head - position > LOG_PAGE_SIZE:
+                self._run(projection, store, head, None)
+            else:
+                near.append((projection, store, position))
+        if near:
+            self._catch_up_together(near, head)
 
     def _tracked(self) -> dict[str, tuple[int, int | None]]:
         read_all = getattr(self.storage, "tracked", None)
         return read_all() if read_all else {}
 
-    def _has_news(self, projection: Projection, position: int, head: int) -> bool:
-        return bool(
-            self.app.recorder.select_notifications(
-                start=position, limit=1, stop=head, topics=projection.topics, inclusive_of_start=False
-            )
+    def _catch_up_together(self, near: list[tuple[Projection, RowStore, int]], head: int) -> None:
+        start = min(position for _p, _s, position in near)
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=head - start, stop=head, inclusive_of_start=False
         )
+        decoded: dict[int, Any] = {}
+
+        def event(notification: Any) -> Any:
+            if notification.id not in decoded:
+                decoded[notification.id] = self.app.mapper.to_domain_event(notification)
+            return decoded[notification.id]
+
+        writes: list[tuple[Projection, RowStore, dict[Any, Any], set[Any], int]] = []
+        idle: list[tuple[str, int]] = []
+        for projection, store, position in near:
+            topics = set(projection.topics)
+            events = [
+                (event(n), n.id)
+                for n in notifications
+                if n.id > position and (not topics or n.topic in topics)
+            ]
+            if not events:
+                idle.append((projection.name, position))
+                continue
+            upserts, deletes = fold_batch(projection, store, events)
+            writes.append((projection, store, upserts, deletes, position))
+        together = getattr(self.storage, "write_together", None)
+        if together is not None and together(
+            [(store, upserts, deletes, old, head) for _p, store, upserts, deletes, old in writes], idle, head
+        ):
+            return
+        # One by one (storage without write_together, or another process moved a view meanwhile).
+        for projection, store, upserts, deletes, old in writes:
+            if not store.write(upserts, deletes, old=old, new=head):
+                self._run(projection, store, head, None)  # it goes on from where it now is
+        if idle:
+            self._advance(idle, head)
 
     def _advance(self, idle: list[tuple[str, int]], head: int) -> None:
         advance = getattr(self.storage, "advance", None)
@@ -74,7 +111,9 @@ class ProjectionRunner:
         store = self.stores[name]
         store.reset()
         head = self.head()
-        self._run(self.projections[name], store, head, progress)
+        rebuilding = getattr(store, "rebuilding", None)  # a store that indexes once, at the end
+        with rebuilding() if rebuilding else nullcontext():
+            self._run(self.projections[name], store, head, progress)
         return store.count()
 
     def status(self) -> list[ViewStatus]:
@@ -92,6 +131,9 @@ class ProjectionRunner:
 
     def _run(self, projection: Projection, store: RowStore, head: int, progress: Progress | None) -> None:
         position = store.position()
+        # From an empty view (a rebuild), only rows this run wrote can exist: the others are not
+        # read back. Forgotten if another process moves the view meanwhile.
+        written: set[Any] | None = set() if position == 0 and not projection.appends else None
         while position < head:
             notifications = self.app.recorder.select_notifications(
                 start=position,
@@ -102,21 +144,30 @@ class ProjectionRunner:
             )
             reached = notifications[-1].id if len(notifications) == LOG_PAGE_SIZE else head
             events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
-            upserts, deletes = fold_batch(projection, store, events)
+            upserts, deletes = fold_batch(projection, store, events, written)
             if not store.write(upserts, deletes, old=position, new=reached):
                 position = store.position()  # another process moved this view on: go on from there
+                written = None
                 continue
+            if written is not None:
+                written.update(upserts)
+                written.difference_update(deletes)
             position = reached
             if progress:
                 progress(position, head)
 
 
 def fold_batch(
-    projection: Projection, store: RowStore, events: Sequence[tuple[Any, int]]
+    projection: Projection,
+    store: RowStore,
+    events: Sequence[tuple[Any, int]],
+    written: set[Any] | None = None,
 ) -> tuple[dict[Any, Any], set[Any]]:
-    """Apply a batch of (event, log position) to the rows they touch, loading each row once."""
+    """Apply a batch of (event, log position) to the rows they touch, loading each row once
+    (none for a view that only appends; only those in ``written`` when that set is given)."""
     keys = [projection.key_at(event, position) for event, position in events]
-    rows: dict[Any, Any] = store.load(set(keys))
+    wanted = set(keys) if written is None else written.intersection(keys)
+    rows: dict[Any, Any] = {} if projection.appends or not wanted else store.load(wanted)
     for key, (event, position) in zip(keys, events, strict=True):
         rows[key] = projection.apply_at(rows.get(key), event, position)
     touched = set(keys)

@@ -582,13 +582,14 @@ class NameCache:
 
 class ActivityLogProjection(Projection):
     name = "activity_log"
-    version = 1
+    version = 2  # 2: the position is the table's key order (SQLite's rowid); (recorded_at, position)
     topics = ()  # every event
     row_type = ActivityRow
     key_fields = ("position",)
     appends = True
+    text_indexed = ("comment",)
     indexes = (
-        ("recorded_at",),
+        ("recorded_at", "position"),
         ("action", "position"),
         ("user", "position"),
         ("computer", "position"),

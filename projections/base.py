@@ -25,6 +25,12 @@ class Projection(ABC):
     row_type: ClassVar[type]
     key_fields: ClassVar[tuple[str, ...]]
     indexes: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    # True when each event writes a row of its own (keyed by log position) that no later event
+    # touches: catch-up then never reads rows back before folding.
+    appends: ClassVar[bool] = False
+    # Text columns searched by substring (Query.contains) in large views: a database that can
+    # index substrings (SQLite's FTS5 trigrams) keeps an index of them.
+    text_indexed: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def key(self, event: Any) -> Key: ...

@@ -66,7 +66,7 @@ LOT_FIELDS = ["warehouse", "item", "lot", "expiry"]
 
 class KardexProjection(Projection):
     name = "kardex"
-    version = 1
+    version = 2  # 2: the position is the table's key order (SQLite's rowid)
     topics = (
         StockLot.Opened.TOPIC,
         StockLot.Received.TOPIC,
@@ -76,6 +76,7 @@ class KardexProjection(Projection):
     )
     row_type = KardexRow
     key_fields = ("position",)
+    appends = True
     indexes = (("item", "warehouse", "position"), ("warehouse", "position"))
 
     def __init__(self, directory: LotDirectory | None = None) -> None:
