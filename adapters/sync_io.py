@@ -30,20 +30,27 @@ class SqlSiteLog:
 
     def events_of_site(self, site: str, after: int, limit: int) -> tuple[list[LoggedEvent], int]:
         """The next events recorded at ``site`` after log position ``after`` (at most ``limit``
-        log rows read), and the last position read. Events without a link come with None."""
+        log rows read), and the last position read. An event with no link (slipped in behind the
+        application's back) comes with None, so central refuses it."""
         statement = sa.text(
             f"SELECT e.{self.position} AS position, e.originator_id, e.originator_version, e.topic,"
             f" e.state, c.previous, c.link FROM {self.events} e"
             f" LEFT JOIN {self.chain} c ON c.position = e.{self.position}"
-            f" WHERE e.{self.position} > :after ORDER BY e.{self.position} LIMIT :limit"
+            f" WHERE e.{self.position} > :after AND e.{self.position} <= :reached"
+            f" AND (c.site = :site OR c.site IS NULL) ORDER BY e.{self.position}"
         )
+        last = f"SELECT MAX(p) FROM (SELECT e.{self.position} AS p FROM {self.events} e"
+        last += f" WHERE e.{self.position} > :after ORDER BY e.{self.position} LIMIT :limit) AS page"
         with self.engine.connect() as conn:
-            rows = conn.execute(statement, {"after": after, "limit": limit}).all()
+            reached = conn.execute(sa.text(last), {"after": after, "limit": limit}).scalar()
+            if reached is None:
+                return [], after
+            rows = conn.execute(statement, {"after": after, "reached": reached, "site": site}).all()
         found = []
         for row in rows:
             state = bytes(row.state)
-            if site_of(state) != site:
-                continue
+            if row.link is None and site_of(state) != site:
+                continue  # another site's event without a link: that site's chain, not this one's
             originator = row.originator_id
             stored = StoredEvent(
                 originator_id=originator if isinstance(originator, UUID) else UUID(originator),
@@ -52,7 +59,21 @@ class SqlSiteLog:
                 state=state,
             )
             found.append(LoggedEvent(row.position, stored, row.previous, row.link))
-        return found, (rows[-1].position if rows else after)
+        return found, reached
+
+    def count_by_topic(self, site: str, after: int, leave_out: UUID) -> dict[str, int]:
+        """How many linked events of ``site`` after ``after`` there are per topic (one query on
+        the chain's (site, position) index), leaving out one aggregate (the store's identity)."""
+        statement = sa.text(
+            f"SELECT e.topic, COUNT(*) AS n FROM {self.chain} c"
+            f" JOIN {self.events} e ON e.{self.position} = c.position"
+            " WHERE c.site = :site AND c.position > :after AND e.originator_id <> :leave_out"
+            " GROUP BY e.topic"
+        )
+        leave = leave_out.hex if self.position == "rowid" else leave_out
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement, {"site": site, "after": after, "leave_out": leave}).all()
+        return {row.topic: row.n for row in rows}
 
     def aggregates_of_site(self, site: str) -> list[UUID]:
         """Every aggregate with an event recorded at ``site``, by first appearance in the log."""

@@ -91,10 +91,12 @@ class Core:
         with self.acting_as(username):
             self.save(Access(action=action, fields=fields))
 
-    def save(self, *aggregates: Any) -> None:
-        """Save in one transaction, then bring the views up to date (read-your-writes)."""
+    def save(self, *aggregates: Any, catch_up: bool = True) -> None:
+        """Save in one transaction, then bring the views up to date (read-your-writes; a caller
+        that catches them up later itself says ``catch_up=False``)."""
         try:
             self.app.save(*aggregates)
         except RecordConflictError as error:
             raise Conflict(CONFLICT) from error
-        self.views.catch_up()
+        if catch_up:
+            self.views.catch_up()

@@ -17,14 +17,19 @@ from application.app import BrigadaApplication
 from application.context import SYSTEM
 from domain.store_identity import StoreIdentity, StoreRole
 
-BATCH = 500
+CHUNK = 200  # aggregates read per call
 
-# Reads one aggregate's stored events after a version (None: all of them).
-EventReader = Callable[[UUID, int | None], list[StoredEvent]]
+# Reads the stored events of several aggregates, each after a version (None: all of them).
+EventReader = Callable[[list[tuple[UUID, int | None]]], list[StoredEvent]]
 
 
 def reader_of(source: BrigadaApplication) -> EventReader:
-    return lambda aggregate_id, after: list(source.recorder.select_events(aggregate_id, gt=after))
+    def read(wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
+        return [
+            e for aggregate_id, after in wanted for e in source.recorder.select_events(aggregate_id, gt=after)
+        ]
+
+    return read
 
 
 def copy_aggregates(
@@ -33,23 +38,27 @@ def copy_aggregates(
     aggregate_ids: Iterable[UUID],
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Copy the events the target lacks of each aggregate; returns how many were copied."""
+    """Copy the events the target lacks of each aggregate, a chunk of aggregates per read and
+    per transaction; returns how many were copied."""
     read = reader_of(source) if isinstance(source, BrigadaApplication) else source
-    pending: list[StoredEvent] = []
+    ids = list(dict.fromkeys(aggregate_ids))
+    empty = not target.recorder.max_notification_id()  # a fresh store: nothing to look up
     copied = 0
-    for aggregate_id in aggregate_ids:
-        have = target.recorder.select_events(aggregate_id, desc=True, limit=1)
-        pending.extend(read(aggregate_id, have[0].originator_version if have else None))
-        if len(pending) >= BATCH:
-            target.recorder.insert_events(pending)
-            copied += len(pending)
-            pending = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        wanted = [(i, None if empty else _head(target, i)) for i in chunk]
+        events = read(wanted)
+        if events:
+            target.recorder.insert_events(events)
+            copied += len(events)
         if progress:
-            progress(1)
-    if pending:
-        target.recorder.insert_events(pending)
-        copied += len(pending)
+            progress(len(chunk))
     return copied
+
+
+def _head(target: BrigadaApplication, aggregate_id: UUID) -> int | None:
+    newest = target.recorder.select_events(aggregate_id, desc=True, limit=1)
+    return newest[0].originator_version if newest else None
 
 
 def seed_site_store(

@@ -33,6 +33,7 @@ PAGE = 2000  # laptop log rows read per batch
 
 class SiteLog(Protocol):
     def events_of_site(self, site: str, after: int, limit: int) -> tuple[list[LoggedEvent], int]: ...
+    def count_by_topic(self, site: str, after: int, leave_out: UUID) -> dict[str, int]: ...
     def aggregates_of_site(self, site: str) -> list[UUID]: ...
 
 
@@ -151,9 +152,10 @@ class SiteSync:
                 raise ModesDisagree(site=site, central=status.mode.value, laptop=mode.value)
         crossing = run.crossing if run else SyncCrossing.from_mode(mode)
         pending = {f: 0 for f in SyncFunction}
-        for batch in self._batches(site, self._after(identity, status)):
-            for event in batch.events:
-                pending[function_of(event.stored.topic)] += 1
+        for topic, count in self.log.count_by_topic(
+            site, self._after(identity, status), STORE_IDENTITY_ID
+        ).items():
+            pending[function_of(topic)] += count
         plan = SyncPlan(site, mode, status.mode, crossing, pending, resuming)
         return plan, status, run
 
@@ -259,7 +261,7 @@ class SiteSync:
         }
 
     def _reader(self, central: Central, site: str, secret: str) -> EventReader:
-        return lambda aggregate_id, after: central.read(site, secret, aggregate_id, after)
+        return lambda wanted: central.read(site, secret, wanted)
 
     def _rebuild(
         self,
@@ -278,9 +280,10 @@ class SiteSync:
 
         def advance(step: int) -> None:
             nonlocal done
+            halfway = done < len(ids) / 2 <= done + step
             done += step
             progress.stage("rebuild", done, len(ids))
-            if done == min(len(ids), 1 + len(ids) // 2):
+            if halfway:
                 checkpoint("mid-rebuild")
 
         outcome.rebuilt = seed_site_store(

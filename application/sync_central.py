@@ -145,11 +145,14 @@ class CentralSync:
         with self.core.acting_as(operator):
             record.change_mode(run.crossing.new_mode)
             run.flip()
-            self.core.save(record, run)
+            # The lease flips at once; the merged events reach the views at ``complete``.
+            self.core.save(record, run, catch_up=False)
 
     def complete(self, site: str, secret: str, run_id: UUID, rebuilt: int, operator: str) -> None:
+        """The run ends once central's views hold everything it merged."""
         record = self._site(site, secret)
         run = self._run(record.code, run_id)
+        self.core.views.catch_up()
         if not run.completed:
             with self.core.acting_as(operator):
                 run.complete(rebuilt)
@@ -161,11 +164,18 @@ class CentralSync:
 
     def slice(self, site: str, secret: str) -> list[UUID]:
         record = self._site(site, secret)
+        self.core.views.catch_up()  # the slice is read from the views (patients, users, stock)
         return self.sites.slice_ids(record.code, history=True)
 
-    def read(self, site: str, secret: str, aggregate_id: UUID, after: int | None) -> list[StoredEvent]:
+    def read(self, site: str, secret: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
+        """The events of several records, each after a version (None: all), in that order."""
         self._site(site, secret)
-        return list(self.core.app.recorder.select_events(aggregate_id, gt=after))
+        recorder = self.core.app.recorder
+        return [
+            event
+            for aggregate_id, after in wanted
+            for event in recorder.select_events(aggregate_id, gt=after)
+        ]
 
     # -- conflicts, reviewed on central ------------------------------------------------------------
     def list_conflicts(self, actor: Actor, include_resolved: bool) -> list[SyncConflictRow]:
@@ -416,5 +426,5 @@ class DirectCentral:
     def slice(self, site: str, secret: str) -> list[UUID]:
         return self.central.slice(site, secret)
 
-    def read(self, site: str, secret: str, aggregate_id: UUID, after: int | None) -> list[StoredEvent]:
-        return self.central.read(site, secret, aggregate_id, after)
+    def read(self, site: str, secret: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
+        return self.central.read(site, secret, wanted)

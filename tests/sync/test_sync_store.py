@@ -310,3 +310,21 @@ def test_a_laptop_store_on_postgresql_is_rebuilt_in_a_new_schema_and_swapped(
             found = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"{schema}_%",))
             for (name,) in found.fetchall():
                 conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+def test_small_pages_merge_the_same_events_once_each(field: Field, monkeypatch: pytest.MonkeyPatch) -> None:
+    import application.sync
+
+    on_mission(field)
+    finalized_visit(field)
+    field.laptop.patients.register(field.nurse(), {**JOSE, "document_number": "55512345"})
+    mission = site_event_ids(field)
+    monkeypatch.setattr(application.sync, "PAGE", 3)  # many batches, pages holding other sites' events
+
+    outcome = field.sync()
+
+    on_central = central_event_ids(field)
+    assert sum(outcome.merged.values()) == outcome.plan.total
+    assert all(on_central.count(event_id) == 1 for event_id in mission)
+    (run,) = [r for r in field.central.sync.history(field.admin, "BRG01") if r.crossing == "end-of-mission"]
+    assert run.total == outcome.plan.total
