@@ -31,34 +31,40 @@ class SqlSiteLog:
     def events_of_site(self, site: str, after: int, limit: int) -> tuple[list[LoggedEvent], int]:
         """The next events recorded at ``site`` after log position ``after`` (at most ``limit``
         log rows read), and the last position read. An event with no link (slipped in behind the
-        application's back) comes with None, so central refuses it."""
-        statement = sa.text(
-            f"SELECT e.{self.position} AS position, e.originator_id, e.originator_version, e.topic,"
-            f" e.state, c.previous, c.link FROM {self.events} e"
-            f" LEFT JOIN {self.chain} c ON c.position = e.{self.position}"
-            f" WHERE e.{self.position} > :after AND e.{self.position} <= :reached"
-            f" AND (c.site = :site OR c.site IS NULL) ORDER BY e.{self.position}"
+        application's back) comes with None, so central refuses it. Read with the driver's own
+        cursor: this is the sync's hot loop, and SQLAlchemy's rows cost three times the query."""
+        mark = "?" if self.position == "rowid" else "%s"
+        last = (
+            f"SELECT MAX(p) FROM (SELECT e.{self.position} AS p FROM {self.events} e"
+            f" WHERE e.{self.position} > {mark} ORDER BY e.{self.position} LIMIT {int(limit)}) AS page"
         )
-        last = f"SELECT MAX(p) FROM (SELECT e.{self.position} AS p FROM {self.events} e"
-        last += f" WHERE e.{self.position} > :after ORDER BY e.{self.position} LIMIT :limit) AS page"
-        with self.engine.connect() as conn:
-            reached = conn.execute(sa.text(last), {"after": after, "limit": limit}).scalar()
+        page = (
+            f"SELECT e.{self.position}, e.originator_id, e.originator_version, e.topic, e.state,"
+            f" c.previous, c.link FROM {self.events} e LEFT JOIN {self.chain} c"
+            f" ON c.position = e.{self.position} WHERE e.{self.position} > {mark}"
+            f" AND e.{self.position} <= {mark} AND (c.site = {mark} OR c.site IS NULL)"
+            f" ORDER BY e.{self.position}"
+        )
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(last, (after,))
+            reached = cursor.fetchone()[0]
             if reached is None:
                 return [], after
-            rows = conn.execute(statement, {"after": after, "reached": reached, "site": site}).all()
+            cursor.execute(page, (after, reached, site))
+            rows = cursor.fetchall()
+        finally:
+            connection.close()
         found = []
-        for row in rows:
-            state = bytes(row.state)
-            if row.link is None and site_of(state) != site:
+        for position, originator, version, topic, state, previous, chain_link in rows:
+            state = bytes(state)
+            if chain_link is None and site_of(state) != site:
                 continue  # another site's event without a link: that site's chain, not this one's
-            originator = row.originator_id
-            stored = StoredEvent(
-                originator_id=originator if isinstance(originator, UUID) else UUID(originator),
-                originator_version=row.originator_version,
-                topic=row.topic,
-                state=state,
+            originator = originator if isinstance(originator, UUID) else UUID(originator)
+            found.append(
+                LoggedEvent(position, StoredEvent(originator, version, topic, state), previous, chain_link)
             )
-            found.append(LoggedEvent(row.position, stored, row.previous, row.link))
         return found, reached
 
     def count_by_topic(self, site: str, after: int, leave_out: UUID) -> dict[str, int]:

@@ -24,7 +24,7 @@ class Operations:
                 mode=None,
                 enabled=frozenset(),
                 owner_site=owner_site if owner else None,
-                owner_mode=owner.mode if owner else None,
+                owner_mode=owner.lease_mode if owner else None,
             )
             return
         site = self.core.get(Site, site_id(identity.site_code))

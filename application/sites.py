@@ -157,6 +157,7 @@ class Sites:
         site = self._load(code)
         with self.core.acting_as(actor.username):
             site.change_mode(mode)
+            site.finish_return()  # an operator's word ends a hand-back left half-done
             self.core.save(site)
         return self.show(actor, code)
 

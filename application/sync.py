@@ -188,8 +188,8 @@ class SiteSync:
             self.receive_records(central, site, secret)  # the laptop records INS at once
         elif run.run_id.hex != generation:
             laptop = self._rebuild(central, stores, run, outcome, progress)
+        progress.stage("complete")  # central's views take in the merged events, then the run ends
         central.complete(site, secret, run.run_id, outcome.rebuilt)
-        progress.stage("complete")
         target = laptop.sync if laptop is not None else self
         target.receive_records(central, site, secret)
         outcome.laptop = laptop

@@ -143,7 +143,10 @@ class CentralSync:
         if run.flipped:
             return
         with self.core.acting_as(operator):
-            record.change_mode(run.crossing.new_mode)
+            if run.crossing is SyncCrossing.END_OF_MISSION:
+                record.start_return()  # INS on record; the lease comes back at ``complete``
+            else:
+                record.change_mode(run.crossing.new_mode)
             run.flip()
             # The lease flips at once; the merged events reach the views at ``complete``.
             self.core.save(record, run, catch_up=False)
@@ -156,7 +159,8 @@ class CentralSync:
         if not run.completed:
             with self.core.acting_as(operator):
                 run.complete(rebuilt)
-                self.core.save(run)
+                record.finish_return()
+                self.core.save(record, run)
 
     def site_records(self, site: str, secret: str) -> list[UUID]:
         record = self._site(site, secret)

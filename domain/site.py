@@ -100,6 +100,15 @@ class Site(BrigadaAggregate):
     class Revoked(Event):
         TOPIC = "brigada.Site.Revoked"
 
+    class Returning(Event):
+        """An end-of-mission sync flipped the mode to INS and the laptop has not yet confirmed
+        it: until ``Returned``, central still leaves the site's data alone."""
+
+        TOPIC = "brigada.Site.Returning"
+
+    class Returned(Event):
+        TOPIC = "brigada.Site.Returned"
+
     @staticmethod
     def create_id(code: str) -> UUID:
         return site_id(code)
@@ -114,6 +123,7 @@ class Site(BrigadaAggregate):
         self.revoked = False
         self.secret_hash: str | None = None
         self.software_version: str | None = None
+        self.returning = False
 
     @classmethod
     def register(cls, code: str, name: str, warehouses: list[str], actions: set[SiteAction]) -> Site:
@@ -174,6 +184,30 @@ class Site(BrigadaAggregate):
     @event(ModeChanged)
     def _change_mode(self, mode: SiteMode) -> None:
         self.mode = mode
+
+    @property
+    def lease_mode(self) -> SiteMode:
+        """Who may change the site's data, as central must see it: the site keeps its lease
+        while an end-of-mission sync is still handing it back."""
+        return SiteMode.ON_MISSION if self.returning else self.mode
+
+    def start_return(self) -> None:
+        """The end-of-mission flip: INS on record, the lease held until ``finish_return``."""
+        self.change_mode(SiteMode.ON_SITE)
+        if not self.returning:
+            self._start_return()
+
+    @event(Returning)
+    def _start_return(self) -> None:
+        self.returning = True
+
+    def finish_return(self) -> None:
+        if self.returning:
+            self._finish_return()
+
+    @event(Returned)
+    def _finish_return(self) -> None:
+        self.returning = False
 
     def revoke(self) -> None:
         if not self.revoked:

@@ -181,6 +181,14 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
         Action("site.mode", N_("Site - Mode")),
         lambda e, n: {"SEDE": n.site(e.originator_id), "MODO": e.mode.value},
     ),
+    "brigada.Site.Returning": (
+        Action("site.returning", N_("Site - Handing back")),
+        lambda e, n: {"SEDE": n.site(e.originator_id)},
+    ),
+    "brigada.Site.Returned": (
+        Action("site.returned", N_("Site - Handed back")),
+        lambda e, n: {"SEDE": n.site(e.originator_id)},
+    ),
     "brigada.Site.Revoked": (
         Action("site.revoke", N_("Site - Revoke")),
         lambda e, n: {"SEDE": n.site(e.originator_id)},

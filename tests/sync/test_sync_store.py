@@ -18,7 +18,7 @@ from sync_support import JOSE, Field, provisioned_field
 
 import application.sites
 from adapters.store import StoreLocation
-from domain.site import SiteMode
+from domain.site import Site, SiteMode, site_id
 from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync import ConflictAlreadyResolved, ConflictKeep, SyncFunction, SyncRefused
 
@@ -328,3 +328,30 @@ def test_small_pages_merge_the_same_events_once_each(field: Field, monkeypatch: 
     assert all(on_central.count(event_id) == 1 for event_id in mission)
     (run,) = [r for r in field.central.sync.history(field.admin, "BRG01") if r.crossing == "end-of-mission"]
     assert run.total == outcome.plan.total
+
+
+def test_central_leaves_the_site_stock_alone_until_the_laptop_has_the_lease_back(field: Field) -> None:
+    from inventory_support import CENTRAL_WAREHOUSE, FIELD, transfer
+
+    from application import faults
+    from domain.site_policy import OperationRefused
+
+    on_mission(field)
+    finalized_visit(field)
+    faults.arm("after-flip")
+    try:
+        with pytest.raises(faults.SimulatedCrash):
+            field.sync()
+    finally:
+        faults.arm(None)
+    record = field.central.core.get(Site, site_id("BRG01"))
+    assert (record.mode, record.returning) == (SiteMode.ON_SITE, True)  # central's record flipped...
+    with pytest.raises(OperationRefused):  # ...but the laptop has not confirmed: the lease is still out
+        transfer(field.central, field.admin, FIELD, CENTRAL_WAREHOUSE, "19943528-1", "B2", 50)
+
+    outcome = field.sync()
+
+    assert outcome.plan.resuming and outcome.plan.new_mode is SiteMode.ON_SITE
+    transfer(field.central, field.admin, FIELD, CENTRAL_WAREHOUSE, "19943528-1", "B2", 50)
+    actions = [r.action for r in field.central.audit.search(field.admin, {"site": "CEN"}).rows]
+    assert "site.returned" in actions and "site.returning" in actions
