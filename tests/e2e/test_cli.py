@@ -351,7 +351,7 @@ def test_the_installed_script_runs_the_demo(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    charts = sorted(set(re.findall(r"\bBRG01-\d+\b", done.stdout)))
-    assert charts == ["BRG01-1", "BRG01-2", "BRG01-3"]
+    numbers = set(re.findall(r"\bBRG01-\d+\b", done.stdout))  # charts, visits, appointments
+    assert {"BRG01-1", "BRG01-2", "BRG01-3"} <= numbers
     assert (folder / "central.db").exists()
     assert (folder / "brg01.db").exists()
