@@ -19,6 +19,7 @@ from cli.i18n import N_, _
 from domain.site import SiteMode
 from domain.sync import FUNCTION_LABELS, ConflictKeep, SyncFunction
 
+REBUILD_BAR = N_("Rebuilding the laptop")
 MODE_NAMES = {SiteMode.ON_SITE: N_("INS (on site)"), SiteMode.ON_MISSION: N_("MSN (on mission)")}
 STAGES = {
     "flip": N_("Changing the site's mode on central"),
@@ -74,7 +75,7 @@ class Display:
             self.steps_done()
         if self.bars and stage == "rebuild":
             if stage not in self.tasks:
-                self.tasks[stage] = self.progress.add_task(_(STAGES[stage]), total=total)
+                self.tasks[stage] = self.progress.add_task(_(REBUILD_BAR), total=total)
             self.progress.update(self.tasks[stage], completed=done, total=total)
             return
         if stage == "rebuild":
