@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from application.app import LOG_PAGE_SIZE, BrigadaApplication
@@ -112,8 +113,14 @@ class ProjectionRunner:
         store.reset()
         head = self.head()
         rebuilding = getattr(store, "rebuilding", None)  # a store that indexes once, at the end
-        with rebuilding() if rebuilding else nullcontext():
-            self._run(self.projections[name], store, head, progress)
+        with rebuilding() if rebuilding else nullcontext(), young_collections_only() as collect:
+
+            def batch_done(position: int, head: int) -> None:
+                collect()
+                if progress:
+                    progress(position, head)
+
+            self._run(self.projections[name], store, head, batch_done)
         return store.count()
 
     def status(self) -> list[ViewStatus]:
@@ -155,6 +162,22 @@ class ProjectionRunner:
             position = reached
             if progress:
                 progress(position, head)
+
+
+@contextmanager
+def young_collections_only() -> Iterator[Callable[[], object]]:
+    """For a long replay: the cyclic garbage collector's full collections walk every long-lived
+    object, and what a replay keeps (the activity log's names for ids) grows with the log; on a
+    1,000,000-event store they made the rebuild a third slower. Inside, automatic collection is
+    off and the caller collects the young generations after each batch (cycles made by a batch
+    are still freed); on leaving, collection is as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: gc.collect(1)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def fold_batch(
