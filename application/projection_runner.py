@@ -33,40 +33,42 @@ class ProjectionRunner:
         return self.app.recorder.max_notification_id() or 0
 
     def catch_up(self, names: Sequence[str] | None = None) -> None:
-        """Bring views up to the log's head.
+        """Bring views up to the log's head, together.
 
-        Views within a page of the head (the usual case: a command's few events) are caught up
-        together: the new part of the log is read and decoded once, each view folds the events of
-        its topics, and every view's rows and position are written in one transaction (views with
-        nothing to read just move on). A view further behind replays its own topics page by page.
+        The log is read a page at a time from the position of the view furthest behind, each
+        event is decoded once (and only if some view reads its topic), every view folds the events
+        of its topics, and every view's rows and position are written in one transaction per page
+        (views with nothing to read just move on). A command's few events are one page; a store
+        far behind (central after a sync's merge, a rebuilt laptop) is a few pages for all views
+        rather than one replay per view.
         """
         head = self.head()
         tracked = self._tracked()
-        near: list[tuple[Projection, RowStore, int]] = []
+        behind: list[_Behind] = []
         for name in names or self.names():
             projection, store = self.projections[name], self.stores[name]
             position, version = tracked.get(name) or (store.position(), store.stored_version())
             if version not in (None, projection.version):
                 store.reset()  # apply() changed since the view was built: rebuild it
                 position = 0
-            if position >= head:
-                continue
-            if head - position > LOG_PAGE_SIZE:
-                self._run(projection, store, head, None)
-            else:
-                near.append((projection, store, position))
-        if near:
-            self._catch_up_together(near, head)
+            if position < head:
+                # From an empty view only rows this catch-up writes can exist: none is read back.
+                written: set[Any] | None = set() if position == 0 and not projection.appends else None
+                behind.append(_Behind(projection, store, position, written))
+        while behind:
+            start = min(view.position for view in behind)
+            page = self.app.recorder.select_notifications(
+                start=start, limit=LOG_PAGE_SIZE, stop=head, inclusive_of_start=False
+            )
+            reached = page[-1].id if len(page) == LOG_PAGE_SIZE else head
+            self._catch_up_together([v for v in behind if v.position < reached], page, reached)
+            behind = [v for v in behind if v.position < head]
 
     def _tracked(self) -> dict[str, tuple[int, int | None]]:
         read_all = getattr(self.storage, "tracked", None)
         return read_all() if read_all else {}
 
-    def _catch_up_together(self, near: list[tuple[Projection, RowStore, int]], head: int) -> None:
-        start = min(position for _p, _s, position in near)
-        notifications = self.app.recorder.select_notifications(
-            start=start, limit=head - start, stop=head, inclusive_of_start=False
-        )
+    def _catch_up_together(self, views: list[_Behind], notifications: Sequence[Any], reached: int) -> None:
         decoded: dict[int, Any] = {}
 
         def event(notification: Any) -> Any:
@@ -74,31 +76,39 @@ class ProjectionRunner:
                 decoded[notification.id] = self.app.mapper.to_domain_event(notification)
             return decoded[notification.id]
 
-        writes: list[tuple[Projection, RowStore, dict[Any, Any], set[Any], int]] = []
+        writes: list[tuple[_Behind, dict[Any, Any], set[Any]]] = []
         idle: list[tuple[str, int]] = []
-        for projection, store, position in near:
-            topics = set(projection.topics)
+        for view in views:
+            topics = set(view.projection.topics)
             events = [
                 (event(n), n.id)
                 for n in notifications
-                if n.id > position and (not topics or n.topic in topics)
+                if view.position < n.id <= reached and (not topics or n.topic in topics)
             ]
             if not events:
-                idle.append((projection.name, position))
+                idle.append((view.projection.name, view.position))
                 continue
-            upserts, deletes = fold_batch(projection, store, events)
-            writes.append((projection, store, upserts, deletes, position))
+            upserts, deletes = fold_batch(view.projection, view.store, events, view.written)
+            writes.append((view, upserts, deletes))
         together = getattr(self.storage, "write_together", None)
-        if together is not None and together(
-            [(store, upserts, deletes, old, head) for _p, store, upserts, deletes, old in writes], idle, head
-        ):
+        batch = [(view.store, upserts, deletes, view.position, reached) for view, upserts, deletes in writes]
+        if together is not None and together(batch, idle, reached):
+            for view, upserts, deletes in writes:
+                view.wrote(upserts, deletes)
+            for view in views:
+                view.position = reached
             return
         # One by one (storage without write_together, or another process moved a view meanwhile).
-        for projection, store, upserts, deletes, old in writes:
-            if not store.write(upserts, deletes, old=old, new=head):
-                self._run(projection, store, head, None)  # it goes on from where it now is
+        for view, upserts, deletes in writes:
+            if view.store.write(upserts, deletes, old=view.position, new=reached):
+                view.wrote(upserts, deletes)
+            else:
+                view.written = None
+                self._run(view.projection, view.store, reached, None)  # on from where it now is
         if idle:
-            self._advance(idle, head)
+            self._advance(idle, reached)
+        for view in views:
+            view.position = reached
 
     def _advance(self, idle: list[tuple[str, int]], head: int) -> None:
         advance = getattr(self.storage, "advance", None)
@@ -162,6 +172,23 @@ class ProjectionRunner:
             position = reached
             if progress:
                 progress(position, head)
+
+
+class _Behind:
+    """A view being caught up: where it is, and the rows it wrote since it was empty."""
+
+    def __init__(
+        self, projection: Projection, store: RowStore, position: int, written: set[Any] | None
+    ) -> None:
+        self.projection = projection
+        self.store = store
+        self.position = position
+        self.written = written
+
+    def wrote(self, upserts: dict[Any, Any], deletes: set[Any]) -> None:
+        if self.written is not None:
+            self.written.update(upserts)
+            self.written.difference_update(deletes)
 
 
 @contextmanager

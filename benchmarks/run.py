@@ -11,7 +11,9 @@ Sections (each a function returning rows; append one to SECTIONS to add a benchm
             mission), with the projections' catch-up and without it (the same commands, the
             catch-up's own time taken out); a cheap password hasher;
   search    the activity log's first page at 1,000,000 entries, per criterion, next to raw SQL
-            (benchmarks/audit_search.py's store and criteria).
+            (benchmarks/audit_search.py's store and criteria);
+  sync      end-of-mission merge next to a raw insert of the same rows, start-of-mission rebuild
+            next to a raw copy, peak memory of the sync at two sizes (benchmarks/sync.py).
 
 ``--quick`` (CI: it checks that everything runs, not how fast) uses small stores. ``--record``
 appends the table to benchmarks/RESULTS.md with the date and the machine.
@@ -37,6 +39,7 @@ from typing import Any
 
 import audit_search
 import generate
+import sync
 from projection_rebuild import raw_read_decode
 
 from adapters.bootstrap import open_brigada
@@ -234,6 +237,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("rebuild", rebuild_section),
     ("commands", commands_section),
     ("search", search_section),
+    ("sync", lambda settings: [Row(**vars(r)) for r in sync.sync_section(settings)]),
 ]
 
 

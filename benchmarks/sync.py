@@ -10,8 +10,7 @@ aggregate and event ids (uuid5 of the copy and the original id), visit and chart
 past the originals' and dates spread over the profile's days, inserted through the laptop's
 recorder in batches (it writes each event's chain link), in whole copies (no visit left open)
 until the laptop holds at least each size's count of events recorded at the site (default 25,000
-and 100,000; --quick 1,500 and 3,000). The staff are not granted "sync" (generate.py) and a laptop
-cannot grant it, so the operator passes that menu check as an administrator (see operator()).
+and 100,000; --quick 1,500 and 3,000).
 
 For each central (SQLite, then PostgreSQL; the laptop is always SQLite), on the largest size:
 
@@ -54,7 +53,7 @@ import time
 import tracemalloc
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,7 +88,7 @@ from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync import SyncFunction
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-OPERATOR = "staff000"  # who runs the sync (see operator())
+OPERATOR = "staff000"  # who runs the sync
 FULL = {"profile": "L", "patients": 150, "sizes": (25_000, 100_000)}
 QUICK = {"profile": "TINY", "patients": 5, "sizes": (1_500, 3_000)}
 NUMBER = re.compile(rb"\b" + SITE.encode() + rb"-(\d+)\b")  # visit, chart ... numbers
@@ -286,10 +285,9 @@ class Stores:
 
 
 def operator(laptop: Brigada) -> Any:
-    """A staff member, logged in on the laptop, passing the menu check for "sync.run" as an
-    administrator would: generate.py's staff are not granted "sync" before provisioning, and a
-    laptop cannot grant it (user administration is central's). Nothing is recorded for it."""
-    return replace(log_in(laptop, OPERATOR), is_admin=True)
+    """The staff member who runs the sync, logged in on the laptop (generate.py grants the staff
+    every menu option, "sync" included)."""
+    return log_in(laptop, OPERATOR)
 
 
 def log_pages(brigada: Brigada, size: int) -> Iterator[list[StoredEvent]]:
