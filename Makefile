@@ -30,7 +30,7 @@ i18n: $(STAMP)
 	VENV=$(VENV) bash scripts/i18n.sh
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/projection_rebuild.py
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

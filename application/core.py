@@ -41,6 +41,7 @@ class Core:
         self.hasher = hasher
         self.blocklist = blocklist or NoBlocklist()
         self._identity: StoreIdentity | None = None
+        self._newest_date: tuple[int, date] | None = None  # (log head, its business date)
 
     def identity(self) -> StoreIdentity | None:
         if self._identity is None:
@@ -80,10 +81,13 @@ class Core:
         today = self.clock.today()
         head = self.app.recorder.max_notification_id()
         if head:
-            newest = self.app.recorder.select_notifications(start=head, limit=1)
-            if newest:
-                recorded = self.app.mapper.to_domain_event(newest[0]).context.business_date
-                today = max(today, recorded)
+            if self._newest_date is None or self._newest_date[0] != head:
+                newest = self.app.recorder.select_notifications(start=head, limit=1)
+                if newest:
+                    recorded = self.app.mapper.to_domain_event(newest[0]).context.business_date
+                    self._newest_date = (head, recorded)
+            if self._newest_date is not None and self._newest_date[0] == head:
+                today = max(today, self._newest_date[1])
         return today
 
     def record_access(self, username: str, action: str, fields: dict[str, str]) -> None:
