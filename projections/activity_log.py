@@ -524,16 +524,31 @@ def render_comment(fields: dict[str, str]) -> str:
     return " ".join(f"{key}={value}" for key, value in fields.items())
 
 
+class Recent(dict):  # type: ignore[type-arg]
+    """A dict that forgets its oldest entries beyond ``limit``: what is forgotten is asked of the
+    directory again, so memory stays bounded however long the log (a rebuild, a sync's merge)."""
+
+    def __init__(self, limit: int = 20_000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        if len(self) > self.limit:
+            del self[next(iter(self))]
+
+
 class NameCache:
-    """Ids to names: learnt from the events themselves, else asked of the other views."""
+    """Ids to names: learnt from the events themselves, else asked of the directory (the
+    aggregates themselves)."""
 
     def __init__(self, directory: Directory | None) -> None:
         self.directory = directory
-        self.charts: dict[UUID, str] = {}
-        self.users: dict[UUID, str] = {}
-        self.sites: dict[UUID, str] = {}
-        self.visits: dict[UUID, dict[str, str]] = {}
-        self.known: dict[UUID, dict[str, str]] = {}
+        self.charts: dict[UUID, str] = Recent()
+        self.users: dict[UUID, str] = Recent()
+        self.sites: dict[UUID, str] = Recent()
+        self.visits: dict[UUID, dict[str, str]] = Recent()
+        self.known: dict[UUID, dict[str, str]] = Recent()
 
     def learn_chart(self, patient_id: UUID, chart_number: str) -> dict[str, str]:
         self.charts[patient_id] = chart_number
