@@ -203,7 +203,12 @@ class Brigada:
             self.core, self.access, EncounterQueries(self.views.store("encounters")), site_log, runs
         )
         self.sync_central = CentralSync(
-            self.core, self.access, self.sites, runs, SyncConflictQueries(self.views.store("sync_conflicts"))
+            self.core,
+            self.access,
+            self.sites,
+            runs,
+            SyncConflictQueries(self.views.store("sync_conflicts")),
+            site_log,
         )
 
     def close(self) -> None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from application.access import Access
 from application.context import Actor
 from application.core import Core
@@ -34,6 +36,7 @@ PAGE = 2000  # laptop log rows read per batch
 class SiteLog(Protocol):
     def events_of_site(self, site: str, after: int, limit: int) -> tuple[list[LoggedEvent], int]: ...
     def count_by_topic(self, site: str, after: int, leave_out: UUID) -> dict[str, int]: ...
+    def events_of(self, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]: ...
     def aggregates_of_site(self, site: str) -> list[UUID]: ...
 
 

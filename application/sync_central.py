@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
@@ -37,6 +37,10 @@ from domain.sync import (
 from projections.sync import SyncConflictQueries, SyncConflictRow, SyncRunQueries
 
 
+class CentralLog(Protocol):
+    def events_of(self, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]: ...
+
+
 def tracking_name(site: str, generation: str) -> str:
     """Central's tracking record of one laptop log generation."""
     return f"sync:{site}:{generation}"
@@ -54,8 +58,10 @@ class CentralSync:
         sites: Sites,
         runs: SyncRunQueries,
         conflicts: SyncConflictQueries,
+        log: CentralLog,
     ) -> None:
         self.core = core
+        self.log = log
         self.access = access
         self.sites = sites
         self.runs = runs
@@ -174,12 +180,7 @@ class CentralSync:
     def read(self, site: str, secret: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
         """The events of several records, each after a version (None: all), in that order."""
         self._site(site, secret)
-        recorder = self.core.app.recorder
-        return [
-            event
-            for aggregate_id, after in wanted
-            for event in recorder.select_events(aggregate_id, gt=after)
-        ]
+        return self.log.events_of(wanted)
 
     # -- conflicts, reviewed on central ------------------------------------------------------------
     def list_conflicts(self, actor: Actor, include_resolved: bool) -> list[SyncConflictRow]:
