@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any
 
 from application.app import LOG_PAGE_SIZE, BrigadaApplication
@@ -32,7 +32,7 @@ class ProjectionRunner:
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
-    def catch_up(self, names: Sequence[str] | None = None) -> None:
+    def catch_up(self, names: Sequence[str] | None = None, page_done: Progress | None = None) -> None:
         """Bring views up to the log's head, together.
 
         The log is read a page at a time from the position of the view furthest behind, each
@@ -63,6 +63,8 @@ class ProjectionRunner:
             reached = page[-1].id if len(page) == LOG_PAGE_SIZE else head
             self._catch_up_together([v for v in behind if v.position < reached], page, reached)
             behind = [v for v in behind if v.position < head]
+            if page_done:
+                page_done(reached, head)
 
     def _tracked(self) -> dict[str, tuple[int, int | None]]:
         read_all = getattr(self.storage, "tracked", None)
@@ -132,6 +134,27 @@ class ProjectionRunner:
 
             self._run(self.projections[name], store, head, batch_done)
         return store.count()
+
+    def rebuild_all(self, progress: Progress | None = None) -> dict[str, int]:
+        """Drop every view and replay the log into all of them in one pass: each event is read
+        and decoded once for every view, one transaction a page; indexes are built at the end.
+        Returns each view's row count."""
+        for store in self.stores.values():
+            store.reset()
+        with ExitStack() as stack:
+            for store in self.stores.values():
+                rebuilding = getattr(store, "rebuilding", None)
+                if rebuilding:
+                    stack.enter_context(rebuilding())
+            collect = stack.enter_context(young_collections_only())
+
+            def page_done(position: int, head: int) -> None:
+                collect()
+                if progress:
+                    progress(position, head)
+
+            self.catch_up(page_done=page_done)
+        return {name: store.count() for name, store in self.stores.items()}
 
     def status(self) -> list[ViewStatus]:
         head = self.head()

@@ -28,3 +28,8 @@ class ReadModels:
         """Drop a view and replay the log into it; returns its row count."""
         self.access.require(actor, "projections.rebuild")
         return self.views.rebuild(name, progress)
+
+    def rebuild_all(self, actor: Actor, progress: Progress | None = None) -> dict[str, int]:
+        """Drop every view and replay the log into all of them in one pass; rows per view."""
+        self.access.require(actor, "projections.rebuild")
+        return self.views.rebuild_all(progress)

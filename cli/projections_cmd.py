@@ -64,17 +64,23 @@ def rebuild(env: Env, name: str | None) -> None:
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=env.err
     ) as bar:
-        for view in names:
-            task = bar.add_task(view, total=head or 1)
-            count = views.rebuild(
-                actor, view, progress=lambda done, total, t=task: bar.update(t, completed=done)
-            )
-            bar.update(task, completed=head or 1)
-            env.say(
-                _("{view}: {rows} rows from {events} events in the log").format(
-                    view=view, rows=count, events=head
+        if name:
+            task = bar.add_task(name, total=head or 1)
+            counts = {
+                name: views.rebuild(
+                    actor, name, progress=lambda done, total: bar.update(task, completed=done)
                 )
+            }
+        else:  # every view in one pass over the log
+            task = bar.add_task(_("all views"), total=head or 1)
+            counts = views.rebuild_all(actor, progress=lambda done, total: bar.update(task, completed=done))
+        bar.update(task, completed=head or 1)
+    for view, count in counts.items():
+        env.say(
+            _("{view}: {rows} rows from {events} events in the log").format(
+                view=view, rows=count, events=head
             )
+        )
 
 
 def register(cli: click.Group) -> None:

@@ -187,6 +187,10 @@ def test_a_day_at_the_registration_desk(
     assert result.exit_code == 0, result.output
     assert "patients: 2" in result.stderr
     assert json_out(brigada(store_url, "patient", "show", "CEN-2", "--json")) == corrected
+    every = brigada(store_url, "projections", "rebuild")  # all views, one pass over the log
+    assert every.exit_code == 0, every.output
+    assert "patients: 2 rows" in every.stderr and "users: 1 rows" in every.stderr
+    assert json_out(brigada(store_url, "patient", "show", "CEN-2", "--json")) == corrected
 
     result = brigada(store_url, "logout")
     assert result.exit_code == 0, result.output
