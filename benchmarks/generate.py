@@ -44,6 +44,7 @@ from adapters.synthetic import EncounterFaker, PatientFaker
 from adapters.system import Argon2Hasher, FixedClock, Host
 from application.brigada import Brigada
 from application.context import Actor
+from cli.demo_billing import CONTRACT, PAYER, payer_contract
 from domain import menu
 from domain.sections import Section
 from domain.site import SiteMode
@@ -52,7 +53,7 @@ PASSWORD = "benchmark-password-123"
 SITE = "BRG01"
 FIELD_WAREHOUSE = "BRG01-FARMACIA"
 CENTRAL_WAREHOUSE = "CEN-FARMACIA"
-PAYER, CONTRACT = "900123456", "BRG-2026"
+
 MISSION_START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 07:00 in Colombia
 WORKING_DAY = timedelta(hours=9)
 # CUPS codes a mission bills: the consultation first, then the usual extras.
@@ -247,17 +248,7 @@ def see_patient(mission: Mission, timed: Timer = untimed) -> None:
     today = mission.clock.today()
     patient = timed("register patient", lambda: site.patients.register(actor, mission.patients.patient()))
     chart = patient.chart_number
-    contract = {
-        "payer_nit": PAYER,
-        "payer_name": "EPS de la brigada",
-        "contract_number": CONTRACT,
-        "regime": "subsidiado",
-        "coverage_status": "04",
-        "payment_model": "evento",
-        "valid_from": today.replace(month=1, day=1),
-        "valid_to": today.replace(month=12, day=31),
-    }
-    site.contracts.add(actor, chart, contract)
+    site.contracts.add(actor, chart, payer_contract(today, "EPS de la brigada"))
     reason, code, treatment = mission.consultations.consultation()
     ambulatory = n % 20 == 0 and bool(mission.formulary.supplies)  # these get a supply request
     opening = {"chart_number": chart, "reason": reason, **({"kind": "ambulatory"} if ambulatory else {})}

@@ -21,24 +21,25 @@ def price_the_rest(central: Brigada, admin: Actor) -> None:
         )
 
 
+def payer_contract(today: date, payer_name: str) -> dict[str, object]:
+    """The demo payer's contract ("evento", subsidized) for this calendar year."""
+    return {
+        "payer_nit": PAYER,
+        "payer_name": payer_name,
+        "contract_number": CONTRACT,
+        "regime": "subsidiado",
+        "coverage_status": "04",
+        "payment_model": "evento",
+        "valid_from": today.replace(month=1, day=1),
+        "valid_to": today.replace(month=12, day=31),
+    }
+
+
 def vouchers_on_mission(site: Brigada, actor: Actor, charts: list[str], today: date) -> list[str]:
     """On the laptop (MSN): each patient gets the payer contract, then every finalized visit its
     voucher. Returns the voucher numbers."""
     for chart in charts:
-        site.contracts.add(
-            actor,
-            chart,
-            {
-                "payer_nit": PAYER,
-                "payer_name": "EPS Río Magdalena",
-                "contract_number": CONTRACT,
-                "regime": "subsidiado",
-                "coverage_status": "04",
-                "payment_model": "evento",
-                "valid_from": today.replace(month=1, day=1),
-                "valid_to": today.replace(month=12, day=31),
-            },
-        )
+        site.contracts.add(actor, chart, payer_contract(today, "EPS Río Magdalena"))
     finalized = [v for v in site.encounters.diary(actor) if v.state == "finalized"]
     return [site.vouchers.issue(actor, {"encounter": v.number}).number for v in reversed(finalized)]
 
