@@ -26,7 +26,7 @@ from domain.chain import verify
 from domain.errors import N_
 from domain.site import Site, SiteMode, site_id
 from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
-from domain.sync import SyncCrossing, SyncFunction, SyncRefused, function_of
+from domain.sync import SyncCrossing, SyncFunction, SyncRefused, function_of, plan_crossing
 from projections.encounters import EncounterQueries
 from projections.sync import SyncRunQueries, SyncRunRow
 
@@ -67,20 +67,6 @@ class QuietProgress:
 
     def stage(self, stage: str, done: int = 0, total: int = 0) -> None:
         pass
-
-
-class VersionMismatch(SyncRefused):
-    template = N_("the server is at version {server}, this laptop at {laptop}: update before syncing")
-
-
-class EncountersOpen(SyncRefused):
-    template = N_("encounters not finalized at {site}: {visits}; finalize them before syncing")
-
-
-class ModesDisagree(SyncRefused):
-    template = N_(
-        "central holds site {site} in mode {central}, this laptop in {laptop}: ask central to set it"
-    )
 
 
 @dataclass(frozen=True)
@@ -137,23 +123,23 @@ class SiteSync:
         self.access.require(actor, "sync.run")
         identity = self._identity()
         status = central.status(identity.site_code, identity.sync_secret, identity.generation)
-        if status.software_version != identity.software_version:
-            raise VersionMismatch(server=status.software_version, laptop=identity.software_version)
         site = identity.site_code
-        open_visits = self.encounters.open_at_site(site)
-        if open_visits:
-            raise EncountersOpen(site=site, visits=", ".join(v.number for v in open_visits))
         record = self.core.get(Site, site_id(site))
         mode = record.mode if record else SiteMode.ON_SITE
         run = status.open_run
         resuming = run is not None and (
             run.generation == identity.generation or (run.flipped and run.run_id.hex == identity.generation)
         )
-        if not resuming:
-            run = None
-            if mode is not status.mode:
-                raise ModesDisagree(site=site, central=status.mode.value, laptop=mode.value)
-        crossing = run.crossing if run else SyncCrossing.from_mode(mode)
+        run = run if resuming else None
+        crossing = plan_crossing(
+            site,
+            server_version=status.software_version,
+            laptop_version=identity.software_version,
+            open_visits=[v.number for v in self.encounters.open_at_site(site)],
+            laptop_mode=mode,
+            central_mode=status.mode,
+            resuming=run.crossing if run else None,
+        )
         pending = {f: 0 for f in SyncFunction}
         for topic, count in self.log.count_by_topic(
             site, self._after(identity, status), STORE_IDENTITY_ID

@@ -328,13 +328,10 @@ class CentralSync:
         created: bool,
         operator: str,
     ) -> list[StoredEvent]:
-        mine = touched(laptop_event)
-        if created:
-            fields, mine = [WHOLE_RECORD], frozenset({WHOLE_RECORD})
+        if created:  # the same record created on both sides: all of it is in conflict
+            fields = [WHOLE_RECORD]
         else:
-            fields = overlap(
-                mine, frozenset().union(*(touched(e) for e in theirs)) if theirs else frozenset()
-            )
+            fields = overlap(touched(laptop_event), frozenset().union(*(touched(e) for e in theirs)))
         if not fields:
             return []
         central_values: dict[str, str] = {}

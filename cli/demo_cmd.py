@@ -12,7 +12,7 @@ from adapters.sync_io import StoreRebuilds
 from adapters.synthetic import EncounterFaker, PatientFaker
 from application.brigada import Brigada
 from application.context import Actor
-from application.sync import EncountersOpen, SyncOutcome
+from application.sync import SyncOutcome
 from application.sync_central import DirectCentral
 from cli import demo_billing, demo_inventory
 from cli.agenda_cmd import show_agenda
@@ -27,6 +27,7 @@ from cli.patient_cmd import COLUMNS
 from cli.sync_cmd import Display, mode_name
 from domain.agenda import as_time, minutes
 from domain.sections import Section
+from domain.sync import EncountersOpen
 
 DEMO_PASSWORD = "mision-rio-magdalena-2026"
 DEMO_SITE = "BRG01"

@@ -106,6 +106,44 @@ class SyncRefused(DomainError):
     """The preflight refused the sync: nothing was written on either side."""
 
 
+class VersionMismatch(SyncRefused):
+    template = N_("the server is at version {server}, this laptop at {laptop}: update before syncing")
+
+
+class EncountersOpen(SyncRefused):
+    template = N_("encounters not finalized at {site}: {visits}; finalize them before syncing")
+
+
+class ModesDisagree(SyncRefused):
+    template = N_(
+        "central holds site {site} in mode {central}, this laptop in {laptop}: ask central to set it"
+    )
+
+
+def plan_crossing(
+    site: str,
+    *,
+    server_version: str,
+    laptop_version: str,
+    open_visits: list[str],
+    laptop_mode: SiteMode,
+    central_mode: SiteMode,
+    resuming: SyncCrossing | None,
+) -> SyncCrossing:
+    """The seed's conditions for a sync, and which crossing it is: the same version on both
+    sides, every visit at the site finalized, and both sides holding the same mode (unless a
+    sync cut half-way is being resumed: then its own crossing goes on)."""
+    if server_version != laptop_version:
+        raise VersionMismatch(server=server_version, laptop=laptop_version)
+    if open_visits:
+        raise EncountersOpen(site=site, visits=", ".join(open_visits))
+    if resuming is not None:
+        return resuming
+    if laptop_mode is not central_mode:
+        raise ModesDisagree(site=site, central=central_mode.value, laptop=laptop_mode.value)
+    return SyncCrossing.from_mode(laptop_mode)
+
+
 class SyncRun(BrigadaAggregate):
     """One sync of one site, as central records it: started, each merged batch (in the batch's
     own transaction), the mode flip, and completion."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -263,9 +264,10 @@ class Templates:
         return Mission(central, self.admin, laptop, laptop_url, central_url, self.ana)
 
 
-def build_templates(folder: Path) -> Templates:
-    """Run the setups once (tests/conftest.py's clock and host) and close the stores, so their
-    files are complete and can be copied."""
+@contextmanager
+def template_stores() -> Iterator[OpenStore]:
+    """An opener with tests/conftest.py's clock and host; every store it opened is closed on
+    leaving, so the files are complete and can be copied as templates."""
     clock, host = FixedClock(NOW), Host(computer="test-pc", ip_octet=7)
     opened: list[Brigada] = []
 
@@ -274,11 +276,17 @@ def build_templates(folder: Path) -> Templates:
         return opened[-1]
 
     try:
-        _central, admin = stocked_central(open_store, f"sqlite:///{folder / 'stocked.db'}")
-        mission = start_mission(open_store, f"sqlite:///{folder / 'central.db'}", folder)
+        yield open_store
     finally:
         for brigada in opened:
             brigada.close()
+
+
+def build_templates(folder: Path) -> Templates:
+    """Run the setups once and close the stores, so their files can be copied."""
+    with template_stores() as open_store:
+        _central, admin = stocked_central(open_store, f"sqlite:///{folder / 'stocked.db'}")
+        mission = start_mission(open_store, f"sqlite:///{folder / 'central.db'}", folder)
     return Templates(folder, admin, mission.ana)
 
 

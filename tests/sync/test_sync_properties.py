@@ -57,6 +57,7 @@ from inventory_support import (
     OTHER_FIELD,
     head,
     stocked_central,
+    template_stores,
     transfer,
 )
 from security_support import QuickArgon2Hasher, log_in
@@ -122,14 +123,7 @@ class Template:
 
 
 def build_template(folder: Path) -> Template:
-    clock, host = FixedClock(NOW), Host(computer="test-pc", ip_octet=7)
-    opened: list[Brigada] = []
-
-    def open_store(url: str, *, create: bool = True) -> Brigada:
-        opened.append(open_brigada(url, create=create, clock=clock, host=host))
-        return opened[-1]
-
-    try:
+    with template_stores() as open_store:
         central, admin = stocked_central(open_store, f"sqlite:///{folder / 'central.db'}")
         second = {"code": OTHER_FIELD_2, "name": "Otra bodega", "site": "OTHER"}
         central.inventory.create_warehouse(admin, second)
@@ -153,9 +147,6 @@ def build_template(folder: Path) -> Template:
         brg01.encounters.set_diagnosis(ana, visit, {"code": "I10X"})
         prescribe_and_dispense(brg01, ana, visit, FIELD, 35)
         brg01.encounters.finalize(ana, visit)
-    finally:
-        for brigada in opened:
-            brigada.close()
     for leftover in folder.glob("*.backup-*"):
         leftover.unlink()
     return Template(folder, admin, ana)
