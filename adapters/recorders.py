@@ -1,9 +1,14 @@
 """eventsourcing's own recorders, made append-only in the database itself, and writing each
-event's tamper-evidence link (domain/chain.py) in the same transaction as the event."""
+event's tamper-evidence link (domain/chain.py) in the same transaction as the event.
+
+Beside the events each store keeps its keys (``brigada_keys``, insert-only): ``chain``, the key
+its links are computed with, and on central ``sites``, the master key each site's chain key is
+derived from. Keys are never events: events are copied to laptops, and keys must not be."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -12,10 +17,39 @@ from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
-from domain.chain import GENESIS, link, site_of
+from domain.chain import CHAIN_KEY, GENESIS, link, site_of
 
 APPEND_ONLY = "stored events are append-only"
 SQLITE_CHAIN = "event_chain"
+KEYS = "brigada_keys"
+
+
+class KeyMismatch(RuntimeError):
+    """A store already holds another key under that name: keys are never replaced."""
+
+
+class StoreKeys:
+    """Reading and adding a store's keys inside a transaction; ``execute(sql, params)`` runs a
+    statement on the transaction's cursor and returns its first row (or None)."""
+
+    def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any], mark: str, table: str = KEYS) -> None:
+        self.execute = execute
+        self.select = f"SELECT value FROM {table} WHERE name = {mark}"
+        self.insert = f"INSERT INTO {table} (name, value) VALUES ({mark}, {mark}) ON CONFLICT DO NOTHING"
+
+    def get(self, name: str) -> bytes | None:
+        row = self.execute(self.select, (name,))
+        return None if row is None else bytes.fromhex(row["value"] if isinstance(row, dict) else row[0])
+
+    def get_or_create(self, name: str, value: bytes | None = None) -> bytes:
+        found = self.get(name)
+        if found is None:
+            self.execute(self.insert, (name, (value or secrets.token_bytes(32)).hex()))
+            found = self.get(name)
+            assert found is not None
+        if value is not None and found != value:
+            raise KeyMismatch(name)
+        return found
 
 
 def log_tables(kind: str, schema: str) -> tuple[str, str, str]:
@@ -30,7 +64,7 @@ def _id_text(originator_id: UUID | str) -> str:
 
 
 def chain_rows(
-    stored_events: Sequence[StoredEvent], positions: Sequence[int], last_link: Any
+    key: bytes, stored_events: Sequence[StoredEvent], positions: Sequence[int], last_link: Any
 ) -> list[tuple[int, str, str, str]]:
     """(position, site, previous link, link) for each new event; ``last_link(site)`` reads the
     newest link already stored for a site."""
@@ -42,6 +76,7 @@ def chain_rows(
             latest[site] = last_link(site) or GENESIS
         previous = latest[site]
         latest[site] = link(
+            key,
             previous,
             site,
             _id_text(event.originator_id),
@@ -53,13 +88,33 @@ def chain_rows(
     return rows
 
 
-class AppendOnlySQLiteProcessRecorder(SQLiteProcessRecorder):
+class KeyedStore:
+    """What both recorders add for keys: read one, or add one (never replace it)."""
+
+    def key(self, name: str, value: bytes | None = None, *, create: bool = True) -> bytes | None:
+        """The store's key ``name``; with ``value``, add it (refused if another is there);
+        without, make a random one if there is none (unless ``create`` is False)."""
+        raise NotImplementedError
+
+    def chain_key(self) -> bytes:
+        key = self.key(CHAIN_KEY)
+        assert key is not None
+        return key
+
+
+class AppendOnlySQLiteProcessRecorder(SQLiteProcessRecorder, KeyedStore):
+    def key(self, name: str, value: bytes | None = None, *, create: bool = True) -> bytes | None:
+        with self.datastore.transaction(commit=True) as c:
+            keys = _sqlite_keys(c)
+            return keys.get_or_create(name, value) if create or value is not None else keys.get(name)
+
     def construct_create_table_statements(self) -> list[str]:
-        tables = (self.events_table_name, SQLITE_CHAIN)
+        tables = (self.events_table_name, SQLITE_CHAIN, KEYS)
         return [
             *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {SQLITE_CHAIN} (position INTEGER PRIMARY KEY, "
             "site TEXT NOT NULL, previous TEXT NOT NULL, link TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {KEYS} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {SQLITE_CHAIN}_site ON {SQLITE_CHAIN} (site, position)",
             *(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
@@ -83,12 +138,20 @@ class AppendOnlySQLiteProcessRecorder(SQLiteProcessRecorder):
                 row = c.fetchone()
                 return row[0] if row else None
 
-            rows = chain_rows(stored_events, positions, last_link)
+            rows = chain_rows(_sqlite_keys(c).get_or_create(CHAIN_KEY), stored_events, positions, last_link)
             c.executemany(f"INSERT INTO {SQLITE_CHAIN} VALUES (?, ?, ?, ?)", rows)
         return positions
 
 
-class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder):
+def _sqlite_keys(c: SQLiteCursor) -> StoreKeys:
+    def execute(statement: str, params: tuple[Any, ...]) -> Any:
+        c.execute(statement, params)
+        return c.fetchone()
+
+    return StoreKeys(execute, "?")
+
+
+class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder, KeyedStore):
     def __init__(self, datastore, *, events_table_name: str, tracking_table_name: str) -> None:  # type: ignore[no-untyped-def]
         super().__init__(
             datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name
@@ -106,6 +169,9 @@ class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder):
                 index=Identifier(f"{self.chain_table_name}_site"), schema=schema, chain=chain
             ),
             SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{keys} (name text PRIMARY KEY, value text NOT NULL)"
+            ).format(schema=schema, keys=Identifier(KEYS)),
+            SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS trigger "
                 "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{message}'; END $$"
             ).format(schema=schema, function=function, message=SQL(APPEND_ONLY)),
@@ -119,7 +185,7 @@ class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder):
                     table=Identifier(table),
                     function=function,
                 )
-                for table in (self.events_table_name, self.chain_table_name)
+                for table in (self.events_table_name, self.chain_table_name, KEYS)
             ),
         ]
         self.sql_last_link = SQL(
@@ -140,6 +206,22 @@ class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder):
                 row = curs.fetchone()
                 return row["link"] if row else None
 
-            rows = chain_rows(stored_events, positions, last_link)
+            key = self._keys(curs).get_or_create(CHAIN_KEY)
+            rows = chain_rows(key, stored_events, positions, last_link)
             curs.executemany(self.sql_insert_link, rows)
         return positions
+
+    def key(self, name: str, value: bytes | None = None, *, create: bool = True) -> bytes | None:
+        with self.datastore.transaction(commit=True) as curs:
+            keys = self._keys(curs)
+            return keys.get_or_create(name, value) if create or value is not None else keys.get(name)
+
+    def _keys(self, curs: Any) -> StoreKeys:
+        schema = self.datastore.schema
+
+        def execute(statement: str, params: tuple[Any, ...]) -> Any:
+            curs.execute(statement, params, prepare=False)
+            # Inside an insert the cursor may be in pipeline mode: description is not known yet.
+            return curs.fetchone() if statement.startswith("SELECT") else None
+
+        return StoreKeys(execute, "%s", f'"{schema}".{KEYS}')

@@ -18,7 +18,7 @@ from adapters.recorders import log_tables
 from adapters.store import StoreLocation
 from application.brigada import Brigada
 from application.sync_port import LoggedEvent
-from domain.chain import site_of
+from domain.chain import GENESIS, site_of
 
 
 class SqlSiteLog:
@@ -95,6 +95,45 @@ class SqlSiteLog:
             for event in found.get(aggregate_id, [])
             if after is None or event.originator_version > after
         ]
+
+    def heads_and_origins(self, ids: list[UUID]) -> dict[UUID, tuple[int, StoredEvent]]:
+        """For each record that exists: its newest version and its first event (what central
+        needs to judge a pushed batch), a few hundred records per query."""
+        found: dict[UUID, tuple[int, StoredEvent]] = {}
+        sqlite = self.position == "rowid"
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join(["?" if sqlite else "%s"] * len(chunk))
+            statement = (
+                f"SELECT f.originator_id, h.head, f.topic, f.state FROM {self.events} f JOIN"
+                f" (SELECT originator_id, MAX(originator_version) AS head FROM {self.events}"
+                f" WHERE originator_id IN ({marks}) GROUP BY originator_id) h"
+                " ON h.originator_id = f.originator_id WHERE f.originator_version = 1"
+            )
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(statement, [i.hex if sqlite else i for i in chunk])
+                rows = cursor.fetchall()
+            finally:
+                connection.close()
+            for originator, head, topic, state in rows:
+                originator = originator if isinstance(originator, UUID) else UUID(originator)
+                found[originator] = (head, StoredEvent(originator, 1, topic, bytes(state)))
+        return found
+
+    def identity_link(self, site: str, identity_id: UUID) -> tuple[int, str]:
+        """Where a laptop log generation starts: the position and link of ``site``'s chain at the
+        store identity's last event (the laptop's own events follow it)."""
+        statement = sa.text(
+            f"SELECT c.position, c.link FROM {self.chain} c WHERE c.site = :site AND c.position <="
+            f" (SELECT MAX(e.{self.position}) FROM {self.events} e WHERE e.originator_id = :identity)"
+            " ORDER BY c.position DESC LIMIT 1"
+        )
+        identity = identity_id.hex if self.position == "rowid" else identity_id
+        with self.engine.connect() as conn:
+            row = conn.execute(statement, {"site": site, "identity": identity}).first()
+        return (row.position, row.link) if row else (0, GENESIS)
 
     def count_by_topic(self, site: str, after: int, leave_out: UUID) -> dict[str, int]:
         """How many linked events of ``site`` after ``after`` there are per topic (one query on

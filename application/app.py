@@ -15,6 +15,7 @@ from domain.context import EventContext
 from domain.encounter import ENCOUNTER_ENUMS
 from domain.payer_contract import CONTRACT_ENUMS
 from domain.prescription import PRESCRIPTION_ENUMS
+from domain.quarantine import QUARANTINE_ENUMS
 from domain.service_voucher import VOUCHER_ENUMS
 from domain.site import SiteMode
 from domain.stock_lot import STOCK_ENUMS, StockLot
@@ -76,6 +77,7 @@ STORED_ENUMS: tuple[type[Enum], ...] = (
     *PRESCRIPTION_ENUMS,
     *VOUCHER_ENUMS,
     *SYNC_ENUMS,
+    *QUARANTINE_ENUMS,
     StoreRole,
     SiteMode,
 )

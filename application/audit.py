@@ -136,7 +136,7 @@ class Audit:
                 checked += 1
                 yield event
 
-        broken = verify(counted(), self.chain.orphan_links())
+        broken = verify(counted(), self.chain.orphan_links(), self.core.app.recorder.chain_key())
         outcome = "OK" if broken is None else f"ROTO@{broken.position}"
         self.core.record_access(actor.username, AUDIT_VERIFY, {"EVENTOS": str(checked), "RESULTADO": outcome})
         return broken, checked

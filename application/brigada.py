@@ -49,6 +49,8 @@ from projections.patients import PatientQueries, PatientsProjection
 from projections.sites import SiteQueries, SitesProjection
 from projections.stock import StockProjection, StockQueries
 from projections.sync import (
+    QuarantineProjection,
+    QuarantineQueries,
     SyncConflictQueries,
     SyncConflictsProjection,
     SyncRunQueries,
@@ -83,6 +85,7 @@ def all_projections(app: BrigadaApplication) -> list[Projection]:
         # Sync history and conflicts.
         SyncRunsProjection(),
         SyncConflictsProjection(),
+        QuarantineProjection(),
         ActivityLogProjection(StoreDirectory(app)),
     ]
 
@@ -208,6 +211,7 @@ class Brigada:
             self.sites,
             runs,
             SyncConflictQueries(self.views.store("sync_conflicts")),
+            QuarantineQueries(self.views.store("sync_quarantine")),
             site_log,
         )
 

@@ -20,6 +20,8 @@ from application.replication import copy_aggregates, seed_site_store
 from application.setup import SOFTWARE_VERSION
 from application.validation import Command, parse
 from domain import site_policy
+from domain.chain import CHAIN_KEY, SITES_MASTER_KEY, site_key
+from domain.checkpoint import ChainCheckpoint
 from domain.errors import N_, DomainError, NotFound
 from domain.locks import LOCK_POLICY_ID
 from domain.password_policy import PASSWORD_POLICY_ID
@@ -182,9 +184,13 @@ class Sites:
         if target.core.app.recorder.max_notification_id():
             raise TargetNotEmpty(store=target_name)
         central = self.core.require_identity()
-        secret = secrets.token_urlsafe(32)
+        secret, key_id, generation = secrets.token_urlsafe(32), secrets.token_hex(16), uuid4().hex
+        # A new key for each provisioning (a laptop provisioned again gets another): given to
+        # the laptop's store before anything is written there, never shown, never an event.
+        master = self.core.app.recorder.key(SITES_MASTER_KEY)
+        target.core.app.recorder.key(CHAIN_KEY, site_key(master, site.code, key_id))
         with self.core.acting_as(actor.username):
-            site.provision(hashlib.sha256(secret.encode()).hexdigest(), SOFTWARE_VERSION)
+            site.provision(hashlib.sha256(secret.encode()).hexdigest(), SOFTWARE_VERSION, key_id)
             self.core.save(site)
         ids = self.slice_ids(site.code, history=False)
         done = 0
@@ -195,17 +201,24 @@ class Sites:
             if progress:
                 progress(done, len(ids))
 
-        return seed_site_store(
+        copied = seed_site_store(
             self.core.app,
             target,
             ids,
             site=site.code,
             central_code=central.site_code,
             secret=secret,
-            generation=uuid4().hex,
+            generation=generation,
             software_version=SOFTWARE_VERSION,
             progress=advance,
         )
+        # Central's checkpoint of the new laptop's log: its own events must follow this link.
+        with self.core.acting_as(actor.username):
+            genesis = target.sync.generation_start()
+            self.core.save(
+                ChainCheckpoint(site=site.code, generation=generation, position=genesis[0], link=genesis[1])
+            )
+        return copied
 
     def receive_site_record(self, central: Any) -> int:
         """On a laptop: record central's newer events of this site's record (its mode, its

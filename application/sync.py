@@ -22,7 +22,7 @@ from application.core import Core
 from application.faults import checkpoint
 from application.replication import EventReader, copy_aggregates, seed_site_store
 from application.sync_port import Batch, Central, CentralStatus, LoggedEvent, RunState
-from domain.chain import verify
+from domain.chain import CHAIN_KEY, verify
 from domain.errors import N_
 from domain.site import Site, SiteMode, site_id
 from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
@@ -38,6 +38,7 @@ class SiteLog(Protocol):
     def count_by_topic(self, site: str, after: int, leave_out: UUID) -> dict[str, int]: ...
     def events_of(self, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]: ...
     def aggregates_of_site(self, site: str) -> list[UUID]: ...
+    def identity_link(self, site: str, identity_id: UUID) -> tuple[int, str]: ...
 
 
 class LaptopStores(Protocol):
@@ -93,6 +94,7 @@ class SyncOutcome:
     merged: dict[SyncFunction, int] = field(default_factory=dict)
     reapplied: int = 0
     conflicts: int = 0
+    quarantined: int = 0  # pushed events central did not apply: held for a person
     rebuilt: int = 0
     backup: str | None = None
     seconds: float = 0.0
@@ -178,12 +180,19 @@ class SiteSync:
         elif run.run_id.hex != generation:
             laptop = self._rebuild(central, stores, run, outcome, progress)
         progress.stage("complete")  # central's views take in the merged events, then the run ends
-        central.complete(site, secret, run.run_id, outcome.rebuilt)
         target = laptop.sync if laptop is not None else self
+        genesis = target.generation_start() if plan.crossing is SyncCrossing.START_OF_MISSION else None
+        central.complete(site, secret, run.run_id, outcome.rebuilt, genesis)
         target.receive_records(central, site, secret)
         outcome.laptop = laptop
         outcome.seconds = time.monotonic() - started
         return outcome
+
+    def generation_start(self) -> tuple[int, str]:
+        """Where this store's own log starts: the position and chain link of its site's chain at
+        its identity (what central checkpoints when it makes or rebuilds the store)."""
+        identity = self.core.require_identity()
+        return self.log.identity_link(identity.site_code, STORE_IDENTITY_ID)
 
     def receive_records(self, central: Central, site: str, secret: str) -> int:
         """Record central's newer events of the records it owns for this site: the site record
@@ -232,6 +241,7 @@ class SiteSync:
             result = central.merge(site, secret, run.run_id, batch, self._known_event_ids)
             outcome.reapplied += result.reapplied
             outcome.conflicts += result.conflicts
+            outcome.quarantined += result.quarantined
             counts: dict[SyncFunction, int] = {}
             for event in batch.events:
                 function = function_of(event.stored.topic)
@@ -265,6 +275,8 @@ class SiteSync:
         site, secret = identity.site_code, identity.sync_secret
         ids = central.slice(site, secret)
         fresh = stores.fresh()
+        # The same laptop, the same provisioning: the rebuilt store links with the same key.
+        fresh.core.app.recorder.key(CHAIN_KEY, self.core.app.recorder.key(CHAIN_KEY, create=False))
         done = 0
 
         def advance(step: int) -> None:
@@ -295,7 +307,9 @@ class SiteSync:
 
     @staticmethod
     def _verify_rebuilt(fresh: Any, site: str, copied: int) -> None:
-        broken = verify(fresh.chain.chained_events(), fresh.chain.orphan_links())
+        broken = verify(
+            fresh.chain.chained_events(), fresh.chain.orphan_links(), fresh.core.app.recorder.chain_key()
+        )
         stored = fresh.core.app.recorder.max_notification_id() or 0
         record = fresh.core.get(Site, site_id(site))
         if broken is not None or stored <= copied or record is None or record.mode is not SiteMode.ON_MISSION:

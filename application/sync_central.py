@@ -1,7 +1,9 @@
 """Central's side of a sync (the direct transport calls it in-process): it authenticates the
-site, checks the laptop's chain, merges the laptop's events exactly once (each batch with a
-tracking record and its SyncRun entry in one transaction), re-applies changes to shared records
-that central also changed, flips the mode, and gives a rebuilt laptop its slice.
+site, checks the laptop's keyed chain from central's checkpoint, judges every pushed event
+(domain/sync_trust.py), merges what a site may record exactly once (each batch with a tracking
+record, its SyncRun entry, the moved checkpoint and whatever it holds in quarantine, in one
+transaction), re-applies changes to shared records that central also changed, flips the mode,
+and gives a rebuilt laptop its slice. Held events wait for a person (``release``, ``reject``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -19,8 +22,12 @@ from application.context import Actor
 from application.core import CONFLICT, Core
 from application.sites import Sites
 from application.sync_port import Batch, CentralStatus, LoggedEvent, MergeResult, RunState
-from domain.chain import link
-from domain.errors import N_, Conflict, NotFound
+from domain.base import BrigadaAggregate
+from domain.chain import SITES_MASTER_KEY, ChainedEvent, follow, site_key, site_of
+from domain.checkpoint import ChainCheckpoint, checkpoint_id
+from domain.context import EventContext
+from domain.errors import N_, Conflict, DomainError, NotFound
+from domain.quarantine import Quarantine, shown_fields, state_text
 from domain.site import Site, site_id
 from domain.sync import (
     WHOLE_RECORD,
@@ -34,11 +41,29 @@ from domain.sync import (
     overlap,
     touched,
 )
-from projections.sync import SyncConflictQueries, SyncConflictRow, SyncRunQueries
+from domain.sync_trust import (
+    CentralRecord,
+    Origin,
+    Outcome,
+    PushedEvent,
+    PushingSite,
+    Verdict,
+    authorize,
+    origin_of,
+)
+from domain.user import User, user_id
+from projections.sync import (
+    QuarantineQueries,
+    QuarantineRow,
+    SyncConflictQueries,
+    SyncConflictRow,
+    SyncRunQueries,
+)
 
 
 class CentralLog(Protocol):
     def events_of(self, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]: ...
+    def heads_and_origins(self, ids: list[UUID]) -> dict[UUID, tuple[int, StoredEvent]]: ...
 
 
 def tracking_name(site: str, generation: str) -> str:
@@ -50,6 +75,24 @@ class ConflictNotFound(NotFound):
     template = N_("no sync conflict {conflict}")
 
 
+class QuarantineNotFound(NotFound):
+    template = N_("no event in quarantine {event}")
+
+
+class ReleaseOutOfOrder(DomainError):
+    template = N_("event {earlier} of the same record is still held: release or reject it first")
+
+
+class CannotApply(DomainError):
+    template = N_("event {event} cannot be applied to central's record: reject it instead")
+
+
+class UnknownGeneration(SyncRefused):
+    template = N_(
+        "central never issued this laptop's log for site {site} (no checkpoint): provision it again"
+    )
+
+
 class CentralSync:
     def __init__(
         self,
@@ -58,6 +101,7 @@ class CentralSync:
         sites: Sites,
         runs: SyncRunQueries,
         conflicts: SyncConflictQueries,
+        quarantine: QuarantineQueries,
         log: CentralLog,
     ) -> None:
         self.core = core
@@ -66,6 +110,7 @@ class CentralSync:
         self.sites = sites
         self.runs = runs
         self.conflicts = conflicts
+        self.quarantine = quarantine
 
     # -- the port (application/sync_port.py), each call authenticated ----------------------------
     def status(self, site: str, secret: str, generation: str) -> CentralStatus:
@@ -79,7 +124,7 @@ class CentralSync:
             mode=record.mode,
             site_record_version=record.version,
             tracked=tracked,
-            chain_head=self.runs.chain_head(record.code, generation),
+            chain_head=checkpoint.link if (checkpoint := self._checkpoint(record.code, generation)) else None,
             open_run=self._state(self.core.get(SyncRun, UUID(open_row.run_id))) if open_row else None,
         )
 
@@ -107,8 +152,10 @@ class CentralSync:
         known_event_ids: Callable[[UUID], set[str]],
         operator: str,
     ) -> MergeResult:
-        """Store a batch of the laptop's events exactly once: verbatim where central's copy of
-        each record is where the laptop left it, re-applied on central's state where not."""
+        """Judge a batch of the laptop's events and store it exactly once: what the site may
+        record verbatim where central's copy of each record is where the laptop left it,
+        re-applied on central's state where a shared record changed meanwhile, and the rest held
+        in quarantine (with every later event of the same record)."""
         record = self._site(site, secret)
         run = self._run(record.code, run_id)
         recorder = self.core.app.recorder
@@ -117,30 +164,28 @@ class CentralSync:
         events = [e for e in batch.events if e.position > tracked]
         if not events or batch.upto <= tracked:
             return MergeResult(0, 0, 0)  # merged by an earlier, interrupted attempt
-        head = self._verify_chain(
-            record.code, events, run.chain_head or self.runs.chain_head(site, run.generation)
+        checkpoint = self._checkpoint(record.code, run.generation)
+        if checkpoint is None:
+            raise UnknownGeneration(site=record.code)
+        head = self._verify_chain(record, events, checkpoint.link)
+        pushed = [self._pushed(e) for e in events]
+        verdicts = authorize(
+            pushed, self._pushing_site(record, run, pushed), self._records(record.code, pushed)
         )
-        counts: dict[str, int] = {}
-        for event in events:
-            function = function_of(event.stored.topic).value
-            counts[function] = counts.get(function, 0) + 1
-        tracking = Tracking(application_name=name, notification_id=batch.upto)
-        stored = [e.stored for e in events]
+        with self.core.acting_as(operator):
+            merged = self._outcomes(record.code, run, events, pushed, verdicts, known_event_ids, operator)
+            checkpoint.advance(events[-1].position, head)
+            run.record_merge(merged.counts, batch.upto, merged.reapplied, merged.conflict_count, head)
+        mapper = self.core.app.mapper
+        bookkeeping = [mapper.to_stored_event(e) for a in (run, checkpoint) for e in a.collect_events()]
         try:
             recorder.insert_events(
-                [*stored, *self._run_entry(run_id, counts, batch.upto, 0, 0, head, operator)],
-                tracking=tracking,
+                [*merged.rows, *merged.conflicts, *merged.held, *bookkeeping],
+                tracking=Tracking(application_name=name, notification_id=batch.upto),
             )
-            return MergeResult(len(stored), 0, 0)
-        except IntegrityError:
-            pass  # a shared record changed on central too, or another sync of this site ran
-        rows, reapplied, conflicts = self._rebase(record.code, events, known_event_ids, operator)
-        entry = self._run_entry(run_id, counts, batch.upto, reapplied, len(conflicts), head, operator)
-        try:
-            recorder.insert_events([*rows, *conflicts, *entry], tracking=tracking)
         except IntegrityError as error:
-            raise Conflict(CONFLICT) from error
-        return MergeResult(len(rows), reapplied, len(conflicts))
+            raise Conflict(CONFLICT) from error  # another sync of this site, or central wrote meanwhile
+        return MergeResult(len(merged.rows), merged.reapplied, merged.conflict_count, merged.held_count)
 
     def flip(self, site: str, secret: str, run_id: UUID, operator: str) -> None:
         """Central's record of the lease changes with the run's own record, in one transaction."""
@@ -157,8 +202,18 @@ class CentralSync:
             # The lease flips at once; the merged events reach the views at ``complete``.
             self.core.save(record, run, catch_up=False)
 
-    def complete(self, site: str, secret: str, run_id: UUID, rebuilt: int, operator: str) -> None:
-        """The run ends once central's views hold everything it merged."""
+    def complete(
+        self,
+        site: str,
+        secret: str,
+        run_id: UUID,
+        rebuilt: int,
+        genesis: tuple[int, str] | None,
+        operator: str,
+    ) -> None:
+        """The run ends once central's views hold everything it merged. A start-of-mission run
+        also opens the checkpoint of the rebuilt store's log (``genesis``: where its own events
+        start, and the link there)."""
         record = self._site(site, secret)
         run = self._run(record.code, run_id)
         self.core.views.catch_up()
@@ -166,7 +221,16 @@ class CentralSync:
             with self.core.acting_as(operator):
                 run.complete(rebuilt)
                 record.finish_return()
-                self.core.save(record, run)
+                opened = []
+                rebuilt_log = run.crossing is SyncCrossing.START_OF_MISSION and genesis is not None
+                if rebuilt_log and self._checkpoint(record.code, run.id.hex) is None:
+                    position, chain_link = genesis  # type: ignore[misc]
+                    opened.append(
+                        ChainCheckpoint(
+                            site=record.code, generation=run.id.hex, position=position, link=chain_link
+                        )
+                    )
+                self.core.save(record, run, *opened)
 
     def site_records(self, site: str, secret: str) -> list[UUID]:
         record = self._site(site, secret)
@@ -210,7 +274,222 @@ class CentralSync:
         self.core.views.catch_up()
         return self.conflicts.by_prefix(found[0].conflict_id)[0]
 
+    # -- quarantine, reviewed on central -----------------------------------------------------------
+    def list_quarantine(
+        self, actor: Actor, site: str | None = None, include_decided: bool = False
+    ) -> list[QuarantineRow]:
+        self.access.require(actor, "sync.quarantine")
+        self.core.views.catch_up(["sync_quarantine"])
+        return self.quarantine.list(site, include_decided)
+
+    def show_quarantined(self, actor: Actor, prefix: str) -> tuple[QuarantineRow, dict[str, str]]:
+        """A held event and its fields as pushed (secrets shown as ••••)."""
+        self.access.require(actor, "sync.quarantine")
+        held = self._held(prefix)
+        return self.quarantine.by_prefix(held.id.hex)[0], shown_fields(held.stored_state)
+
+    def release(self, actor: Actor, prefix: str) -> QuarantineRow:
+        """Apply a held event on central's current record, its origin kept and the reviewer
+        beside it; an earlier held event of the same record must be decided first."""
+        self._require_reviewer(actor)
+        held = self._held(prefix)
+        pending = [r for r in self.quarantine.of_record(held.record_id.hex, held.site) if r.status == "held"]
+        if pending and pending[0].quarantine_id != held.id.hex:
+            raise ReleaseOutOfOrder(earlier=pending[0].quarantine_id[:8])
+        recorder, mapper = self.core.app.recorder, self.core.app.mapper
+        newest = recorder.select_events(held.record_id, desc=True, limit=1)
+        head = newest[0].originator_version if newest else 0
+        applied = self._applicable(held, head, actor.username)
+        with self.core.acting_as(actor.username):
+            held.release(head + 1)
+        events = [
+            mapper.to_stored_event(applied),
+            *(mapper.to_stored_event(e) for e in held.collect_events()),
+        ]
+        try:
+            recorder.insert_events(events)
+        except IntegrityError as error:
+            raise Conflict(CONFLICT) from error
+        self.core.views.catch_up()
+        return self.quarantine.by_prefix(held.id.hex)[0]
+
+    def reject(self, actor: Actor, prefix: str, reason: str) -> QuarantineRow:
+        """Record that a held event is never to be applied, and why."""
+        self._require_reviewer(actor)
+        held = self._held(prefix)
+        with self.core.acting_as(actor.username):
+            held.reject(reason)
+            self.core.save(held)
+        return self.quarantine.by_prefix(held.id.hex)[0]
+
+    def _require_reviewer(self, actor: Actor) -> None:
+        self.access.require_central(N_("reviewing quarantined events"))
+        self.access.require_admin(actor, N_("review quarantined events"))
+        self.access.require(actor, "sync.quarantine")
+
+    def _held(self, prefix: str) -> Quarantine:
+        self.core.views.catch_up(["sync_quarantine"])
+        found = self.quarantine.by_prefix(prefix) if len(prefix) >= 6 else []
+        held = self.core.get(Quarantine, UUID(found[0].quarantine_id)) if len(found) == 1 else None
+        if held is None:
+            raise QuarantineNotFound(event=prefix[:40])
+        return held
+
+    def _applicable(self, held: Quarantine, head: int, reviewer: str) -> Any:
+        """The held event as central would store it at ``head + 1``, if it applies there."""
+        pushed = self._pushed(LoggedEvent(held.position, self._stored_of(held), None, None))
+        event = pushed.event
+        creates = isinstance(event, BrigadaAggregate.Created)
+        if event is None or creates != (head == 0):
+            raise CannotApply(event=held.short_id)
+        applied = rebased(event, head + 1, replace(event.context, reviewer=reviewer))
+        try:
+            applied.mutate(self.core.get(object, held.record_id) if head else None)
+        except Exception as error:  # the record's rules refuse it: it stays held
+            raise CannotApply(event=held.short_id) from error
+        return applied
+
+    @staticmethod
+    def _stored_of(held: Quarantine) -> StoredEvent:
+        return StoredEvent(held.record_id, held.record_version, held.topic, held.stored_state)
+
     # -- inside ------------------------------------------------------------------------------------
+    def _checkpoint(self, site: str, generation: str) -> ChainCheckpoint | None:
+        return self.core.get(ChainCheckpoint, checkpoint_id(site, generation))
+
+    def site_chain_key(self, record: Site) -> bytes:
+        """The key of the site's current provisioning, derived from central's master key."""
+        master = self.core.app.recorder.key(SITES_MASTER_KEY)
+        return site_key(master, record.code, record.key_id)
+
+    def _pushed(self, event: LoggedEvent) -> PushedEvent:
+        """A pushed event decoded, if its topic names one of Brigada's events (nothing else is
+        ever resolved: a topic is an import path) and its state reads as one."""
+        stored = event.stored
+        decoded = None
+        if stored.topic.startswith("brigada.") and ":" not in stored.topic:
+            try:
+                decoded = self.core.app.mapper.to_domain_event(stored)
+            except Exception:  # any malformed state: the event is held, undecodable
+                decoded = None
+            if (
+                not isinstance(decoded, BrigadaAggregate.Event)
+                or stored.topic != type(decoded).TOPIC
+                or not isinstance(getattr(decoded, "context", None), EventContext)
+            ):
+                decoded = None
+        return PushedEvent(
+            position=event.position,
+            record_id=stored.originator_id,
+            version=stored.originator_version,
+            topic=stored.topic,
+            event=decoded,
+            stamped_site=site_of(stored.state),
+        )
+
+    def _pushing_site(self, record: Site, run: SyncRun, pushed: list[PushedEvent]) -> PushingSite:
+        users: dict[str, bool] = {}
+        for name in {p.event.context.user for p in pushed if p.event is not None}:
+            user = self.core.get(User, user_id(name))
+            if user is not None:
+                users[name] = user.is_admin
+        return PushingSite(
+            code=record.code,
+            crossing=run.crossing,
+            lease=record.lease,
+            field_warehouses=frozenset(record.warehouses),
+            users=users,
+        )
+
+    def _records(self, site: str, pushed: list[PushedEvent]) -> dict[UUID, CentralRecord]:
+        """Central's copy of every record the batch touches: its head, its origin, whether an
+        event of it from this site is held, and (where the batch repeats a version) its event ids."""
+        ids = list(dict.fromkeys(p.record_id for p in pushed))
+        self.core.views.catch_up(["sync_quarantine"])
+        held = self.quarantine.held_records(site)
+        mapper, recorder = self.core.app.mapper, self.core.app.recorder
+        records: dict[UUID, CentralRecord] = {}
+        for record_id, (head, first) in self.log.heads_and_origins(ids).items():
+            records[record_id] = CentralRecord(
+                origin_of(mapper.to_domain_event(first)), head, record_id.hex in held
+            )
+        for record_id in ids:
+            if record_id.hex in held and record_id not in records:
+                records[record_id] = CentralRecord(Origin(kind="", site=""), head=0, held=True)
+        for p in pushed:
+            central = records.get(p.record_id)
+            if central is not None and central.head and p.version <= central.head and not central.event_ids:
+                known = {
+                    mapper.to_domain_event(s).context.event_id.hex
+                    for s in recorder.select_events(p.record_id)
+                }
+                records[p.record_id] = replace(central, event_ids=frozenset(known))
+        return records
+
+    def _outcomes(
+        self,
+        site: str,
+        run: SyncRun,
+        events: list[LoggedEvent],
+        pushed: list[PushedEvent],
+        verdicts: list[Verdict],
+        known_event_ids: Callable[[UUID], set[str]],
+        operator: str,
+    ) -> _Merged:
+        """The rows each verdict stores: the event, a re-applied copy (and its conflicts), or
+        a quarantine record."""
+        mapper = self.core.app.mapper
+        merged = _Merged()
+        for event, one, verdict in zip(events, pushed, verdicts, strict=True):
+            if verdict.outcome is Outcome.QUARANTINE:
+                held = Quarantine(
+                    site=site,
+                    run_id=run.id,
+                    generation=run.generation,
+                    position=event.position,
+                    record_id=one.record_id,
+                    record_version=one.version,
+                    topic=one.topic[:200],
+                    state=state_text(event.stored.state),
+                    rule=verdict.rule.value if verdict.rule else "",
+                    detail=verdict.detail,
+                    user=one.event.context.user[:80] if one.event is not None else "",
+                    event_id=one.event.context.event_id.hex if one.event is not None else "",
+                )
+                merged.held.extend(mapper.to_stored_event(e) for e in held.collect_events())
+                merged.held_count += 1
+                continue
+            if verdict.outcome is Outcome.APPLY:
+                merged.rows.append(event.stored)
+            else:
+                merged.rows.append(
+                    self._reapplied(site, one, verdict.version, known_event_ids, merged, operator)
+                )
+            function = function_of(one.topic).value
+            merged.counts[function] = merged.counts.get(function, 0) + 1
+        return merged
+
+    def _reapplied(
+        self,
+        site: str,
+        pushed: PushedEvent,
+        version: int,
+        known_event_ids: Callable[[UUID], set[str]],
+        merged: _Merged,
+        operator: str,
+    ) -> StoredEvent:
+        """A change to a shared record re-applied on central's newer copy (its origin kept);
+        fields central changed too become a conflict for a person."""
+        recorder, mapper = self.core.app.recorder, self.core.app.mapper
+        known = known_event_ids(pushed.record_id)
+        history = (mapper.to_domain_event(s) for s in recorder.select_events(pushed.record_id))
+        theirs = [e for e in history if e.context.event_id.hex not in known]
+        conflict = self._conflict(site, pushed.record_id, pushed.event, theirs, operator)
+        merged.conflicts.extend(conflict)
+        merged.conflict_count += 1 if conflict else 0
+        merged.reapplied += 1
+        return mapper.to_stored_event(rebased(pushed.event, version))
+
     def _site(self, code: str, secret: str) -> Site:
         self.access.require_central(N_("receiving a sync"))
         record = self.core.get(Site, site_id(code))
@@ -237,87 +516,28 @@ class CentralSync:
     def _state(run: SyncRun) -> RunState:
         return RunState(run.id, run.crossing, run.generation, run.flipped, run.completed)
 
-    def _run_entry(
-        self,
-        run_id: UUID,
-        counts: dict[str, int],
-        upto: int,
-        reapplied: int,
-        conflicts: int,
-        head: str,
-        operator: str,
-    ) -> list[StoredEvent]:
-        run = self.core.get(SyncRun, run_id)
-        with self.core.acting_as(operator):
-            run.record_merge(counts, upto, reapplied, conflicts, head)
-        return [self.core.app.mapper.to_stored_event(e) for e in run.collect_events()]
-
-    @staticmethod
-    def _verify_chain(site: str, events: list[LoggedEvent], head: str | None) -> str:
-        """Each event's recorded link must be its own hash and follow the one before: an event
-        changed, removed or slipped in on the laptop breaks it, and central refuses the batch."""
-        previous = head
-        for event in events:
-            stored = event.stored
-            if event.link is None or event.previous is None:
-                raise ChainRefused(position=event.position, reason=N_("an event has no link"))
-            if previous is not None and event.previous != previous:
-                raise ChainRefused(position=event.position, reason=N_("an event is missing before it"))
-            expected = link(
-                event.previous,
-                site,
-                stored.originator_id.hex,
-                stored.originator_version,
-                stored.topic,
-                stored.state,
+    def _verify_chain(self, record: Site, events: list[LoggedEvent], head: str) -> str:
+        """Each event's recorded link must be its keyed hash (the site's key) and follow the one
+        before, from central's checkpoint: an event changed, removed or slipped in on the laptop,
+        or a chain recomputed by someone without the key, breaks it, and central refuses the
+        batch. Returns the link the batch reaches."""
+        chained = (
+            ChainedEvent(
+                position=e.position,
+                originator_id=e.stored.originator_id.hex,
+                version=e.stored.originator_version,
+                topic=e.stored.topic,
+                state=e.stored.state,
+                recorded_site=record.code,
+                recorded_previous=e.previous,
+                recorded_link=e.link,
             )
-            if expected != event.link:
-                raise ChainRefused(position=event.position, reason=N_("the event was changed"))
-            previous = event.link
-        assert previous is not None
-        return previous
-
-    def _rebase(
-        self,
-        site: str,
-        events: list[LoggedEvent],
-        known_event_ids: Callable[[UUID], set[str]],
-        operator: str,
-    ) -> tuple[list[StoredEvent], int, list[StoredEvent]]:
-        """The batch event by event: an event whose record central left where the laptop did is
-        stored as it is; one whose record central changed meanwhile is re-applied on central's
-        state (its origin kept), and fields changed on both sides become conflicts."""
-        recorder, mapper = self.core.app.recorder, self.core.app.mapper
-        heads: dict[UUID, int] = {}
-        rows: list[StoredEvent] = []
-        conflicts: list[StoredEvent] = []
-        reapplied = 0
-        for event in events:
-            stored = event.stored
-            aggregate_id = stored.originator_id
-            if aggregate_id not in heads:
-                newest = recorder.select_events(aggregate_id, desc=True, limit=1)
-                heads[aggregate_id] = newest[0].originator_version if newest else 0
-            head = heads[aggregate_id]
-            if stored.originator_version == head + 1:
-                rows.append(stored)
-                heads[aggregate_id] = head + 1
-                continue
-            laptop_event = mapper.to_domain_event(stored)
-            known = known_event_ids(aggregate_id)
-            history = (mapper.to_domain_event(s) for s in recorder.select_events(aggregate_id))
-            theirs = [e for e in history if e.context.event_id.hex not in known]
-            conflict = self._conflict(
-                site, aggregate_id, laptop_event, theirs, stored.originator_version == 1, operator
-            )
-            if conflict:
-                conflicts.extend(conflict)
-            if stored.originator_version == 1:
-                continue  # created on both sides: kept whole in the conflict record
-            rows.append(mapper.to_stored_event(rebased(laptop_event, head + 1)))
-            heads[aggregate_id] = head + 1
-            reapplied += 1
-        return rows, reapplied, conflicts
+            for e in events
+        )
+        broken, reached = follow(chained, record.code, head, self.site_chain_key(record))
+        if broken is not None:
+            raise ChainRefused(position=broken.position, reason=CHAIN_REASONS[broken.reason])
+        return reached
 
     def _conflict(
         self,
@@ -325,13 +545,9 @@ class CentralSync:
         aggregate_id: UUID,
         laptop_event: Any,
         theirs: list[Any],
-        created: bool,
         operator: str,
     ) -> list[StoredEvent]:
-        if created:  # the same record created on both sides: all of it is in conflict
-            fields = [WHOLE_RECORD]
-        else:
-            fields = overlap(touched(laptop_event), frozenset().union(*(touched(e) for e in theirs)))
+        fields = overlap(touched(laptop_event), frozenset().union(*(touched(e) for e in theirs)))
         if not fields:
             return []
         central_values: dict[str, str] = {}
@@ -383,6 +599,26 @@ class ChainRefused(SyncRefused):
     template = N_("the laptop's log is broken at position {position} ({reason}): central refuses it")
 
 
+CHAIN_REASONS = {
+    "inserted": N_("an event has no link"),
+    "deleted": N_("an event is missing before it"),
+    "changed": N_("the event was changed"),
+}
+
+
+class _Merged:
+    """What one batch stores, as the verdicts are carried out."""
+
+    def __init__(self) -> None:
+        self.rows: list[StoredEvent] = []
+        self.conflicts: list[StoredEvent] = []
+        self.held: list[StoredEvent] = []
+        self.counts: dict[str, int] = {}
+        self.reapplied = 0
+        self.conflict_count = 0
+        self.held_count = 0
+
+
 def rebased(domain_event: Any, version: int, context: Any = None) -> Any:
     """The same event at another version of its record (its origin kept unless ``context``)."""
     copy = object.__new__(type(domain_event))
@@ -419,8 +655,10 @@ class DirectCentral:
     def flip(self, site: str, secret: str, run_id: UUID) -> None:
         self.central.flip(site, secret, run_id, self.operator)
 
-    def complete(self, site: str, secret: str, run_id: UUID, rebuilt: int) -> None:
-        self.central.complete(site, secret, run_id, rebuilt, self.operator)
+    def complete(
+        self, site: str, secret: str, run_id: UUID, rebuilt: int, genesis: tuple[int, str] | None
+    ) -> None:
+        self.central.complete(site, secret, run_id, rebuilt, genesis, self.operator)
 
     def site_records(self, site: str, secret: str) -> list[UUID]:
         return self.central.site_records(site, secret)

@@ -1,6 +1,7 @@
 """The port between a laptop's sync and central. The direct transport (application/sync_central.py,
 both stores open in one process) is the first implementation; an HTTP service or signed offline
-bundles would implement the same methods, each call carrying the site's secret."""
+bundles would implement the same methods, each call carrying the site's secret. Whatever the
+transport, central judges every pushed event itself (domain/sync_trust.py)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ class MergeResult:
     merged: int
     reapplied: int
     conflicts: int
+    quarantined: int = 0  # held by central for a person (domain/sync_trust.py)
 
 
 class Central(Protocol):
@@ -81,7 +83,12 @@ class Central(Protocol):
 
     def flip(self, site: str, secret: str, run_id: UUID) -> None: ...
 
-    def complete(self, site: str, secret: str, run_id: UUID, rebuilt: int) -> None: ...
+    def complete(
+        self, site: str, secret: str, run_id: UUID, rebuilt: int, genesis: tuple[int, str] | None
+    ) -> None:
+        """End the run; at the start of a mission, ``genesis`` is where the rebuilt store's own
+        log starts (position, chain link), central's first checkpoint of it."""
+        ...
 
     def site_records(self, site: str, secret: str) -> list[UUID]:
         """Aggregates central owns that the laptop mirrors: the site record and its sync runs."""

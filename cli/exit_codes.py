@@ -12,3 +12,4 @@ class Exit(IntEnum):
     NOT_FOUND = 3
     CONFLICT = 4  # someone else changed the same record: run again
     UNREACHABLE = 5  # the store cannot be opened
+    QUARANTINE = 6  # brigada sync: it completed, but central holds some of the laptop's events in quarantine

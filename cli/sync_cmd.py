@@ -1,4 +1,4 @@
-"""brigada sync [--central URL] [--dry-run] [--json] | sync history | sync conflicts."""
+"""brigada sync [--central URL] [--dry-run] [--json] | sync history | sync conflicts | sync quarantine."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from application.sync import SyncOutcome, SyncPlan
 from application.sync_central import DirectCentral
 from cli.base import Command, group
 from cli.env import Env, pass_env
-from cli.i18n import N_, _
+from cli.exit_codes import Exit
+from cli.i18n import N_, _, ngettext
 from domain.site import SiteMode
 from domain.sync import FUNCTION_LABELS, ConflictKeep, SyncFunction
+from domain.sync_trust import RULE_TEXTS, TrustRule
 
 REBUILD_BAR = N_("Rebuilding the laptop")
 MODE_NAMES = {SiteMode.ON_SITE: N_("INS (on site)"), SiteMode.ON_MISSION: N_("MSN (on mission)")}
@@ -118,6 +120,7 @@ def outcome_json(outcome: SyncOutcome) -> dict[str, Any]:
         "merged": {f.value: n for f, n in outcome.merged.items()},
         "reapplied": outcome.reapplied,
         "conflicts": outcome.conflicts,
+        "quarantined": outcome.quarantined,
         "rebuilt": outcome.rebuilt,
         "backup": outcome.backup,
         "seconds": round(outcome.seconds, 3),
@@ -172,7 +175,14 @@ def sync(ctx: click.Context, central_url: str | None, dry_run: bool, as_json: bo
         central_store.close()
     if as_json:
         env.emit_json(outcome_json(outcome))
-        return
+    else:
+        report(display, outcome)
+    if outcome.quarantined:
+        raise click.exceptions.Exit(Exit.QUARANTINE)
+
+
+def report(display: Display, outcome: SyncOutcome) -> None:
+    """The end of the seed's screen: success only when central applied everything."""
     if outcome.reapplied or outcome.conflicts:
         display.say(
             _(
@@ -181,7 +191,18 @@ def sync(ctx: click.Context, central_url: str | None, dry_run: bool, as_json: bo
         )
     if outcome.backup:
         display.say(_("The previous store was kept at {backup}").format(backup=outcome.backup))
-    display.say(_("Sync completed successfully"))
+    if outcome.quarantined:
+        n = outcome.quarantined
+        display.say(
+            ngettext(
+                "Sync completed with {n} event in quarantine",
+                "Sync completed with {n} events in quarantine",
+                n,
+            ).format(n=n)
+        )
+        display.say(_("An administrator on central reviews them: brigada sync quarantine"))
+    else:
+        display.say(_("Sync completed successfully"))
     display.say(_("New operating mode: {mode}").format(mode=mode_name(outcome.plan.new_mode)))
 
 
@@ -193,6 +214,7 @@ HISTORY_COLUMNS = [
     ("status", N_("Outcome")),
     ("total", N_("Records")),
     ("conflicts", N_("Conflicts")),
+    ("quarantined", N_("In quarantine")),
     ("rebuilt", N_("Rebuilt")),
     ("mode_after", N_("Mode")),
     ("duration_ms", N_("ms")),
@@ -303,6 +325,96 @@ def conflicts(
                 }
             )
     env.table(_("Sync conflicts"), [(f, _(h)) for f, h in CONFLICT_COLUMNS], lines)
+
+
+QUARANTINE_COLUMNS = [
+    ("event", N_("Event")),
+    ("site", N_("Site")),
+    ("position", N_("Position")),
+    ("kind", N_("Kind")),
+    ("user", N_("User")),
+    ("rule", N_("Rule")),
+    ("status", N_("Status")),
+]
+HOLD_STATUS = {"held": N_("held"), "released": N_("released"), "rejected": N_("rejected")}
+
+
+def rule_text(rule: str, detail: str) -> str:
+    """The rule that held an event, in the user's language."""
+    try:
+        text = RULE_TEXTS[TrustRule(rule)]
+    except ValueError:
+        return rule
+    params = json.loads(detail) if detail else {}
+    return _(text).format(**{k: _(v) if k in ("action", "operation") else v for k, v in params.items()})
+
+
+@sync.command(
+    "quarantine",
+    cls=Command,
+    help=N_("Laptop events central did not apply: list, show, release or reject them (central)."),
+)
+@click.option("--site", help=N_("Only this site."))
+@click.option("--all", "include_decided", is_flag=True, help=N_("Include released and rejected events."))
+@click.option("--show", "shown", metavar="ID", help=N_("Show one held event and its fields."))
+@click.option(
+    "--release", "released", metavar="ID", help=N_("Apply a held event on central (administrator).")
+)
+@click.option("--reject", "rejected", metavar="ID", help=N_("Never apply a held event (administrator)."))
+@click.option("--reason", help=N_("Why the event is rejected (with --reject)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@pass_env
+def quarantine(
+    env: Env,
+    site: str | None,
+    include_decided: bool,
+    shown: str | None,
+    released: str | None,
+    rejected: str | None,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    actor = env.actor()
+    central = env.brigada().sync_central
+    if sum(x is not None for x in (shown, released, rejected)) > 1:
+        raise click.UsageError(_("--show, --release and --reject go one at a time"))
+    if (reason is not None) != (rejected is not None):
+        raise click.UsageError(_("--reject ID and --reason TEXT go together"))
+    if released or rejected:
+        row = (
+            central.release(actor, released)
+            if released
+            else central.reject(actor, rejected or "", reason or "")
+        )
+        done = _("Event {event} released: applied on central") if released else _("Event {event} rejected")
+        env.say(done.format(event=row.quarantine_id[:8]))
+        return
+    if shown:
+        row, fields = central.show_quarantined(actor, shown)
+        if as_json:
+            env.emit_json({**row.__dict__, "detail": json.loads(row.detail), "fields": fields})
+            return
+        described = {**_held_line(row), "rule": rule_text(row.rule, row.detail)}
+        for name, value in [*described.items(), *fields.items()]:
+            env.say(f"{name}: {value}")
+        return
+    rows = central.list_quarantine(actor, site, include_decided)
+    if as_json:
+        env.emit_json([{**row.__dict__, "detail": json.loads(row.detail)} for row in rows])
+        return
+    lines = [{**_held_line(row), "rule": rule_text(row.rule, row.detail)} for row in rows]
+    env.table(_("Events in quarantine"), [(f, _(h)) for f, h in QUARANTINE_COLUMNS], lines)
+
+
+def _held_line(row: Any) -> dict[str, Any]:
+    return {
+        "event": row.quarantine_id[:8],
+        "site": row.site,
+        "position": row.position,
+        "kind": row.kind,
+        "user": row.user,
+        "status": _(HOLD_STATUS.get(row.status, row.status)),
+    }
 
 
 def register(cli: click.Group) -> None:

@@ -1,17 +1,28 @@
-"""The tamper-evidence chain: each site's events, in log order, linked by SHA-256.
+"""The tamper-evidence chain: each site's events, in log order, linked by a keyed hash.
 
-A link is ``sha256(previous link | site | aggregate id | version | topic | state)``. The store keeps
-the links beside the events (written in the same transaction); ``audit verify`` recomputes them
-from the events. A changed, deleted or inserted past event breaks the chain at that event.
+A link is ``HMAC-SHA256(key, previous link | site | aggregate id | version | topic | state)``. The
+store keeps the links beside the events (written in the same transaction); ``audit verify``
+recomputes them from the events. A changed, deleted or inserted past event breaks the chain at
+that event, and nobody without the store's chain key can recompute a consistent chain.
+
+Keys: central's store has its own chain key and a master key from which it derives each site's
+key (``site_key``), so a laptop provisioned for a site holds that site's key and nothing else;
+re-provisioning issues a new key id, and so a new key. Central checks a laptop's pushed links
+with the site's key (application/sync_central.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 GENESIS = "0" * 64
+# The keys a store keeps beside its events (never as events: events travel, keys must not).
+CHAIN_KEY = "chain"  # the key this store's links are computed with
+SITES_MASTER_KEY = "sites"  # central's: each site's chain key derives from it (``site_key``)
 
 # The site inside an event's stamped context, read from the stored JSON without decoding it all.
 _SITE = re.compile(rb'"_type_":"ctx","_data_":\{[^{}]*?"site":"((?:[^"\\]|\\.)*)"')
@@ -22,11 +33,18 @@ def site_of(state: bytes) -> str:
     return found.group(1).decode("utf-8") if found else ""
 
 
-def link(previous: str, site: str, originator_id: str, version: int, topic: str, state: bytes) -> str:
-    digest = hashlib.sha256()
-    digest.update(f"{previous}|{site}|{originator_id}|{version}|{topic}|".encode())
-    digest.update(state)
-    return digest.hexdigest()
+def link(
+    key: bytes, previous: str, site: str, originator_id: str, version: int, topic: str, state: bytes
+) -> str:
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    mac.update(f"{previous}|{site}|{originator_id}|{version}|{topic}|".encode())
+    mac.update(state)
+    return mac.hexdigest()
+
+
+def site_key(master: bytes, site: str, key_id: str) -> bytes:
+    """The chain key of one provisioning of a site, derived from central's master key."""
+    return hmac.new(master, f"brigada:site-chain:{site}:{key_id}".encode(), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -50,26 +68,44 @@ class ChainBreak:
     reason: str  # "changed" | "inserted" | "deleted"
 
 
-def verify(events: list[ChainedEvent] | object, orphan_links: list[int]) -> ChainBreak | None:
-    """The first broken link, or None. ``orphan_links`` are link positions with no event."""
+def _break(key: bytes, site: str, previous: str, event: ChainedEvent) -> str | None:
+    """Why an event does not follow ``previous`` in ``site``'s chain, or None."""
+    if event.recorded_link is None:
+        return "inserted"
+    if event.recorded_previous != previous:
+        return "deleted"
+    expected = link(key, previous, site, event.originator_id, event.version, event.topic, event.state)
+    return "changed" if expected != event.recorded_link else None
+
+
+def verify(events: Iterable[ChainedEvent], orphan_links: list[int], key: bytes) -> ChainBreak | None:
+    """The first broken link of a store's chains, or None. ``orphan_links`` are link positions
+    with no event; ``key`` is the store's chain key."""
     last: dict[str, str] = {}
     first_orphan = min(orphan_links) if orphan_links else None
-    for event in events:  # type: ignore[attr-defined]
+    for event in events:
         if first_orphan is not None and first_orphan < event.position:
             return ChainBreak(first_orphan, "", "deleted")
         site = site_of(event.state)
-        if event.recorded_link is None:
-            return ChainBreak(event.position, site, "inserted")
-        if event.recorded_site != site:
+        if event.recorded_link is not None and event.recorded_site != site:
             # Moved to another site's chain: changed, reported on the chain it was recorded in.
             return ChainBreak(event.position, event.recorded_site or "", "changed")
-        previous = last.get(site, GENESIS)
-        if event.recorded_previous != previous:
-            return ChainBreak(event.position, site, "deleted")
-        expected = link(previous, site, event.originator_id, event.version, event.topic, event.state)
-        if expected != event.recorded_link:
-            return ChainBreak(event.position, site, "changed")
-        last[site] = event.recorded_link
+        reason = _break(key, site, last.get(site, GENESIS), event)
+        if reason is not None:
+            return ChainBreak(event.position, site, reason)
+        last[site] = event.recorded_link  # type: ignore[assignment]
     if first_orphan is not None:
         return ChainBreak(first_orphan, "", "deleted")
     return None
+
+
+def follow(events: Iterable[ChainedEvent], site: str, head: str, key: bytes) -> tuple[ChainBreak | None, str]:
+    """Check a run of one site's chain (a pushed batch) from the last link already verified
+    (a checkpoint): the first break, or None, and the link reached."""
+    previous = head
+    for event in events:
+        reason = _break(key, site, previous, event)
+        if reason is not None:
+            return ChainBreak(event.position, site, reason), previous
+        previous = event.recorded_link  # type: ignore[assignment]
+    return None, previous

@@ -26,12 +26,14 @@ class EventContext:
     ip_octet: int | None
     recorded_at: datetime  # aware, UTC
     business_date: date
+    # Who released it from quarantine on central (domain/quarantine.py); None for every other.
+    reviewer: str | None = None
 
     def for_new_event(self) -> EventContext:
         return replace(self, event_id=uuid.uuid4())
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "event_id": self.event_id.hex,
             "site": self.site,
             "user": self.user,
@@ -40,6 +42,9 @@ class EventContext:
             "recorded_at": self.recorded_at.isoformat(),
             "business_date": self.business_date.isoformat(),
         }
+        if self.reviewer is not None:
+            data["reviewer"] = self.reviewer
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> EventContext:
@@ -51,6 +56,7 @@ class EventContext:
             ip_octet=None if data["ip_octet"] is None else int(str(data["ip_octet"])),
             recorded_at=datetime.fromisoformat(str(data["recorded_at"])),
             business_date=date.fromisoformat(str(data["business_date"])),
+            reviewer=None if data.get("reviewer") is None else str(data["reviewer"]),
         )
 
 

@@ -91,6 +91,7 @@ MENU: tuple[MenuOption, ...] = (
     MenuOption("sync.run", N_("Synchronize this laptop")),
     MenuOption("sync.history", N_("Sync history")),
     MenuOption("sync.conflicts", N_("Sync conflicts")),
+    MenuOption("sync.quarantine", N_("Events in quarantine")),
     MenuOption("encounter", N_("Visits")),
     MenuOption("encounter.open", N_("Open a visit")),
     MenuOption("encounter.list", N_("Visit diary")),

@@ -92,6 +92,7 @@ class Site(BrigadaAggregate):
         TOPIC = "brigada.Site.Provisioned"
         secret_hash: str
         software_version: str
+        key_id: str = ""  # names this provisioning's chain key (domain/chain.site_key)
 
     class ModeChanged(Event):
         TOPIC = "brigada.Site.ModeChanged"
@@ -123,7 +124,11 @@ class Site(BrigadaAggregate):
         self.revoked = False
         self.secret_hash: str | None = None
         self.software_version: str | None = None
+        self.key_id = ""
         self.returning = False
+        # The actions enabled when central last handed the lease over (the mode went to MSN):
+        # what central lets the laptop's pushed events do, whatever changed since.
+        self.lease: frozenset[SiteAction] = frozenset()
 
     @classmethod
     def register(cls, code: str, name: str, warehouses: list[str], actions: set[SiteAction]) -> Site:
@@ -167,14 +172,15 @@ class Site(BrigadaAggregate):
     def _change_parameters(self, actions: list[str]) -> None:
         self.actions = set(actions)
 
-    def provision(self, secret_hash: str, software_version: str) -> None:
+    def provision(self, secret_hash: str, software_version: str, key_id: str) -> None:
         self._require_active()
-        self._provision(secret_hash=secret_hash, software_version=software_version)
+        self._provision(secret_hash=secret_hash, software_version=software_version, key_id=key_id)
 
     @event(Provisioned)
-    def _provision(self, secret_hash: str, software_version: str) -> None:
+    def _provision(self, secret_hash: str, software_version: str, key_id: str = "") -> None:
         self.secret_hash = secret_hash
         self.software_version = software_version
+        self.key_id = key_id
 
     def change_mode(self, mode: SiteMode) -> None:
         self._require_active()
@@ -184,6 +190,8 @@ class Site(BrigadaAggregate):
     @event(ModeChanged)
     def _change_mode(self, mode: SiteMode) -> None:
         self.mode = mode
+        if mode is SiteMode.ON_MISSION:
+            self.lease = self.enabled
 
     @property
     def lease_mode(self) -> SiteMode:

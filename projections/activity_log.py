@@ -17,6 +17,7 @@ from uuid import UUID
 
 from domain.access_log import Access
 from domain.errors import N_
+from domain.quarantine import event_kind
 from projections.base import Key, Projection
 
 
@@ -217,6 +218,33 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     "brigada.SyncConflict.Resolved": (
         Action("sync.resolve", N_("Sync - Conflict resolved")),
         lambda e, n: {"CONSERVA": e.keep.value},
+    ),
+    # What central did not apply from a laptop (domain/sync_trust.py), and a person's decision.
+    "brigada.Quarantine.Held": (
+        Action("sync.quarantine", N_("Sync - Quarantine")),
+        lambda e, n: (
+            n.learn(
+                e.originator_id,
+                {"SEDE": e.site, "EVENTO": e.originator_id.hex[:8], "TIPO": event_kind(e.topic)},
+            )
+            | {"POSICION": str(e.position), "REGLA": e.rule}
+        ),
+    ),
+    "brigada.Quarantine.Released": (
+        Action("sync.quarantine-release", N_("Sync - Quarantine released")),
+        lambda e, n: n.recall(e.originator_id, {"SEDE": "site", "EVENTO": "short_id", "TIPO": "kind"}),
+    ),
+    "brigada.Quarantine.Rejected": (
+        Action("sync.quarantine-reject", N_("Sync - Quarantine rejected")),
+        lambda e, n: n.recall(e.originator_id, {"SEDE": "site", "EVENTO": "short_id", "TIPO": "kind"}),
+    ),
+    "brigada.ChainCheckpoint.Opened": (
+        Action("sync.checkpoint", N_("Sync - Checkpoint")),
+        lambda e, n: {"SEDE": e.site, "POSICION": str(e.position)},
+    ),
+    "brigada.ChainCheckpoint.Advanced": (
+        Action("sync.checkpoint", N_("Sync - Checkpoint")),
+        lambda e, n: {"POSICION": str(e.position)},
     ),
     # Encounters (the seed's "visitas"): comments carry HIST and VISITA, never clinical text.
     "brigada.Encounter.Opened": (

@@ -1,5 +1,5 @@
-"""Sync history (one row per sync, on central and, for its own site, on the laptop) and sync
-conflicts waiting for review."""
+"""Sync history (one row per sync, on central and, for its own site, on the laptop), sync
+conflicts waiting for review, and the events central holds in quarantine."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from domain.quarantine import Quarantine
 from domain.sync import SyncConflict, SyncRun
 from projections.base import Key, Projection, Query, RowStore
 
@@ -27,6 +28,7 @@ class SyncRunRow:
     total: int
     reapplied: int
     conflicts: int
+    quarantined: int
     rebuilt: int
     mode_after: str
     chain_head: str
@@ -37,18 +39,21 @@ class SyncRunRow:
 
 class SyncRunsProjection(Projection):
     name = "sync_runs"
-    version = 1
+    version = 2  # 2: events held in quarantine
     topics = (
         SyncRun.Started.TOPIC,
         SyncRun.Merged.TOPIC,
         SyncRun.ModeFlipped.TOPIC,
         SyncRun.Completed.TOPIC,
+        Quarantine.Held.TOPIC,
     )
     row_type = SyncRunRow
     key_fields = ("run_id",)
     indexes = (("site", "started_at"), ("status",))
 
     def key(self, event: Any) -> Key:
+        if isinstance(event, Quarantine.Held):
+            return (event.run_id.hex,)
         return (event.originator_id.hex,)
 
     def apply(self, row: SyncRunRow | None, event: Any) -> SyncRunRow | None:
@@ -68,6 +73,7 @@ class SyncRunsProjection(Projection):
                 total=0,
                 reapplied=0,
                 conflicts=0,
+                quarantined=0,
                 rebuilt=0,
                 mode_after="",
                 chain_head="",
@@ -77,6 +83,8 @@ class SyncRunsProjection(Projection):
             )
         if row is None:
             return None
+        if isinstance(event, Quarantine.Held):
+            return replace(row, quarantined=row.quarantined + 1)
         if isinstance(event, SyncRun.Merged):
             merged = json.loads(row.merged)
             for name, count in event.counts.items():
@@ -198,3 +206,90 @@ class SyncConflictQueries:
     def by_prefix(self, prefix: str) -> list[SyncConflictRow]:
         prefix = prefix.lower().replace("-", "")
         return [row for row in self.list(include_resolved=True) if row.conflict_id.startswith(prefix)]
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    quarantine_id: str
+    site: str
+    run_id: str
+    position: int  # in the laptop's log
+    record_id: str
+    record_version: int
+    kind: str  # the event's kind ("Patient.Corrected")
+    rule: str  # a domain.sync_trust.TrustRule value
+    detail: str  # JSON: the rule's parameters
+    user: str  # the acting user the event claims
+    event_id: str
+    held_at: str
+    status: str  # held | released | rejected
+    reviewer: str
+    reviewed_at: str
+    reason: str
+
+
+class QuarantineProjection(Projection):
+    name = "sync_quarantine"
+    version = 1
+    topics = (Quarantine.Held.TOPIC, Quarantine.Released.TOPIC, Quarantine.Rejected.TOPIC)
+    row_type = QuarantineRow
+    key_fields = ("quarantine_id",)
+    indexes = (("status", "site"), ("record_id",))
+
+    def key(self, event: Any) -> Key:
+        return (event.originator_id.hex,)
+
+    def apply(self, row: QuarantineRow | None, event: Any) -> QuarantineRow | None:
+        if isinstance(event, Quarantine.Held):
+            return QuarantineRow(
+                quarantine_id=event.originator_id.hex,
+                site=event.site,
+                run_id=event.run_id.hex,
+                position=event.position,
+                record_id=event.record_id.hex,
+                record_version=event.record_version,
+                kind=event.topic.removeprefix("brigada."),
+                rule=event.rule,
+                detail=json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
+                user=event.user,
+                event_id=event.event_id,
+                held_at=event.context.recorded_at.isoformat(),
+                status="held",
+                reviewer="",
+                reviewed_at="",
+                reason="",
+            )
+        if row is None:
+            return None
+        decided = {
+            "status": "released" if isinstance(event, Quarantine.Released) else "rejected",
+            "reviewer": event.context.user,
+            "reviewed_at": event.context.recorded_at.isoformat(),
+        }
+        if isinstance(event, Quarantine.Rejected):
+            decided["reason"] = event.reason
+        return replace(row, **decided)
+
+
+class QuarantineQueries:
+    def __init__(self, rows: RowStore) -> None:
+        self.rows = rows
+
+    def list(self, site: str | None = None, include_decided: bool = False) -> list[QuarantineRow]:
+        equals = {} if include_decided else {"status": "held"}
+        if site:
+            equals["site"] = site.upper()
+        return self.rows.select(Query(equals=equals, order_by="held_at"))
+
+    def by_prefix(self, prefix: str) -> list[QuarantineRow]:
+        prefix = prefix.lower().replace("-", "")
+        return [row for row in self.list(include_decided=True) if row.quarantine_id.startswith(prefix)]
+
+    def held_records(self, site: str) -> set[str]:
+        """The records (hex ids) with an event of ``site`` still held."""
+        return {row.record_id for row in self.list(site)}
+
+    def of_record(self, record_id: str, site: str) -> list[QuarantineRow]:
+        """Every event of one record pushed by ``site`` and held, in the order they were held."""
+        rows = [row for row in self.rows.find(record_id=record_id) if row.site == site]
+        return sorted(rows, key=lambda row: (row.held_at, row.position))

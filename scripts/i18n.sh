@@ -29,7 +29,7 @@ tmp="$(mktemp)"
 trap 'rm -f "$tmp"' EXIT
 
 # 1. Extract. Same method map (babel.cfg) and keywords as tests/test_i18n.py.
-"$PYBABEL" --quiet extract -F babel.cfg --no-default-keywords -k _ -k N_ \
+"$PYBABEL" --quiet extract -F babel.cfg --no-default-keywords -k _ -k N_ -k ngettext:1,2 \
     --project=Brigada --version="$VERSION" --copyright-holder="Brigada" \
     --sort-by-file --width="$WIDTH" -o "$tmp" .
 # Keep the old template when only its creation date would change, so a no-op run leaves no diff.
@@ -64,7 +64,8 @@ for lang in langs:
     with open(path, "rb") as f:
         catalog = read_po(f)
     for message in catalog:
-        if message.id and (not message.string or message.fuzzy):
+        untranslated = not message.string or (isinstance(message.string, tuple) and not all(message.string))
+        if message.id and (untranslated or message.fuzzy):
             pending += 1
             state = "fuzzy" if message.fuzzy else "untranslated"
             print(f"i18n: {path}: {state}: {message.id!r}", file=sys.stderr)

@@ -28,8 +28,9 @@ BABEL_CFG = ROOT / "babel.cfg"
 MESSAGES = i18n.LOCALE_DIR / "es" / "LC_MESSAGES"
 PO = MESSAGES / f"{i18n.DOMAIN}.po"
 MO = MESSAGES / f"{i18n.DOMAIN}.mo"
-# The same keywords as scripts/i18n.sh (pybabel extract --no-default-keywords -k _ -k N_).
-KEYWORDS = {"_": None, "N_": None}
+# The same keywords as scripts/i18n.sh (pybabel extract --no-default-keywords -k _ -k N_
+# -k ngettext:1,2).
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 FIX = "run `make i18n`, translate what it lists in the .po, and run it again"
 
 
@@ -84,7 +85,7 @@ def test_every_marked_text_has_a_spanish_translation() -> None:
             state = "missing from the .po"
         elif message.fuzzy:
             state = "fuzzy"
-        elif not message.string:
+        elif not message.string or (isinstance(message.string, tuple) and not all(message.string)):
             state = "untranslated"
         else:
             continue

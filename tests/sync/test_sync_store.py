@@ -21,6 +21,7 @@ from adapters.store import StoreLocation
 from domain.site import Site, SiteMode, site_id
 from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync import ConflictAlreadyResolved, ConflictKeep, SyncFunction, SyncRefused
+from domain.user import LoginRefused, PasswordChangeRequired
 
 Count = Callable[..., int]
 
@@ -262,7 +263,7 @@ def test_changes_to_different_fields_of_a_shared_patient_merge_without_conflict(
     assert (row.zone, row.municipality) == ("01", "27001")
 
 
-def test_a_password_changed_on_both_sides_is_a_conflict_that_never_shows_the_hashes(field: Field) -> None:
+def test_a_password_changed_on_both_sides_is_held_never_re_applied_over_centrals(field: Field) -> None:
     on_mission(field)
     nurse = field.nurse()
     field.laptop.auth.change_password(nurse, NURSE_PASSWORD, "cambio-en-el-rio-magdalena")
@@ -270,12 +271,16 @@ def test_a_password_changed_on_both_sides_is_a_conflict_that_never_shows_the_has
 
     outcome = field.sync(nurse)
 
-    assert outcome.conflicts == 1
-    (conflict,) = field.central.sync_central.list_conflicts(field.admin, include_resolved=False)
-    assert conflict.fields == "password"
-    assert json.loads(conflict.central_values) == {"password": "••••"} == json.loads(conflict.site_values)
-    # The site's password is the one in force until the conflict is resolved.
-    log_in(field.central, NURSE, "cambio-en-el-rio-magdalena")
+    assert (outcome.quarantined, outcome.conflicts) == (1, 0)
+    (held,) = field.central.sync_central.list_quarantine(field.admin)
+    assert (held.kind, held.rule, held.user) == ("User.PasswordChanged", "changed-on-central", NURSE)
+    _row, fields = field.central.sync_central.show_quarantined(field.admin, held.quarantine_id[:8])
+    assert fields["password_hash"] == "••••"
+    # Central's reset stands; the laptop's password opens nothing on central.
+    with pytest.raises(LoginRefused):
+        log_in(field.central, NURSE, "cambio-en-el-rio-magdalena")
+    with pytest.raises(PasswordChangeRequired):
+        log_in(field.central, NURSE, "cambio-en-el-servidor-2026")
 
 
 @pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
