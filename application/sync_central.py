@@ -175,7 +175,9 @@ class CentralSync:
         with self.core.acting_as(operator):
             merged = self._outcomes(record.code, run, events, pushed, verdicts, known_event_ids, operator)
             checkpoint.advance(events[-1].position, head)
-            run.record_merge(merged.counts, batch.upto, merged.reapplied, merged.conflict_count, head)
+            run.record_merge(
+                merged.counts, batch.upto, merged.reapplied, merged.conflict_count, head, merged.held_count
+            )
         mapper = self.core.app.mapper
         bookkeeping = [mapper.to_stored_event(e) for a in (run, checkpoint) for e in a.collect_events()]
         try:

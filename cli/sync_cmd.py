@@ -395,8 +395,8 @@ def quarantine(
             env.emit_json({**row.__dict__, "detail": json.loads(row.detail), "fields": fields})
             return
         described = {**_held_line(row), "rule": rule_text(row.rule, row.detail)}
-        for name, value in [*described.items(), *fields.items()]:
-            env.say(f"{name}: {value}")
+        labels = [(_(heading), described[name]) for name, heading in QUARANTINE_COLUMNS]
+        env.record(_("Event in quarantine"), [*labels, *fields.items()])
         return
     rows = central.list_quarantine(actor, site, include_decided)
     if as_json:

@@ -167,6 +167,7 @@ class SyncRun(BrigadaAggregate):
         reapplied: int
         conflicts: int
         chain_head: str  # the laptop's chain link of the batch's last event
+        quarantined: int = 0  # events held in quarantine (domain/quarantine.py)
 
     class ModeFlipped(Event):
         TOPIC = "brigada.SyncRun.ModeFlipped"
@@ -189,13 +190,32 @@ class SyncRun(BrigadaAggregate):
         self.completed = False
 
     def record_merge(
-        self, counts: dict[str, int], upto: int, reapplied: int, conflicts: int, head: str
+        self,
+        counts: dict[str, int],
+        upto: int,
+        reapplied: int,
+        conflicts: int,
+        head: str,
+        quarantined: int = 0,
     ) -> None:
-        self._merged(counts=counts, upto=upto, reapplied=reapplied, conflicts=conflicts, chain_head=head)
+        self._merged(
+            counts=counts,
+            upto=upto,
+            reapplied=reapplied,
+            conflicts=conflicts,
+            chain_head=head,
+            quarantined=quarantined,
+        )
 
     @event(Merged)
     def _merged(
-        self, counts: dict[str, int], upto: int, reapplied: int, conflicts: int, chain_head: str
+        self,
+        counts: dict[str, int],
+        upto: int,
+        reapplied: int,
+        conflicts: int,
+        chain_head: str,
+        quarantined: int = 0,
     ) -> None:
         for name, count in counts.items():
             self.merged[name] = self.merged.get(name, 0) + count

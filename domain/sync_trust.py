@@ -67,6 +67,7 @@ class TrustRule(Enum):
     RECORD_EXISTS = "record-exists"
     UNKNOWN_RECORD = "unknown-record"
     VERSION_GAP = "version-gap"
+    VERSION_REPEATED = "version-repeated"
     CHANGED_ON_CENTRAL = "changed-on-central"
     EVENT_ID_REUSED = "event-id-reused"
 
@@ -87,10 +88,11 @@ RULE_TEXTS: dict[TrustRule, str] = {
     TrustRule.RECORD_EXISTS: N_("it creates a record that already exists on central"),
     TrustRule.UNKNOWN_RECORD: N_("it changes a record central does not hold"),
     TrustRule.VERSION_GAP: N_("its record version {version} does not follow central's {head}"),
+    TrustRule.VERSION_REPEATED: N_("its record version {version} is already on central"),
     TrustRule.CHANGED_ON_CENTRAL: N_(
         "central changed the record meanwhile and this change may not be re-applied over it"
     ),
-    TrustRule.EVENT_ID_REUSED: N_("its event id is already on central with other content"),
+    TrustRule.EVENT_ID_REUSED: N_("its event id is already on central or in the same push"),
 }
 
 
@@ -263,11 +265,14 @@ class _Judge:
         self.heads: dict[UUID, int] = {}
         self.origins: dict[UUID, Origin] = {}
         self.held: set[UUID] = set()
+        self.event_ids: set[str] = set()
 
     def judge(self, batch: list[PushedEvent]) -> list[Verdict]:
         verdicts = []
         for pushed in batch:
             verdict = self._verdict(pushed)
+            if pushed.event is not None:
+                self.event_ids.add(pushed.event.context.event_id.hex)
             if verdict.outcome is Outcome.QUARANTINE:
                 self.held.add(pushed.record_id)
             else:
@@ -283,16 +288,21 @@ class _Judge:
             rule, detail = refusal
             return Verdict(pushed.position, Outcome.QUARANTINE, rule=rule, detail=detail)
         central = self.records.get(pushed.record_id)
+        event_id = pushed.event.context.event_id.hex
+        if event_id in self.event_ids or (central is not None and event_id in central.event_ids):
+            return Verdict(pushed.position, Outcome.QUARANTINE, rule=TrustRule.EVENT_ID_REUSED)
         head = self.heads.get(pushed.record_id, central.head if central else 0)
         if pushed.version == head + 1:
             return Verdict(pushed.position, Outcome.APPLY, version=pushed.version)
-        rule = LAPTOP_TOPICS[pushed.topic]
+        detail = {"version": str(pushed.version), "head": str(head)}
         if pushed.version > head + 1:
-            detail = {"version": str(pushed.version), "head": str(head)}
             return Verdict(pushed.position, Outcome.QUARANTINE, rule=TrustRule.VERSION_GAP, detail=detail)
-        if central is not None and pushed.event.context.event_id.hex in central.event_ids:
-            return Verdict(pushed.position, Outcome.QUARANTINE, rule=TrustRule.EVENT_ID_REUSED)
-        if not rule.rebase:
+        kind = pushed.topic.split(".")[1]
+        if kind not in SHARED_KINDS:  # the site's own record: only the site writes it
+            return Verdict(
+                pushed.position, Outcome.QUARANTINE, rule=TrustRule.VERSION_REPEATED, detail=detail
+            )
+        if not LAPTOP_TOPICS[pushed.topic].rebase:
             return Verdict(pushed.position, Outcome.QUARANTINE, rule=TrustRule.CHANGED_ON_CENTRAL)
         return Verdict(pushed.position, Outcome.REBASE, version=head + 1)
 

@@ -45,15 +45,12 @@ class SyncRunsProjection(Projection):
         SyncRun.Merged.TOPIC,
         SyncRun.ModeFlipped.TOPIC,
         SyncRun.Completed.TOPIC,
-        Quarantine.Held.TOPIC,
     )
     row_type = SyncRunRow
     key_fields = ("run_id",)
     indexes = (("site", "started_at"), ("status",))
 
     def key(self, event: Any) -> Key:
-        if isinstance(event, Quarantine.Held):
-            return (event.run_id.hex,)
         return (event.originator_id.hex,)
 
     def apply(self, row: SyncRunRow | None, event: Any) -> SyncRunRow | None:
@@ -83,8 +80,6 @@ class SyncRunsProjection(Projection):
             )
         if row is None:
             return None
-        if isinstance(event, Quarantine.Held):
-            return replace(row, quarantined=row.quarantined + 1)
         if isinstance(event, SyncRun.Merged):
             merged = json.loads(row.merged)
             for name, count in event.counts.items():
@@ -95,6 +90,7 @@ class SyncRunsProjection(Projection):
                 total=row.total + sum(event.counts.values()),
                 reapplied=row.reapplied + event.reapplied,
                 conflicts=row.conflicts + event.conflicts,
+                quarantined=row.quarantined + event.quarantined,
                 chain_head=event.chain_head,
                 upto=event.upto,
             )

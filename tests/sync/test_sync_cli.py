@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD, Terminal, one_line
 from security_support import log_in
+from forgery import forged_administrator, stamped_as_admin_at_site
 from sync_support import JOSE, Field, provisioned_field
 
 from application.faults import FAULT_EXIT, FAULT_VARIABLE
@@ -133,6 +134,62 @@ def test_conflicts_are_listed_and_resolved_on_central(field: Field, sqlite_url: 
     assert f"Sync conflict {conflict['conflict_id'][:8]} resolved: site's value kept" in resolved.stderr
     assert central.json("sync", "conflicts") == []
     assert central.json("patient", "show", "CEN-1")["first_name"] == "Josué"
+
+
+def test_a_sync_with_held_events_says_so_exits_6_and_central_reviews_them(
+    field: Field, sqlite_url: str
+) -> None:
+    field.sync()
+    mission_work(field)
+    forged = forged_administrator(field.laptop)
+    stamped = stamped_as_admin_at_site(field.laptop)
+    laptop = laptop_terminal(field)
+    field.laptop.close()
+
+    done = laptop("--lang", "es", "sync", "--central", sqlite_url, code=6)
+
+    lines = done.stderr.strip().splitlines()
+    assert "Sincronización finalizada con 2 eventos en cuarentena" in lines
+    assert "Sincronización finalizada exitosamente" not in done.stderr
+    assert lines[-1] == "Nuevo modo de operación: INS (en sitio)"
+    assert laptop.json("sync", "history")[0]["quarantined"] == 2
+    field.central.close()
+    central = Terminal(sqlite_url)
+    central.log_in("admin", ADMIN_PASSWORD)
+
+    listed = {row["event_id"]: row for row in central.json("sync", "quarantine")}
+
+    assert (listed[forged[0]]["rule"], listed[stamped[0]]["rule"]) == ("not-a-site-event", "admin-on-site")
+    table = central("sync", "quarantine").stdout
+    assert "User.Created" in table and "a disconnected site may not record it (brigada.User.Created)" in table
+    shown = central("sync", "quarantine", "--show", listed[forged[0]]["quarantine_id"][:8]).stdout
+    assert any("password_hash" in line and "••••" in line for line in shown.splitlines())
+    assert any("context.user" in line and "ana" in line for line in shown.splitlines())
+    assert one_line(
+        central("sync", "quarantine", "--reject", listed[forged[0]]["quarantine_id"][:8], code=2)
+    ) == ("Invalid usage: --reject ID and --reason TEXT go together")
+    rejected = central(
+        "sync",
+        "quarantine",
+        "--reject",
+        listed[forged[0]]["quarantine_id"][:8],
+        "--reason",
+        "forged on the laptop",
+    )
+    assert f"Event {listed[forged[0]]['quarantine_id'][:8]} rejected" in rejected.stderr
+    central("sync", "quarantine", "--release", listed[stamped[0]]["quarantine_id"][:8])
+    assert central.json("sync", "quarantine") == []
+    decided = {row["event_id"]: row["status"] for row in central.json("sync", "quarantine", "--all")}
+    assert decided == {forged[0]: "rejected", stamped[0]: "released"}
+    assert central.json("patient", "show", "CEN-1")["municipality"] == "76001"
+    found = central.json("audit", "search", "--site", "CEN", "--page-size", "1000")
+    actions = {row["action"] for row in found["rows"]}
+    assert {"sync.quarantine", "sync.quarantine-reject", "sync.quarantine-release"} <= actions
+    nurse_on_central = Terminal(sqlite_url)
+    nurse_on_central.log_in(NURSE, NURSE_PASSWORD)
+    assert "administrator" in one_line(
+        nurse_on_central("sync", "quarantine", "--release", "abcdef12", code=1)
+    )
 
 
 # -- crash safety ---------------------------------------------------------------------------------
