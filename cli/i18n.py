@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gettext
-import locale
 import os
 from pathlib import Path
 
@@ -19,11 +18,23 @@ _language = DEFAULT
 
 
 def choose_language(option: str | None) -> str:
-    """--lang, then BRIGADA_LANG, then the locale, then Spanish."""
-    candidates = [option, os.environ.get("BRIGADA_LANG"), (locale.getlocale()[0] or "")[:2]]
-    for candidate in candidates:
+    """--lang, then BRIGADA_LANG, then the locale as gettext reads it, then Spanish."""
+    for candidate in (option, os.environ.get("BRIGADA_LANG")):
         if candidate and candidate[:2].lower() in LANGUAGES:
             return candidate[:2].lower()
+    return locale_language()
+
+
+def locale_language() -> str:
+    """The language of the locale, read as gettext does (the first of LANGUAGE, LC_ALL,
+    LC_MESSAGES, LANG that is set). C, POSIX (most servers say C.UTF-8) and any language we do
+    not speak are Spanish; an es_* locale need not be installed on the system."""
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            code = value.split(":")[0].split(".")[0].split("@")[0]
+            spoken = code[:2].lower() in LANGUAGES and code not in ("C", "POSIX")
+            return code[:2].lower() if spoken else DEFAULT
     return DEFAULT
 
 

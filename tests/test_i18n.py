@@ -170,3 +170,28 @@ def test_english_is_the_msgid(restore_language: None) -> None:
 def test_n_marks_without_translating(restore_language: None) -> None:
     i18n.set_language("es")
     assert i18n.N_("Incorrect login") == "Incorrect login"
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, "es"),
+        ({"LANG": "C.UTF-8"}, "es"),
+        ({"LANG": "POSIX"}, "es"),
+        ({"LANG": "fr_FR.UTF-8"}, "es"),
+        ({"LANG": "es_CO.UTF-8"}, "es"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "C.UTF-8", "LC_MESSAGES": "en_GB"}, "en"),
+        ({"LANG": "en_US.UTF-8", "LC_ALL": "C"}, "es"),
+        ({"LANGUAGE": "en:es", "LANG": "es_CO.UTF-8"}, "en"),
+    ],
+)
+def test_the_locale_is_read_as_gettext_reads_it_and_anything_unknown_is_spanish(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], expected: str
+) -> None:
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG", "BRIGADA_LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    assert i18n.choose_language(None) == expected
+    assert i18n.choose_language("en") == "en"
