@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 import adapters.bootstrap
 from adapters.store import StoreLocation
+from domain.chain import GENESIS, link, site_of
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -119,6 +120,28 @@ class RawStore:
 
     def delete_link(self, position: int) -> None:
         self.run("DELETE FROM {chain} WHERE position = {p}", position)
+
+    def relink(self, key: bytes) -> None:
+        """Every link recomputed in log order with ``key`` (one chain per site), as whoever
+        rewrote the log would, to make it consistent again."""
+        rows = self.run(
+            "SELECT {pos}, originator_id, originator_version, topic, state FROM {events} ORDER BY {pos}"
+        )
+        self.run("DELETE FROM {chain}")
+        latest: dict[str, str] = {}
+        for position, originator, version, topic, state in rows:
+            state = bytes(state)
+            site = site_of(state)
+            previous = latest.get(site, GENESIS)
+            originator = (
+                originator.hex
+                if hasattr(originator, "hex") and not isinstance(originator, str)
+                else originator
+            )
+            latest[site] = link(key, previous, site, originator, version, topic, state)
+            self.run(
+                "INSERT INTO {chain} VALUES ({p}, {p}, {p}, {p})", position, site, previous, latest[site]
+            )
 
     def insert_copy(self, position: int) -> int:
         """A stored row copied under a new version, with no link: the new row's log position."""

@@ -273,6 +273,18 @@ def test_a_changed_past_event_breaks_the_chain_at_that_event(work: Work) -> None
     assert newest.comment.endswith(f"RESULTADO=ROTO@{work.registered}")
 
 
+def test_a_chain_recomputed_without_the_stores_key_breaks_at_its_first_event(work: Work) -> None:
+    """Whoever rewrites the log and relinks it without the store's chain key (a bare SHA-256 was
+    enough before the links were keyed) leaves every link wrong."""
+    raw = work.raw
+    raw.lift_append_only(chain_too=True)
+    raw.replace_in_state(work.registered, '"user":"admin"', '"user":"mallory"')
+    raw.relink(b"a key that is not the store's")
+    broken, _checked = work.brigada.audit.verify(work.admin)
+    assert broken is not None
+    assert (broken.position, broken.reason) == (raw.positions()[0], "changed")
+
+
 def test_an_event_moved_to_another_site_is_a_changed_event(work: Work) -> None:
     raw = work.raw
     raw.lift_append_only()
