@@ -84,6 +84,7 @@ from application.replication import CHUNK as REBUILD_CHUNK
 from application.replication import seed_site_store
 from application.sync import PAGE
 from application.sync_central import DirectCentral
+from domain.chain import SITES_MASTER_KEY
 from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync import SyncFunction
 
@@ -244,6 +245,7 @@ class Stores:
     schemas: list[str] = field(default_factory=list)
     made: int = 0
     _central_events: list[list[StoredEvent]] | None = None
+    _sites_key: bytes | None = None
 
     def url(self, name: str) -> str:
         self.made += 1
@@ -265,8 +267,11 @@ class Stores:
         if self._central_events is None:
             source = open_store(f"sqlite:///{self.master.central}", self.clock(), "srv-central", 10)
             self._central_events = list(log_pages(source, 5_000))
+            self._sites_key = source.app.recorder.key(SITES_MASTER_KEY, create=False)
             source.close()
         target = open_store(url, self.clock(), "srv-central", 10)
+        # The key the laptop's chain key derives from travels with central, as a backup would.
+        target.app.recorder.key(SITES_MASTER_KEY, self._sites_key)
         for batch in self._central_events:
             target.app.recorder.insert_events(batch)
         target.views.catch_up()

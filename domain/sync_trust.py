@@ -21,12 +21,14 @@ The rules, in the order they are asked:
 4. the acting user is a non-administrator user central handed to the site;
 5. a site action was recorded on mission (an end-of-mission push) and enabled in the parameters
    central held when it handed the lease over; nothing the seed forbids a laptop (emergency or
-   inpatient care, entries into field warehouses);
+   inpatient admissions, entries into field warehouses, an administrator's reset or unlock);
 6. the record has no event held in quarantine;
 7. the record belongs to the site (created there, its numbering, its agenda, its field
    warehouses' stock) or is a shared one a laptop may change (a patient; a user, only its own
    self-service events), and a record is created only once;
-8. the version follows central's copy (or the record is shared and the change may be re-applied).
+8. its event id is new (not among central's events of the record, nor earlier in the push), and
+   its version follows central's copy and the laptop's previous event of the record in the push
+   (or the record is shared and the change may be re-applied).
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class TrustRule(Enum):
 
 
 RULE_TEXTS: dict[TrustRule, str] = {
-    TrustRule.UNKNOWN_TOPIC: N_("its kind ({topic}) is not one Brigada records"),
+    TrustRule.UNKNOWN_TOPIC: N_("it cannot be read as any event a site records ({topic})"),
     TrustRule.UNDECODABLE: N_("its content cannot be read"),
     TrustRule.SITE_STAMP: N_("it is stamped for site {stamped}, not for the site that pushed it"),
     TrustRule.NOT_A_SITE_EVENT: N_("a disconnected site may not record it ({topic})"),
@@ -228,7 +230,10 @@ def _rules() -> dict[str, TopicRule]:
         ["LoggedIn", "LoggedOut", "LoginFailed", "SecondFactorUsed", "Locked"],
         TopicRule(self_service=True, rebase=True),
     )
-    add("User", ["PasswordChanged", "Unlocked"], TopicRule(self_service=True))
+    # An unlock by an offline code follows the code central issued (UnlockCodeIssued, on central's
+    # copy of the user): re-applied after it; a field central changed too becomes a conflict.
+    add("User", ["Unlocked"], TopicRule(self_service=True, rebase=True))
+    add("User", ["PasswordChanged"], TopicRule(self_service=True))
     return rules
 
 
@@ -266,6 +271,7 @@ class _Judge:
         self.origins: dict[UUID, Origin] = {}
         self.held: set[UUID] = set()
         self.event_ids: set[str] = set()
+        self.pushed_versions: dict[UUID, int] = {}  # the laptop's last version of each record
 
     def judge(self, batch: list[PushedEvent]) -> list[Verdict]:
         verdicts = []
@@ -273,6 +279,7 @@ class _Judge:
             verdict = self._verdict(pushed)
             if pushed.event is not None:
                 self.event_ids.add(pushed.event.context.event_id.hex)
+            self.pushed_versions[pushed.record_id] = pushed.version
             if verdict.outcome is Outcome.QUARANTINE:
                 self.held.add(pushed.record_id)
             else:
@@ -295,7 +302,8 @@ class _Judge:
         if pushed.version == head + 1:
             return Verdict(pushed.position, Outcome.APPLY, version=pushed.version)
         detail = {"version": str(pushed.version), "head": str(head)}
-        if pushed.version > head + 1:
+        previous = self.pushed_versions.get(pushed.record_id)
+        if pushed.version > head + 1 or (previous is not None and pushed.version != previous + 1):
             return Verdict(pushed.position, Outcome.QUARANTINE, rule=TrustRule.VERSION_GAP, detail=detail)
         kind = pushed.topic.split(".")[1]
         if kind not in SHARED_KINDS:  # the site's own record: only the site writes it
@@ -333,7 +341,8 @@ class _Judge:
 
     def _user(self, event: Any) -> tuple[TrustRule, dict[str, str]] | None:
         user = event.context.user
-        if user == UNKNOWN_USER and getattr(event, "action", None) == LOGIN_UNKNOWN_USER:
+        unknown_login = type(event).TOPIC == "brigada.Access.Recorded" and event.action == LOGIN_UNKNOWN_USER
+        if user == UNKNOWN_USER and unknown_login:
             return None  # a login under a name that does not exist, recorded as such
         if user not in self.site.users:
             return TrustRule.USER_NOT_OF_SITE, {"user": user[:40]}
@@ -392,8 +401,12 @@ def _forbidden(event: Any) -> Forbidden | None:
             if kind is AdmissionKind.EMERGENCY
             else Forbidden.INPATIENT_ADMISSIONS
         )
-    if type(event).TOPIC == "brigada.StockLot.Received" and event.source is not StockSource.TRANSFER:
+    # A field missing from a forged state counts as the forbidden value, never as allowed.
+    topic = type(event).TOPIC
+    if topic == "brigada.StockLot.Received" and getattr(event, "source", None) is not StockSource.TRANSFER:
         return Forbidden.FIELD_WAREHOUSE_ENTRIES
-    if type(event).TOPIC == "brigada.User.PasswordChanged" and event.must_change:
+    if topic == "brigada.User.PasswordChanged" and getattr(event, "must_change", True) is not False:
         return Forbidden.ADMINISTRATION  # a reset by an administrator, not one's own change
+    if topic == "brigada.User.Unlocked" and not getattr(event, "code_digest", None):
+        return Forbidden.ADMINISTRATION  # an administrator's unlock, not one by an offline code
     return None
