@@ -21,6 +21,7 @@ from application.inventory import ItemCode, Quantity
 from application.operations import Operations
 from application.validation import Command, parse
 from domain import diagnostic_service, prescription, service_order, surgery
+from domain.access_log import DIAGNOSTIC_VIEW
 from domain.clinical_order import VisitRef, order_id, visit_of
 from domain.diagnostic_service import DiagnosticService
 from domain.encounter import Encounter
@@ -44,7 +45,6 @@ from projections.orders import (
     OrderRow,
 )
 
-DIAGNOSTIC_VIEW = "diagnostic.view"  # an access action: reading a result (comment AYD=, HIST=, VISITA=)
 ONE_LINE = r"^[^\x00-\x1f]*$"
 ONE_LINE_HINT = N_("text on one line")
 CUPS_HINT = N_("a CUPS code of 6 digits")

@@ -18,6 +18,7 @@ from application.encounters import EncounterNotFound, PrintedDocument
 from application.operations import Operations
 from application.validation import Command, parse
 from domain import prescription, supply_request
+from domain.access_log import VOUCHER_PRINT
 from domain.catalog import ItemKind
 from domain.clinical_order import order_id
 from domain.encounter import Encounter
@@ -29,7 +30,6 @@ from domain.prescription import Prescription
 from domain.price_list import PriceList, price_list_id
 from domain.service_voucher import (
     SERIES,
-    VOUCHER_PRINT,
     LineKind,
     ServiceVoucher,
     WantedLine,

@@ -47,3 +47,32 @@ PARAGRAPH_VIEW = "paragraph.view"
 PARAGRAPH_PRINT = "paragraph.print"
 FORM_PRINT = "form.print"
 DOCUMENT_VIEW = "document.view"
+DIAGNOSTIC_VIEW = "diagnostic.view"  # reading a diagnostic result (comment AYD=, HIST=, VISITA=)
+VOUCHER_PRINT = "voucher.print"  # the activity log's "Voucher - Print"
+
+# What a laptop's staff may record as an access (domain/sync_trust.py): any other action code in
+# a pushed access record (one that names a change, or central's work) is never applied.
+SITE_ACCESS_ACTIONS = frozenset(
+    {
+        BACKUP,
+        LOGIN_UNKNOWN_USER,
+        PATIENT_VIEW,
+        PATIENT_SEARCH,
+        PATIENT_DUPLICATES,
+        AGENDA_VIEW,
+        ADMISSION_LIST,
+        REPORT_TAB,
+        REPORT_VIEW,
+        REPORT_PRINT,
+        REPORT_ZIP,
+        HISTORY_TAB,
+        HISTORY_VIEW,
+        HISTORY_PRINT,
+        PARAGRAPH_VIEW,
+        PARAGRAPH_PRINT,
+        FORM_PRINT,
+        DOCUMENT_VIEW,
+        DIAGNOSTIC_VIEW,
+        VOUCHER_PRINT,
+    }
+)

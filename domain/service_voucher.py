@@ -321,9 +321,6 @@ def voucher_id(number: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"brigada:voucher:{number.strip().upper()}")
 
 
-VOUCHER_PRINT = "voucher.print"  # an access action (the activity log's "Voucher - Print")
-
-
 class NoContractInForce(DomainError):
     template = N_("chart {chart_number} has no payer contract in force on {on}: assign one first")
 

@@ -39,7 +39,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.access_log import LOGIN_UNKNOWN_USER
+from domain.access_log import LOGIN_UNKNOWN_USER, SITE_ACCESS_ACTIONS
 from domain.admission import AdmissionKind
 from domain.base import BrigadaAggregate
 from domain.errors import N_
@@ -403,6 +403,8 @@ def _forbidden(event: Any) -> Forbidden | None:
         )
     # A field missing from a forged state counts as the forbidden value, never as allowed.
     topic = type(event).TOPIC
+    if topic == "brigada.Access.Recorded" and getattr(event, "action", None) not in SITE_ACCESS_ACTIONS:
+        return Forbidden.ADMINISTRATION  # an access record naming a change or central's work
     if topic == "brigada.StockLot.Received" and getattr(event, "source", None) is not StockSource.TRANSFER:
         return Forbidden.FIELD_WAREHOUSE_ENTRIES
     if topic == "brigada.User.PasswordChanged" and getattr(event, "must_change", True) is not False:

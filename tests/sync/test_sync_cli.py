@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forgery import forged_administrator, stamped_as_admin_at_site
 from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD, Terminal, one_line
 from security_support import log_in
-from forgery import forged_administrator, stamped_as_admin_at_site
 from sync_support import JOSE, Field, provisioned_field
 
 from application.faults import FAULT_EXIT, FAULT_VARIABLE

@@ -188,7 +188,14 @@ def test_a_log_edited_and_relinked_by_someone_without_the_key_is_refused_and_not
 
     assert "central refuses it" in str(refused.value)
     # Central recorded that a sync started, and nothing of the laptop's log.
-    (started,) = set(central_event_ids(field)) - set(central_before)
+    (new,) = set(central_event_ids(field)) - set(central_before)
+    app = field.central.app
+    topics = {
+        n.topic
+        for n in app.recorder.select_notifications(start=1, limit=100_000)
+        if app.mapper.to_domain_event(n).context.event_id.hex == new
+    }
+    assert topics == {"brigada.SyncRun.Started"}
     assert field.central.sync.history(field.admin, "BRG01")[0].status == "started"
     assert field.central.sites.show(field.admin, "BRG01").mode == "MSN"
 

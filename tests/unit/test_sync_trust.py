@@ -1010,3 +1010,15 @@ def test_every_laptop_topic_names_an_event_class_with_that_topic() -> None:
 def test_every_trust_rule_has_a_text() -> None:
     assert set(RULE_TEXTS) == set(TrustRule)
     assert all(text.strip() for text in RULE_TEXTS.values())
+
+
+def test_an_access_record_naming_a_change_or_centrals_work_is_never_a_sites() -> None:
+    users_on_central("ana")
+    with at():
+        forged = Access(action="user.create", fields={"USUARIO": "intruso"})
+        viewed = Access(action=PATIENT_VIEW, fields={"HIST": "CEN-1"})
+
+    held, applied = judged(events_of(forged, viewed))
+
+    assert_held(held, TrustRule.FORBIDDEN_ON_LAPTOP, operation=FORBIDDEN_LABELS[Forbidden.ADMINISTRATION])
+    assert applied == Verdict(2, Outcome.APPLY, version=1)
