@@ -22,7 +22,7 @@ from application.orders import Orders
 from application.patients import Patients
 from application.pharmacy import Pharmacy
 from application.policy import Policies
-from application.ports import Clock, HostInfo, PasswordBlocklist, PasswordHasher, ViewStorage
+from application.ports import Clock, HostInfo, PasswordBlocklist, PasswordHasher, SigningKeys, ViewStorage
 from application.projection_runner import ProjectionRunner
 from application.read_models import ReadModels
 from application.setup import Setup
@@ -102,6 +102,7 @@ class Brigada:
         backups: BackupWriter,
         site_log: SiteLog,
         blocklist: PasswordBlocklist | None = None,
+        signing_keys: SigningKeys | None = None,
     ) -> None:
         self.app = app
         self.storage = storage
@@ -161,6 +162,7 @@ class Brigada:
             users,
             extra_slices=(self.catalog.slice_ids, self.inventory.slice_ids),
             history=site_log.aggregates_of_site,
+            signing_keys=signing_keys,
         )
         # Clinical: contracts, charts (duplicates, merge), agendas and appointments, admissions.
         agenda = AgendaQueries(self.views.store("agenda_days"), self.views.store("appointments"))

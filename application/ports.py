@@ -40,6 +40,13 @@ class NoBlocklist:
         return False
 
 
+class SigningKeys(Protocol):
+    """Makes a site's credential at provisioning: (private key for the laptop, public key for
+    central)."""
+
+    def new_pair(self) -> tuple[bytes, str]: ...
+
+
 class ViewStorage(Protocol):
     def row_store(self, projection: Projection) -> RowStore: ...
     def close(self) -> None: ...

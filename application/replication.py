@@ -68,9 +68,10 @@ def seed_site_store(
     *,
     site: str,
     central_code: str,
-    secret: str,
     generation: str,
     software_version: str,
+    central_url: str = "",
+    central_certificate: str = "",
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Fill an empty laptop store with central's slice, then write its identity: a laptop's own
@@ -82,8 +83,10 @@ def seed_site_store(
     with target.core.acting_as(SYSTEM, site=site):  # type: ignore[attr-defined]
         identity = StoreIdentity(role=StoreRole.SITE, site_code=site, software_version=software_version)
         identity.mark_provisioned(
-            central_code=central_code, sync_secret=secret, generation=generation, slice_end=slice_end
+            central_code=central_code, sync_secret="", generation=generation, slice_end=slice_end
         )
+        if central_url:
+            identity.address_central(central_url, central_certificate)
         app.save(identity)
     target.core.views.catch_up()  # type: ignore[attr-defined]
     return copied

@@ -3,7 +3,6 @@ sites policy every use case asks before it writes."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,11 +15,12 @@ from application.access import Access
 from application.context import Actor
 from application.core import Core
 from application.operations import Operations
+from application.ports import SigningKeys
 from application.replication import copy_aggregates, seed_site_store
 from application.setup import SOFTWARE_VERSION
 from application.validation import Command, parse
 from domain import site_policy
-from domain.chain import CHAIN_KEY, SITES_MASTER_KEY, site_key
+from domain.chain import CHAIN_KEY, SITE_SIGNING_KEY, SITES_MASTER_KEY, site_key
 from domain.checkpoint import ChainCheckpoint
 from domain.errors import N_, DomainError, NotFound
 from domain.locks import LOCK_POLICY_ID
@@ -36,6 +36,14 @@ WAREHOUSE_HINT = N_("2 to 20 capital letters, digits or dashes")
 
 class SiteNotFound(NotFound):
     template = N_("no site with code {site}")
+
+
+class NoSigningKeys:
+    """Where no key maker was wired in: provisioning refuses rather than make a laptop that
+    cannot prove it is its site."""
+
+    def new_pair(self) -> tuple[bytes, str]:
+        raise DomainError(N_("this installation cannot make site credentials"))
 
 
 class TargetNotEmpty(DomainError):
@@ -76,8 +84,10 @@ class Sites:
         users: UserQueries,
         extra_slices: Sequence[Callable[[str], list[UUID]]] = (),
         history: Callable[[str], list[UUID]] = lambda site: [],
+        signing_keys: SigningKeys | None = None,
     ) -> None:
         self.core = core
+        self.signing_keys = signing_keys or NoSigningKeys()
         self.history = history  # every aggregate with an event recorded at a site
         self.extra_slices = extra_slices  # more of a laptop's slice, by site (catalog, stock)
         self.access = access
@@ -170,10 +180,15 @@ class Sites:
         target: Any,
         target_name: str,
         progress: Callable[[int, int], None] | None = None,
+        central_url: str = "",
+        central_certificate: str = "",
     ) -> int:
         """Create a laptop's store from central's slice for ``code``; returns events copied.
 
-        ``target`` is an open, empty Brigada for the laptop's store.
+        ``target`` is an open, empty Brigada for the laptop's store. The laptop gets its
+        credential (a key pair made here: the private key goes into the laptop's store only,
+        central records the public key), its chain key, and central's address and certificate
+        (``central_url``, ``central_certificate``) so a bare `brigada sync` works and pins it.
         """
         self._administer(actor, "site.provision")
         site = self._load(code)
@@ -184,13 +199,15 @@ class Sites:
         if target.core.app.recorder.max_notification_id():
             raise TargetNotEmpty(store=target_name)
         central = self.core.require_identity()
-        secret, key_id, generation = secrets.token_urlsafe(32), secrets.token_hex(16), uuid4().hex
-        # A new key for each provisioning (a laptop provisioned again gets another): given to
-        # the laptop's store before anything is written there, never shown, never an event.
+        key_id, generation = secrets.token_hex(16), uuid4().hex
+        # New keys for each provisioning (a laptop provisioned again gets others): given to the
+        # laptop's store before anything is written there, never shown, never an event.
         master = self.core.app.recorder.key(SITES_MASTER_KEY)
         target.core.app.recorder.key(CHAIN_KEY, site_key(master, site.code, key_id))
+        private_key, public_key = self.signing_keys.new_pair()
+        target.core.app.recorder.key(SITE_SIGNING_KEY, private_key)
         with self.core.acting_as(actor.username):
-            site.provision(hashlib.sha256(secret.encode()).hexdigest(), SOFTWARE_VERSION, key_id)
+            site.provision(SOFTWARE_VERSION, key_id, public_key)
             self.core.save(site)
         ids = self.slice_ids(site.code, history=False)
         done = 0
@@ -207,9 +224,10 @@ class Sites:
             ids,
             site=site.code,
             central_code=central.site_code,
-            secret=secret,
             generation=generation,
             software_version=SOFTWARE_VERSION,
+            central_url=central_url,
+            central_certificate=central_certificate,
             progress=advance,
         )
         # Central's checkpoint of the new laptop's log: its own events must follow this link.

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
 
@@ -21,8 +21,9 @@ from application.context import Actor
 from application.core import Core
 from application.faults import checkpoint
 from application.replication import EventReader, copy_aggregates, seed_site_store
+from application.setup import SOFTWARE_VERSION
 from application.sync_port import Batch, Central, CentralStatus, LoggedEvent, RunState
-from domain.chain import CHAIN_KEY, verify
+from domain.chain import CHAIN_KEY, SITE_SIGNING_KEY, verify
 from domain.errors import N_
 from domain.site import Site, SiteMode, site_id
 from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
@@ -124,7 +125,7 @@ class SiteSync:
         """Every check, before anything is written on either side."""
         self.access.require(actor, "sync.run")
         identity = self._identity()
-        status = central.status(identity.site_code, identity.sync_secret, identity.generation)
+        status = central.status(identity.site_code, identity.generation, SOFTWARE_VERSION)
         site = identity.site_code
         record = self.core.get(Site, site_id(site))
         mode = record.mode if record else SiteMode.ON_SITE
@@ -136,7 +137,7 @@ class SiteSync:
         crossing = plan_crossing(
             site,
             server_version=status.software_version,
-            laptop_version=identity.software_version,
+            laptop_version=SOFTWARE_VERSION,
             open_visits=[v.number for v in self.encounters.open_at_site(site)],
             laptop_mode=mode,
             central_mode=status.mode,
@@ -162,28 +163,28 @@ class SiteSync:
         plan, status, run = self.preflight(actor, central)
         progress.planned(plan)
         identity = self._identity()
-        site, secret, generation = identity.site_code, identity.sync_secret, identity.generation
+        site, generation = identity.site_code, identity.generation
         outcome = SyncOutcome(plan=plan, laptop=None)
         checkpoint("before-push")
         if run is None:
             pending = {f.value: n for f, n in plan.pending.items() if n}
-            run = central.start(site, secret, plan.crossing, generation, pending)
+            run = central.start(site, uuid4(), plan.crossing, generation, pending)
         if run.run_id.hex != generation:  # not yet rebuilt by this run: this store still pushes
-            self._push(central, site, secret, run, self._after(identity, status), outcome, progress)
+            self._push(central, site, run, self._after(identity, status), outcome, progress)
         checkpoint("after-push")
         progress.stage("flip")
-        central.flip(site, secret, run.run_id)
+        central.flip(site, run.run_id)
         checkpoint("after-flip")
         laptop: Any = None
         if plan.crossing is SyncCrossing.END_OF_MISSION:
-            self.receive_records(central, site, secret)  # the laptop records INS at once
+            self.receive_records(central, site)  # the laptop records INS at once
         elif run.run_id.hex != generation:
             laptop = self._rebuild(central, stores, run, outcome, progress)
         progress.stage("complete")  # central's views take in the merged events, then the run ends
         target = laptop.sync if laptop is not None else self
         genesis = target.generation_start() if plan.crossing is SyncCrossing.START_OF_MISSION else None
-        central.complete(site, secret, run.run_id, outcome.rebuilt, genesis)
-        target.receive_records(central, site, secret)
+        central.complete(site, run.run_id, outcome.rebuilt, genesis)
+        target.receive_records(central, site)
         outcome.laptop = laptop
         outcome.seconds = time.monotonic() - started
         return outcome
@@ -194,11 +195,11 @@ class SiteSync:
         identity = self.core.require_identity()
         return self.log.identity_link(identity.site_code, STORE_IDENTITY_ID)
 
-    def receive_records(self, central: Central, site: str, secret: str) -> int:
+    def receive_records(self, central: Central, site: str) -> int:
         """Record central's newer events of the records it owns for this site: the site record
         (with the mode) and the sync runs."""
-        ids = central.site_records(site, secret)
-        copied = copy_aggregates(self._reader(central, site, secret), self.core.app, ids)
+        ids = central.site_records(site)
+        copied = copy_aggregates(self._reader(central, site), self.core.app, ids)
         if copied:
             self.core.views.catch_up()
         return copied
@@ -208,7 +209,7 @@ class SiteSync:
         identity = self.core.require_identity()
         if identity.is_central:
             raise SyncRefused(N_("sync runs on a laptop: this is central's store"))
-        if not identity.sync_secret or not identity.generation:
+        if not identity.generation:
             raise SyncRefused(N_("this store was not provisioned from central: it cannot sync"))
         return identity
 
@@ -231,14 +232,13 @@ class SiteSync:
         self,
         central: Central,
         site: str,
-        secret: str,
         run: RunState,
         after: int,
         outcome: SyncOutcome,
         progress: SyncProgress,
     ) -> None:
         for number, batch in enumerate(self._batches(site, after)):
-            result = central.merge(site, secret, run.run_id, batch, self._known_event_ids)
+            result = central.merge(site, run.run_id, batch)
             outcome.reapplied += result.reapplied
             outcome.conflicts += result.conflicts
             outcome.quarantined += result.quarantined
@@ -252,15 +252,8 @@ class SiteSync:
             if number == 0:
                 checkpoint("mid-push")
 
-    def _known_event_ids(self, aggregate_id: UUID) -> set[str]:
-        mapper = self.core.app.mapper
-        return {
-            mapper.to_domain_event(s).context.event_id.hex
-            for s in self.core.app.recorder.select_events(aggregate_id)
-        }
-
-    def _reader(self, central: Central, site: str, secret: str) -> EventReader:
-        return lambda wanted: central.read(site, secret, wanted)
+    def _reader(self, central: Central, site: str) -> EventReader:
+        return lambda wanted: central.read(site, wanted)
 
     def _rebuild(
         self,
@@ -272,11 +265,15 @@ class SiteSync:
     ) -> Any:
         """A fresh store from central's slice, verified, then swapped in for this one."""
         identity = self._identity()
-        site, secret = identity.site_code, identity.sync_secret
-        ids = central.slice(site, secret)
+        site = identity.site_code
+        ids = central.slice(site)
         fresh = stores.fresh()
-        # The same laptop, the same provisioning: the rebuilt store links with the same key.
-        fresh.core.app.recorder.key(CHAIN_KEY, self.core.app.recorder.key(CHAIN_KEY, create=False))
+        # The same laptop, the same provisioning: the rebuilt store links with the same key and
+        # signs with the same credential.
+        for name in (CHAIN_KEY, SITE_SIGNING_KEY):
+            kept = self.core.app.recorder.key(name, create=False)
+            if kept is not None:
+                fresh.core.app.recorder.key(name, kept)
         done = 0
 
         def advance(step: int) -> None:
@@ -288,14 +285,15 @@ class SiteSync:
                 checkpoint("mid-rebuild")
 
         outcome.rebuilt = seed_site_store(
-            self._reader(central, site, secret),
+            self._reader(central, site),
             fresh,
             ids,
             site=site,
             central_code=identity.central_code or "",
-            secret=secret,
             generation=run.run_id.hex,
             software_version=identity.software_version,
+            central_url=identity.central_url,
+            central_certificate=identity.central_certificate,
             progress=advance,
         )
         self._verify_rebuilt(fresh, site, outcome.rebuilt)

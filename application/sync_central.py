@@ -8,9 +8,6 @@ and gives a rebuilt laptop its slice. Held events wait for a person (``release``
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 from uuid import UUID
@@ -20,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from application.access import Access
 from application.context import Actor
 from application.core import CONFLICT, Core
+from application.setup import SOFTWARE_VERSION
 from application.sites import Sites
 from application.sync_port import Batch, CentralStatus, LoggedEvent, MergeResult, RunState
 from domain.base import BrigadaAggregate
@@ -113,14 +111,15 @@ class CentralSync:
         self.quarantine = quarantine
 
     # -- the port (application/sync_port.py), each call authenticated ----------------------------
-    def status(self, site: str, secret: str, generation: str) -> CentralStatus:
-        record = self._site(site, secret)
+    def status(self, site: str, generation: str) -> CentralStatus:
+        """What the laptop's preflight needs, with the software central runs."""
+        record = self._site(site)
         identity = self.core.require_identity()
         tracked = self.core.app.recorder.max_tracking_id(tracking_name(record.code, generation)) or 0
         open_row = self.runs.open_run(record.code)
         return CentralStatus(
             central_code=identity.site_code,
-            software_version=identity.software_version,
+            software_version=SOFTWARE_VERSION,
             mode=record.mode,
             site_record_version=record.version,
             tracked=tracked,
@@ -131,32 +130,36 @@ class CentralSync:
     def start(
         self,
         site: str,
-        secret: str,
+        run_id: UUID,
         crossing: SyncCrossing,
         generation: str,
         pending: dict[str, int],
         operator: str,
     ) -> RunState:
-        record = self._site(site, secret)
+        """A run under the laptop's id; the same start sent again finds it."""
+        record = self._site(site)
+        self._operator(operator)
+        run = self.core.get(SyncRun, run_id)
+        if run is not None:
+            if (run.site, run.crossing, run.generation) != (record.code, crossing, generation):
+                raise SyncRefused(
+                    N_("no sync run {run} for site {site}"), run=run_id.hex[:8], site=record.code
+                )
+            return self._state(run)
         with self.core.acting_as(operator):
-            run = SyncRun(site=record.code, crossing=crossing, generation=generation, pending=pending)
+            run = SyncRun.begin(
+                run_id, record.code, crossing, generation, {k[:40]: v for k, v in pending.items()}
+            )
             self.core.save(run)
         return self._state(run)
 
-    def merge(
-        self,
-        site: str,
-        secret: str,
-        run_id: UUID,
-        batch: Batch,
-        known_event_ids: Callable[[UUID], set[str]],
-        operator: str,
-    ) -> MergeResult:
+    def merge(self, site: str, run_id: UUID, batch: Batch, operator: str) -> MergeResult:
         """Judge a batch of the laptop's events and store it exactly once: what the site may
         record verbatim where central's copy of each record is where the laptop left it,
         re-applied on central's state where a shared record changed meanwhile, and the rest held
         in quarantine (with every later event of the same record)."""
-        record = self._site(site, secret)
+        record = self._site(site)
+        self._operator(operator)
         run = self._run(record.code, run_id)
         recorder = self.core.app.recorder
         name = tracking_name(record.code, run.generation)
@@ -173,7 +176,7 @@ class CentralSync:
             pushed, self._pushing_site(record, run, pushed), self._records(record.code, pushed)
         )
         with self.core.acting_as(operator):
-            merged = self._outcomes(record.code, run, events, pushed, verdicts, known_event_ids, operator)
+            merged = self._outcomes(record.code, run, events, pushed, verdicts, operator)
             checkpoint.advance(events[-1].position, head)
             run.record_merge(
                 merged.counts, batch.upto, merged.reapplied, merged.conflict_count, head, merged.held_count
@@ -189,9 +192,10 @@ class CentralSync:
             raise Conflict(CONFLICT) from error  # another sync of this site, or central wrote meanwhile
         return MergeResult(len(merged.rows), merged.reapplied, merged.conflict_count, merged.held_count)
 
-    def flip(self, site: str, secret: str, run_id: UUID, operator: str) -> None:
+    def flip(self, site: str, run_id: UUID, operator: str) -> None:
         """Central's record of the lease changes with the run's own record, in one transaction."""
-        record = self._site(site, secret)
+        record = self._site(site)
+        self._operator(operator)
         run = self._run(record.code, run_id)
         if run.flipped:
             return
@@ -207,7 +211,6 @@ class CentralSync:
     def complete(
         self,
         site: str,
-        secret: str,
         run_id: UUID,
         rebuilt: int,
         genesis: tuple[int, str] | None,
@@ -216,7 +219,8 @@ class CentralSync:
         """The run ends once central's views hold everything it merged. A start-of-mission run
         also opens the checkpoint of the rebuilt store's log (``genesis``: where its own events
         start, and the link there)."""
-        record = self._site(site, secret)
+        record = self._site(site)
+        self._operator(operator)
         run = self._run(record.code, run_id)
         self.core.views.catch_up()
         if not run.completed:
@@ -234,18 +238,18 @@ class CentralSync:
                     )
                 self.core.save(record, run, *opened)
 
-    def site_records(self, site: str, secret: str) -> list[UUID]:
-        record = self._site(site, secret)
+    def site_records(self, site: str) -> list[UUID]:
+        record = self._site(site)
         return [record.id, *(UUID(r) for r in self.runs.of_site(record.code))]
 
-    def slice(self, site: str, secret: str) -> list[UUID]:
-        record = self._site(site, secret)
+    def slice(self, site: str) -> list[UUID]:
+        record = self._site(site)
         self.core.views.catch_up()  # the slice is read from the views (patients, users, stock)
         return self.sites.slice_ids(record.code, history=True)
 
-    def read(self, site: str, secret: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
+    def read(self, site: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
         """The events of several records, each after a version (None: all), in that order."""
-        self._site(site, secret)
+        self._site(site)
         return self.log.events_of(wanted)
 
     # -- conflicts, reviewed on central ------------------------------------------------------------
@@ -435,7 +439,6 @@ class CentralSync:
         events: list[LoggedEvent],
         pushed: list[PushedEvent],
         verdicts: list[Verdict],
-        known_event_ids: Callable[[UUID], set[str]],
         operator: str,
     ) -> _Merged:
         """The rows each verdict stores: the event, a re-applied copy (and its conflicts), or
@@ -464,9 +467,7 @@ class CentralSync:
             if verdict.outcome is Outcome.APPLY:
                 merged.rows.append(event.stored)
             else:
-                merged.rows.append(
-                    self._reapplied(site, one, verdict.version, known_event_ids, merged, operator)
-                )
+                merged.rows.append(self._reapplied(site, one, verdict.version, merged, operator))
             function = function_of(one.topic).value
             merged.counts[function] = merged.counts.get(function, 0) + 1
         return merged
@@ -476,37 +477,39 @@ class CentralSync:
         site: str,
         pushed: PushedEvent,
         version: int,
-        known_event_ids: Callable[[UUID], set[str]],
         merged: _Merged,
         operator: str,
     ) -> StoredEvent:
         """A change to a shared record re-applied on central's newer copy (its origin kept);
-        fields central changed too become a conflict for a person."""
+        fields central changed too become a conflict for a person. Central's changes the laptop
+        did not know are those after the version the laptop built on, recorded elsewhere."""
         recorder, mapper = self.core.app.recorder, self.core.app.mapper
-        known = known_event_ids(pushed.record_id)
-        history = (mapper.to_domain_event(s) for s in recorder.select_events(pushed.record_id))
-        theirs = [e for e in history if e.context.event_id.hex not in known]
+        newer = recorder.select_events(pushed.record_id, gt=pushed.version - 1)
+        theirs = [e for e in map(mapper.to_domain_event, newer) if e.context.site != site]
         conflict = self._conflict(site, pushed.record_id, pushed.event, theirs, operator)
         merged.conflicts.extend(conflict)
         merged.conflict_count += 1 if conflict else 0
         merged.reapplied += 1
         return mapper.to_stored_event(rebased(pushed.event, version))
 
-    def _site(self, code: str, secret: str) -> Site:
+    def _site(self, code: str) -> Site:
+        """The calling site (the transport proved it is that site), registered and not revoked."""
         self.access.require_central(N_("receiving a sync"))
         record = self.core.get(Site, site_id(code))
         if record is None:
-            raise SyncRefused(N_("site {site} is not registered on central"), site=code)
+            raise SyncRefused(N_("site {site} is not registered on central"), site=code[:20])
         if record.revoked:
             raise SyncRefused(
                 N_("site {site} is revoked: it may not be provisioned or synchronized"), site=code
             )
-        digest = hashlib.sha256(secret.encode()).hexdigest()
-        if not record.secret_hash or not hmac.compare_digest(digest, record.secret_hash):
-            raise SyncRefused(
-                N_("this laptop cannot prove it is site {site}: provision it again from central"), site=code
-            )
         return record
+
+    def _operator(self, name: str) -> None:
+        """Who runs the sync on the laptop, stamped on what central records: a user central knows
+        and hands to sites (never an administrator)."""
+        user = self.core.get(User, user_id(name))
+        if user is None or user.is_admin:
+            raise SyncRefused(N_("user {user} may not synchronize a site"), user=name[:40])
 
     def _run(self, site: str, run_id: UUID) -> SyncRun:
         run = self.core.get(SyncRun, run_id)
@@ -633,40 +636,37 @@ def rebased(domain_event: Any, version: int, context: Any = None) -> Any:
 
 
 class DirectCentral:
-    """The direct transport: central's store open in the laptop's process. Implements the port
-    (application/sync_port.Central) for one operator, whose name central stamps on what it
+    """The direct transport: central's store open in the laptop's process, with no network and
+    no credential. It is the test double of the sync logic's tests (application/sync_port.Central);
+    laptops sync through `brigada serve`. ``operator`` is the name central stamps on what it
     records."""
 
     def __init__(self, central: CentralSync, operator: str) -> None:
         self.central = central
         self.operator = operator
 
-    def status(self, site: str, secret: str, generation: str) -> CentralStatus:
-        return self.central.status(site, secret, generation)
+    def status(self, site: str, generation: str, software_version: str) -> CentralStatus:
+        return self.central.status(site, generation)
 
     def start(
-        self, site: str, secret: str, crossing: SyncCrossing, generation: str, pending: dict[str, int]
+        self, site: str, run_id: UUID, crossing: SyncCrossing, generation: str, pending: dict[str, int]
     ) -> RunState:
-        return self.central.start(site, secret, crossing, generation, pending, self.operator)
+        return self.central.start(site, run_id, crossing, generation, pending, self.operator)
 
-    def merge(
-        self, site: str, secret: str, run_id: UUID, batch: Batch, known_event_ids: Callable[[UUID], set[str]]
-    ) -> MergeResult:
-        return self.central.merge(site, secret, run_id, batch, known_event_ids, self.operator)
+    def merge(self, site: str, run_id: UUID, batch: Batch) -> MergeResult:
+        return self.central.merge(site, run_id, batch, self.operator)
 
-    def flip(self, site: str, secret: str, run_id: UUID) -> None:
-        self.central.flip(site, secret, run_id, self.operator)
+    def flip(self, site: str, run_id: UUID) -> None:
+        self.central.flip(site, run_id, self.operator)
 
-    def complete(
-        self, site: str, secret: str, run_id: UUID, rebuilt: int, genesis: tuple[int, str] | None
-    ) -> None:
-        self.central.complete(site, secret, run_id, rebuilt, genesis, self.operator)
+    def complete(self, site: str, run_id: UUID, rebuilt: int, genesis: tuple[int, str] | None) -> None:
+        self.central.complete(site, run_id, rebuilt, genesis, self.operator)
 
-    def site_records(self, site: str, secret: str) -> list[UUID]:
-        return self.central.site_records(site, secret)
+    def site_records(self, site: str) -> list[UUID]:
+        return self.central.site_records(site)
 
-    def slice(self, site: str, secret: str) -> list[UUID]:
-        return self.central.slice(site, secret)
+    def slice(self, site: str) -> list[UUID]:
+        return self.central.slice(site)
 
-    def read(self, site: str, secret: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
-        return self.central.read(site, secret, wanted)
+    def read(self, site: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
+        return self.central.read(site, wanted)

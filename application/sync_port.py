@@ -1,11 +1,11 @@
-"""The port between a laptop's sync and central. The direct transport (application/sync_central.py,
-both stores open in one process) is the first implementation; an HTTP service or signed offline
-bundles would implement the same methods, each call carrying the site's secret. Whatever the
-transport, central judges every pushed event itself (domain/sync_trust.py)."""
+"""The port between a laptop's sync and central. `brigada serve` implements it over HTTPS
+(adapters/sync_server.py, adapters/sync_client.py), each request signed with the site's key; the
+direct transport (application/sync_central.py, both stores in one process) is the test double of
+the sync logic's tests. Whatever the transport, central judges every pushed event itself
+(domain/sync_trust.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
@@ -66,38 +66,37 @@ class MergeResult:
 
 
 class Central(Protocol):
-    def status(self, site: str, secret: str, generation: str) -> CentralStatus: ...
+    """Central as a laptop's sync sees it. The transport proves which site calls (a signed
+    request, adapters/site_credentials.py); ``site`` says which site the laptop believes it is."""
+
+    def status(self, site: str, generation: str, software_version: str) -> CentralStatus:
+        """Central's state for this laptop's log; ``software_version`` is the laptop's running
+        version, and the answer carries central's."""
+        ...
 
     def start(
-        self, site: str, secret: str, crossing: SyncCrossing, generation: str, pending: dict[str, int]
-    ) -> RunState: ...
+        self, site: str, run_id: UUID, crossing: SyncCrossing, generation: str, pending: dict[str, int]
+    ) -> RunState:
+        """Start a run under the id the laptop chose (sent again, it finds the same run)."""
+        ...
 
-    def merge(
-        self,
-        site: str,
-        secret: str,
-        run_id: UUID,
-        batch: Batch,
-        known_event_ids: Callable[[UUID], set[str]],
-    ) -> MergeResult: ...
+    def merge(self, site: str, run_id: UUID, batch: Batch) -> MergeResult: ...
 
-    def flip(self, site: str, secret: str, run_id: UUID) -> None: ...
+    def flip(self, site: str, run_id: UUID) -> None: ...
 
-    def complete(
-        self, site: str, secret: str, run_id: UUID, rebuilt: int, genesis: tuple[int, str] | None
-    ) -> None:
+    def complete(self, site: str, run_id: UUID, rebuilt: int, genesis: tuple[int, str] | None) -> None:
         """End the run; at the start of a mission, ``genesis`` is where the rebuilt store's own
         log starts (position, chain link), central's first checkpoint of it."""
         ...
 
-    def site_records(self, site: str, secret: str) -> list[UUID]:
+    def site_records(self, site: str) -> list[UUID]:
         """Aggregates central owns that the laptop mirrors: the site record and its sync runs."""
         ...
 
-    def slice(self, site: str, secret: str) -> list[UUID]:
+    def slice(self, site: str) -> list[UUID]:
         """What a rebuilt laptop store holds: provisioning's slice plus the site's own history."""
         ...
 
-    def read(self, site: str, secret: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
+    def read(self, site: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
         """The events of several records, each after a version (None: all of them)."""
         ...

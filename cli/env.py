@@ -17,6 +17,7 @@ from rich.table import Table
 from adapters.bootstrap import open_brigada
 from adapters.config import resolve_store_url, session_dir
 from adapters.sessions import SessionFiles
+from adapters.sync_io import StoreRebuilds
 from application.brigada import Brigada
 from application.context import Actor
 from cli.i18n import _
@@ -51,6 +52,16 @@ class Env:
         actor, ticket = brigada.auth.resume(self.sessions.load(self.store_url))
         self.sessions.save(self.store_url, ticket)
         return actor
+
+    def laptop_stores(self) -> StoreRebuilds:
+        """Where a start-of-mission sync rebuilds this laptop's store and swaps it in."""
+        return StoreRebuilds(
+            self.brigada(), self.store_url, lambda url, create: open_brigada(url, create=create)
+        )
+
+    def replace_brigada(self, brigada: Brigada) -> None:
+        """The store now in place (after a rebuild swapped it in)."""
+        self._brigada = brigada
 
     def close(self) -> None:
         if self._brigada is not None:

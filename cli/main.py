@@ -30,6 +30,7 @@ from cli import (
     policy_cmd,
     prescription_cmd,
     projections_cmd,
+    serve_cmd,
     session_cmd,
     site_cmd,
     surgery_cmd,
@@ -155,6 +156,7 @@ for module in (
     access_cmd,
     site_cmd,
     sync_cmd,
+    serve_cmd,
     encounter_cmd,
     # Orders, pharmacy and inventory.
     catalog_cmd,

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from adapters.bootstrap import open_brigada
+from adapters.site_credentials import read_certificate
 from adapters.store import StoreLocation
 from cli.base import Command, group
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
+from domain.errors import InvalidValue
 from domain.site import ACTION_LABELS, SiteAction, SiteMode
 from projections.sites import SiteRow
 
@@ -144,11 +147,27 @@ def show(env: Env, code: str, as_json: bool) -> None:
 @site.command("provision", cls=Command, help=N_("Create a laptop's store from central's slice for a site."))
 @click.argument("code")
 @click.option("--to", "target_url", required=True, help=N_("URL of the new laptop store (must be empty)."))
+@click.option(
+    "--central-url",
+    required=True,
+    help=N_("Central's https:// address (brigada serve), where the laptop will sync."),
+)
+@click.option(
+    "--central-cert",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help=N_("Central's TLS certificate (PEM): the only one the laptop will trust."),
+)
 @pass_env
-def provision(env: Env, code: str, target_url: str) -> None:
+def provision(env: Env, code: str, target_url: str, central_url: str, central_cert: str) -> None:
     actor = env.actor()
     central = env.brigada()
     location = StoreLocation.parse(target_url)
+    if not central_url.lower().startswith("https://"):
+        raise InvalidValue(
+            "--central-url", N_("central's https:// address (brigada serve), never a database URL")
+        )
+    certificate = read_certificate(Path(central_cert))
     target = open_brigada(target_url, create=True)
     # The bar starts with the copy, after every check: a refusal is one line on stderr, no bar.
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=env.err)
@@ -161,7 +180,15 @@ def provision(env: Env, code: str, target_url: str) -> None:
         bar.update(tasks[0], completed=done, total=total)
 
     try:
-        copied = central.sites.provision(actor, code, target, location.display(), advance)
+        copied = central.sites.provision(
+            actor,
+            code,
+            target,
+            location.display(),
+            advance,
+            central_url=central_url,
+            central_certificate=certificate,
+        )
     finally:
         if tasks:
             bar.stop()

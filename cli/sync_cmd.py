@@ -9,10 +9,8 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from adapters.bootstrap import open_brigada
-from adapters.sync_io import StoreRebuilds
+from adapters.bootstrap import central_for
 from application.sync import SyncOutcome, SyncPlan
-from application.sync_central import DirectCentral
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.exit_codes import Exit
@@ -131,7 +129,12 @@ def outcome_json(outcome: SyncOutcome) -> dict[str, Any]:
     help=N_("Synchronize this laptop with central (end or start of a mission)."),
     invoke_without_command=True,
 )
-@click.option("--central", "central_url", envvar="BRIGADA_CENTRAL", help=N_("URL of central's store."))
+@click.option(
+    "--central",
+    "central_url",
+    envvar="BRIGADA_CENTRAL",
+    help=N_("Central's https:// address (brigada serve); by default the one recorded at provisioning."),
+)
 @click.option("--dry-run", is_flag=True, help=N_("Run the checks and count the records; write nothing."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
 @click.pass_context
@@ -139,46 +142,43 @@ def sync(ctx: click.Context, central_url: str | None, dry_run: bool, as_json: bo
     if ctx.invoked_subcommand is not None:
         return
     env: Env = ctx.obj
-    if not central_url:
-        raise click.UsageError(_("--central URL is needed (or BRIGADA_CENTRAL)"))
     actor = env.actor()
     laptop = env.brigada()
-    central_store = open_brigada(central_url)
+    central = central_for(laptop, actor.username, central_url)
     try:
-        central = DirectCentral(central_store.sync_central, actor.username)
         if dry_run:
-            plan, _status, _run = laptop.sync.preflight(actor, central)
-            if as_json:
-                env.emit_json({**plan_json(plan), "dry_run": True})
-                return
-            display = Display(env, quiet=False)
-            display.say(_("Operating mode: {mode}").format(mode=mode_name(plan.mode)))
-            for function, count in plan.pending.items():
-                display.say(
-                    _("{function}: {n} records").format(function=_(FUNCTION_LABELS[function]), n=count)
-                )
-            display.say(
-                _("Dry run: nothing was written. The sync would change the mode to {mode}").format(
-                    mode=mode_name(plan.new_mode)
-                )
-            )
+            dry(env, laptop.sync.preflight(actor, central)[0], as_json)
             return
         display = Display(env, quiet=as_json)
-        stores = StoreRebuilds(laptop, env.store_url, lambda url, create: open_brigada(url, create=create))
         try:
-            outcome = laptop.sync.run(actor, central, stores, display)
+            outcome = laptop.sync.run(actor, central, env.laptop_stores(), display)
         finally:
             display.stop()
         if outcome.laptop is not None:
-            env._brigada = outcome.laptop  # the rebuilt store, now in the old one's place
+            env.replace_brigada(outcome.laptop)  # the rebuilt store, now in the old one's place
     finally:
-        central_store.close()
+        central.close()
     if as_json:
         env.emit_json(outcome_json(outcome))
     else:
         report(display, outcome)
     if outcome.quarantined:
         raise click.exceptions.Exit(Exit.QUARANTINE)
+
+
+def dry(env: Env, plan: SyncPlan, as_json: bool) -> None:
+    """The preflight's answer: what a sync would move; nothing written on either side."""
+    if as_json:
+        env.emit_json({**plan_json(plan), "dry_run": True})
+        return
+    env.say(_("Operating mode: {mode}").format(mode=mode_name(plan.mode)))
+    for function, count in plan.pending.items():
+        env.say(_("{function}: {n} records").format(function=_(FUNCTION_LABELS[function]), n=count))
+    env.say(
+        _("Dry run: nothing was written. The sync would change the mode to {mode}").format(
+            mode=mode_name(plan.new_mode)
+        )
+    )
 
 
 def report(display: Display, outcome: SyncOutcome) -> None:

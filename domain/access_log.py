@@ -47,6 +47,7 @@ PARAGRAPH_VIEW = "paragraph.view"
 PARAGRAPH_PRINT = "paragraph.print"
 FORM_PRINT = "form.print"
 DOCUMENT_VIEW = "document.view"
+SYNC_AUTH_FAILED = "sync.auth-failed"  # central: a request to `brigada serve` that proved nothing
 DIAGNOSTIC_VIEW = "diagnostic.view"  # reading a diagnostic result (comment AYD=, HIST=, VISITA=)
 VOUCHER_PRINT = "voucher.print"  # the activity log's "Voucher - Print"
 

@@ -23,6 +23,7 @@ GENESIS = "0" * 64
 # The keys a store keeps beside its events (never as events: events travel, keys must not).
 CHAIN_KEY = "chain"  # the key this store's links are computed with
 SITES_MASTER_KEY = "sites"  # central's: each site's chain key derives from it (``site_key``)
+SITE_SIGNING_KEY = "site-signing"  # a laptop's: the private key it signs its requests with
 
 # The site inside an event's stamped context, read from the stored JSON without decoding it all.
 _SITE = re.compile(rb'"_type_":"ctx","_data_":\{[^{}]*?"site":"((?:[^"\\]|\\.)*)"')

@@ -93,6 +93,7 @@ class Site(BrigadaAggregate):
         secret_hash: str
         software_version: str
         key_id: str = ""  # names this provisioning's chain key (domain/chain.site_key)
+        public_key: str = ""  # the laptop's Ed25519 public key (hex): its requests are signed
 
     class ModeChanged(Event):
         TOPIC = "brigada.Site.ModeChanged"
@@ -125,6 +126,7 @@ class Site(BrigadaAggregate):
         self.secret_hash: str | None = None
         self.software_version: str | None = None
         self.key_id = ""
+        self.public_key = ""
         self.returning = False
         # The actions enabled when central last handed the lease over (the mode went to MSN):
         # what central lets the laptop's pushed events do, whatever changed since.
@@ -172,15 +174,22 @@ class Site(BrigadaAggregate):
     def _change_parameters(self, actions: list[str]) -> None:
         self.actions = set(actions)
 
-    def provision(self, secret_hash: str, software_version: str, key_id: str) -> None:
+    def provision(self, software_version: str, key_id: str, public_key: str) -> None:
+        """A laptop made for the site: its chain key's id and the public key of its credential
+        (a laptop provisioned again replaces both; the old laptop can no longer sync)."""
         self._require_active()
-        self._provision(secret_hash=secret_hash, software_version=software_version, key_id=key_id)
+        self._provision(
+            secret_hash="", software_version=software_version, key_id=key_id, public_key=public_key
+        )
 
     @event(Provisioned)
-    def _provision(self, secret_hash: str, software_version: str, key_id: str = "") -> None:
+    def _provision(
+        self, secret_hash: str, software_version: str, key_id: str = "", public_key: str = ""
+    ) -> None:
         self.secret_hash = secret_hash
         self.software_version = software_version
         self.key_id = key_id
+        self.public_key = public_key
 
     def change_mode(self, mode: SiteMode) -> None:
         self._require_active()

@@ -39,6 +39,14 @@ class StoreIdentity(BrigadaAggregate):
         generation: str  # this store's log generation: a rebuilt laptop store starts a new one
         slice_end: int  # the last log position copied from central: the laptop's own events follow
 
+    class CentralAddressed(Event):
+        """Where a provisioned laptop finds central (`brigada serve`) and the certificate it
+        pins there: the only one it trusts."""
+
+        TOPIC = "brigada.StoreIdentity.CentralAddressed"
+        url: str
+        certificate: str  # PEM
+
     @staticmethod
     def create_id() -> UUID:
         return STORE_IDENTITY_ID
@@ -52,6 +60,8 @@ class StoreIdentity(BrigadaAggregate):
         self.sync_secret: str | None = None
         self.generation: str | None = None
         self.slice_end = 0
+        self.central_url = ""
+        self.central_certificate = ""
 
     def mark_provisioned(self, central_code: str, sync_secret: str, generation: str, slice_end: int) -> None:
         self._mark_provisioned(
@@ -64,6 +74,15 @@ class StoreIdentity(BrigadaAggregate):
         self.sync_secret = sync_secret
         self.generation = generation
         self.slice_end = slice_end
+
+    def address_central(self, url: str, certificate: str) -> None:
+        if (url, certificate) != (self.central_url, self.central_certificate):
+            self._address_central(url=url, certificate=certificate)
+
+    @event(CentralAddressed)
+    def _address_central(self, url: str, certificate: str) -> None:
+        self.central_url = url
+        self.central_certificate = certificate
 
     @property
     def is_central(self) -> bool:

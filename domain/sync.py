@@ -189,6 +189,15 @@ class SyncRun(BrigadaAggregate):
         self.flipped = False
         self.completed = False
 
+    @classmethod
+    def begin(
+        cls, run_id: UUID, site: str, crossing: SyncCrossing, generation: str, pending: dict[str, int]
+    ) -> SyncRun:
+        """A run under the id the laptop chose, so a start sent again finds the same run."""
+        return cls._create(  # type: ignore[no-any-return]
+            cls.Started, id=run_id, site=site, crossing=crossing, generation=generation, pending=pending
+        )
+
     def record_merge(
         self,
         counts: dict[str, int],

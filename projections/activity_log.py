@@ -513,6 +513,7 @@ ACCESS_LABELS: dict[str, str] = {
     "backup": N_("Backup"),
     "audit.export": N_("Activity log - Export"),
     "audit.verify": N_("Activity log - Verify"),
+    "sync.auth-failed": N_("Sync - Authentication failed"),
     "patient.view": N_("Patient - View"),
     "patient.search": N_("Patient - Search"),
     "report.tab": N_("Report - Tab"),

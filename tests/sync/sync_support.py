@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inventory_support import (
     CENTRAL_WAREHOUSE,
@@ -36,6 +37,9 @@ class Field:
     laptop: Brigada
     laptop_url: str
     open_store: OpenStore
+    # How the laptop reaches central: the direct transport (the sync logic's test double), or
+    # `brigada serve` over HTTPS (tests/sync/serve_support.served_field).
+    transport: Callable[[str], Any] | None = None
 
     def nurse(self) -> Actor:
         return log_in(self.laptop, NURSE, NURSE_PASSWORD)
@@ -50,18 +54,33 @@ class Field:
 
     def sync(self, actor: Actor | None = None) -> SyncOutcome:
         actor = actor or self.nurse()
-        outcome = self.laptop.sync.run(actor, self.direct(actor.username), self.stores())
+        central = self.transport(actor.username) if self.transport else self.direct(actor.username)
+        try:
+            outcome = self.laptop.sync.run(actor, central, self.stores())
+        finally:
+            getattr(central, "close", lambda: None)()
         if outcome.laptop is not None:
             self.laptop = outcome.laptop
         return outcome
 
 
-def provisioned_field(open_store: OpenStore, central_url: str, tmp_path: Path, name: str = "brg01") -> Field:
+def provisioned_field(
+    open_store: OpenStore,
+    central_url: str,
+    tmp_path: Path,
+    name: str = "brg01",
+    address: tuple[str, str] = ("", ""),
+) -> Field:
+    """``address``: central's https URL and certificate, recorded on the laptop (for a laptop
+    that syncs through `brigada serve`)."""
     central, admin = stocked_central(open_store, central_url)
     central.patients.register(admin, JOSE)
     for item, lot, quantity in (("19943528-1", "A1", 30), ("19943528-1", "B2", 50)):
         transfer(central, admin, CENTRAL_WAREHOUSE, FIELD, item, lot, quantity)
     laptop_url = f"sqlite:///{tmp_path}/{name}.db"
     laptop = open_store(laptop_url)
-    central.sites.provision(admin, "BRG01", laptop, f"{name}.db")
+    url, certificate = address
+    central.sites.provision(
+        admin, "BRG01", laptop, f"{name}.db", central_url=url, central_certificate=certificate
+    )
     return Field(central, admin, laptop, laptop_url, open_store)

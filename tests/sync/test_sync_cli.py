@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ import pytest
 from forgery import forged_administrator, stamped_as_admin_at_site
 from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD, Terminal, one_line
 from security_support import log_in
-from sync_support import JOSE, Field, provisioned_field
+from serve_support import served_field
+from sync_support import JOSE, Field
 
 from application.faults import FAULT_EXIT, FAULT_VARIABLE
 from application.sync_central import DirectCentral
@@ -31,8 +33,10 @@ def laptop_terminal(field: Field) -> Terminal:
 
 
 @pytest.fixture
-def field(open_store: Any, sqlite_url: str, tmp_path: Path) -> Field:
-    return provisioned_field(open_store, sqlite_url, tmp_path)
+def field(open_store: Any, sqlite_url: str, tmp_path: Path) -> Iterator[Field]:
+    """BRG01's laptop provisioned for a `brigada serve` on central, which is running."""
+    with served_field(open_store, sqlite_url, tmp_path) as field:
+        yield field
 
 
 def mission_work(field: Field) -> str:
@@ -49,7 +53,7 @@ def test_sync_shows_the_mode_each_step_and_the_seed_message(field: Field, sqlite
     laptop = laptop_terminal(field)
     field.laptop.close()
 
-    started = laptop("sync", "--central", sqlite_url)
+    started = laptop("sync")
 
     lines = started.stderr.strip().splitlines()
     assert lines[0] == "Operating mode: INS (on site)"
@@ -58,7 +62,7 @@ def test_sync_shows_the_mode_each_step_and_the_seed_message(field: Field, sqlite
     assert "Rebuilding this laptop's store from central: " in started.stderr
     assert lines[-2:] == ["Sync completed successfully", "New operating mode: MSN (on mission)"]
     assert laptop.json("site", "mode")["mode"] == "MSN"
-    spanish = laptop("--lang", "es", "sync", "--central", sqlite_url, "--dry-run")
+    spanish = laptop("--lang", "es", "sync", "--dry-run")
     assert spanish.stderr.splitlines()[0] == "Modo de operación: MSN (en misión)"
 
 
@@ -71,7 +75,7 @@ def test_dry_run_counts_and_writes_nothing_then_json_reports_the_steps(
     field.laptop.close()
     before = (count_events(sqlite_url), count_events(field.laptop_url))
 
-    plan = laptop.json("sync", "--central", sqlite_url, "--dry-run")
+    plan = laptop.json("sync", "--dry-run")
 
     assert (count_events(sqlite_url), count_events(field.laptop_url)) == before
     steps = {s["function"]: s["records"] for s in plan["steps"]}
@@ -84,7 +88,7 @@ def test_dry_run_counts_and_writes_nothing_then_json_reports_the_steps(
     assert steps["patients"] == 1 and steps["encounters"] == 3
     assert (plan["mode"], plan["new_mode"], plan["dry_run"]) == ("MSN", "INS", True)
 
-    done = laptop.json("sync", "--central", sqlite_url)
+    done = laptop.json("sync")
 
     assert done["merged"]["encounters"] == 3 and done["new_mode"] == "INS"
     assert done["total"] == plan["total"]
@@ -102,10 +106,12 @@ def test_a_sync_with_an_open_visit_is_refused_in_one_line(field: Field, sqlite_u
     laptop = laptop_terminal(field)
     field.laptop.close()
 
-    refused = laptop("sync", "--central", sqlite_url, code=1)
+    refused = laptop("sync", code=1)
 
     assert one_line(refused) == "encounters not finalized at BRG01: BRG01-1; finalize them before syncing"
-    assert laptop("sync", code=2).stderr.strip().endswith("--central URL is needed (or BRIGADA_CENTRAL)")
+    assert one_line(laptop("sync", "--central", sqlite_url, code=2)) == (
+        "--central: central's https:// address (brigada serve), never a database URL"
+    )
 
 
 def test_conflicts_are_listed_and_resolved_on_central(field: Field, sqlite_url: str) -> None:
@@ -115,7 +121,7 @@ def test_conflicts_are_listed_and_resolved_on_central(field: Field, sqlite_url: 
     field.central.patients.correct(field.admin, "CEN-1", {"first_name": "José María"})
     laptop = laptop_terminal(field)
     field.laptop.close()
-    done = laptop("sync", "--central", sqlite_url)
+    done = laptop("sync")
     assert "1 changes to shared records were re-applied on central; 1 sync conflicts to review" in done.stderr
     field.central.close()
     central = Terminal(sqlite_url)
@@ -146,7 +152,7 @@ def test_a_sync_with_held_events_says_so_exits_6_and_central_reviews_them(
     laptop = laptop_terminal(field)
     field.laptop.close()
 
-    done = laptop("--lang", "es", "sync", "--central", sqlite_url, code=6)
+    done = laptop("--lang", "es", "sync", code=6)
 
     lines = done.stderr.strip().splitlines()
     assert "Sincronización finalizada con 2 eventos en cuarentena" in lines
@@ -263,9 +269,9 @@ def test_a_sync_killed_at_any_point_converges_when_run_again(
     login = brigada(field.laptop_url, "login", NURSE, "--password-stdin", stdin=f"{NURSE_PASSWORD}\n")
     assert login.returncode == 0, login.stderr
 
-    killed = brigada(field.laptop_url, "sync", "--central", sqlite_url, fault=point)
+    killed = brigada(field.laptop_url, "sync", fault=point)
     assert killed.returncode == FAULT_EXIT, killed.stderr
-    again = brigada(field.laptop_url, "sync", "--central", sqlite_url)
+    again = brigada(field.laptop_url, "sync")
 
     assert again.returncode == 0, again.stderr
     assert "Sync completed successfully" in again.stderr

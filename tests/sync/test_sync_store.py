@@ -16,7 +16,8 @@ from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD
 from security_support import log_in
 from sync_support import JOSE, Field, provisioned_field
 
-import application.sites
+import application.sync
+import application.sync_central
 from adapters.store import StoreLocation
 from domain.site import Site, SiteMode, site_id
 from domain.store_identity import STORE_IDENTITY_ID
@@ -123,7 +124,7 @@ def test_a_batch_sent_again_merges_nothing_and_a_second_sync_has_nothing_to_push
     finalized_visit(field)
     nurse = field.nurse()
     identity = field.laptop.core.require_identity()
-    status = field.direct().status("BRG01", identity.sync_secret, identity.generation)
+    status = field.direct().status("BRG01", identity.generation, "")
     batch = next(field.laptop.sync._batches("BRG01", max(status.tracked, identity.slice_end)))
     field.sync(nurse)
     before = field.central.app.recorder.max_notification_id()
@@ -131,7 +132,7 @@ def test_a_batch_sent_again_merges_nothing_and_a_second_sync_has_nothing_to_push
         r for r in field.central.sync.history(field.admin, "BRG01") if r.crossing == "end-of-mission"
     ]
 
-    again = field.direct().merge("BRG01", identity.sync_secret, UUID(run.run_id), batch, lambda _id: set())
+    again = field.direct().merge("BRG01", UUID(run.run_id), batch)
 
     assert (again.merged, again.reapplied, again.conflicts) == (0, 0, 0)
     assert field.central.app.recorder.max_notification_id() == before
@@ -145,7 +146,7 @@ def counts(field: Field, count_events: Count, central_url: str) -> tuple[int, in
 
 @pytest.mark.parametrize(
     "case",
-    ["version", "open encounter", "revoked", "secret", "modes", "central store"],
+    ["version", "open encounter", "revoked", "modes", "central store"],
 )
 def test_a_refused_sync_writes_nothing_on_either_side(
     case: str,
@@ -155,15 +156,13 @@ def test_a_refused_sync_writes_nothing_on_either_side(
     count_events: Count,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if case == "version":  # a laptop made by another version of Brigada
-        monkeypatch.setattr(application.sites, "SOFTWARE_VERSION", "0.0.1")
     field = provisioned_field(open_store, store_url, tmp_path)
-    monkeypatch.undo()
+    if case == "version":  # the laptop runs another version of Brigada than central
+        monkeypatch.setattr(application.sync, "SOFTWARE_VERSION", "0.0.1")
     expected = {
         "version": "the server is at version {server}, this laptop at 0.0.1: update before syncing",
         "open encounter": "encounters not finalized at BRG01: BRG01-1; finalize them before syncing",
         "revoked": "site BRG01 is revoked: it may not be provisioned or synchronized",
-        "secret": "this laptop cannot prove it is site BRG01: provision it again from central",
         "modes": "central holds site BRG01 in mode MSN, this laptop in INS: ask central to set it",
         "central store": "sync runs on a laptop: this is central's store",
     }[case]
@@ -174,10 +173,6 @@ def test_a_refused_sync_writes_nothing_on_either_side(
         field.laptop.encounters.open(nurse, {"chart_number": "CEN-1", "kind": "outpatient"})
     elif case == "revoked":
         field.central.sites.revoke(field.admin, "BRG01")
-    elif case == "secret":  # central provisioned another laptop for the site since
-        field.central.sites.provision(
-            field.admin, "BRG01", open_store(f"sqlite:///{tmp_path}/new.db"), "new.db"
-        )
     elif case == "modes":  # an operator changed central's record by hand
         field.central.sites.set_mode(field.admin, "BRG01", SiteMode.ON_MISSION)
     before = counts(field, count_events, store_url)
@@ -190,7 +185,7 @@ def test_a_refused_sync_writes_nothing_on_either_side(
         else:
             field.sync(nurse)
 
-    version = field.central.core.require_identity().software_version
+    version = application.sync_central.SOFTWARE_VERSION
     assert str(refused.value) == expected.format(server=version)
     assert counts(field, count_events, store_url) == before
 

@@ -207,10 +207,10 @@ def test_a_log_rewritten_with_the_key_after_a_sync_disagrees_with_centrals_check
     finalized_visit(field)
     identity = field.laptop.core.require_identity()
     direct = field.direct()
-    status = direct.status("BRG01", identity.sync_secret, identity.generation)
-    run = direct.start("BRG01", identity.sync_secret, SyncCrossing.END_OF_MISSION, identity.generation, {})
+    status = direct.status("BRG01", identity.generation, "")
+    run = direct.start("BRG01", uuid4(), SyncCrossing.END_OF_MISSION, identity.generation, {})
     batch = next(field.laptop.sync._batches("BRG01", max(status.tracked, identity.slice_end)))
-    direct.merge("BRG01", identity.sync_secret, run.run_id, batch, field.laptop.sync._known_event_ids)
+    direct.merge("BRG01", run.run_id, batch)
     # The merged visit is rewritten on the laptop, its links recomputed with the laptop's key.
     field.laptop.encounters.open(field.nurse(), {"chart_number": "CEN-1", "kind": "outpatient"})
     path = StoreLocation.parse(field.laptop_url).path
@@ -221,7 +221,7 @@ def test_a_log_rewritten_with_the_key_after_a_sync_disagrees_with_centrals_check
     batch = next(reopened.sync._batches("BRG01", batch.upto))
 
     with pytest.raises(ChainRefused) as refused:
-        direct.merge("BRG01", identity.sync_secret, run.run_id, batch, reopened.sync._known_event_ids)
+        direct.merge("BRG01", run.run_id, batch)
 
     assert "an event is missing before it" in str(refused.value)
     reopened.close()
@@ -279,15 +279,13 @@ def test_a_second_sync_neither_holds_nor_applies_anything_again(field: Field) ->
     forged_administrator(field.laptop)
     finalized_visit(field)
     identity = field.laptop.core.require_identity()
-    status = field.direct().status("BRG01", identity.sync_secret, identity.generation)
+    status = field.direct().status("BRG01", identity.generation, "")
     batch = next(field.laptop.sync._batches("BRG01", max(status.tracked, identity.slice_end)))
     field.sync()
     before = (field.central.app.recorder.max_notification_id(), len(held(field)))
     (run, *_) = field.central.sync.history(field.admin, "BRG01")
 
-    again = field.direct().merge(
-        "BRG01", identity.sync_secret, UUID(run.run_id), batch, field.laptop.sync._known_event_ids
-    )
+    again = field.direct().merge("BRG01", UUID(run.run_id), batch)
 
     assert (again.merged, again.quarantined) == (0, 0)
     field.sync()  # the next crossing (start of mission) pushes nothing of the old log
@@ -298,12 +296,12 @@ def push_only(field: Field, nurse: Any) -> MergeResult:
     """Central's side of an end-of-mission push, batch by batch, with nothing else of a sync:
     the laptop never reads back what was slipped into its log."""
     identity = field.laptop.core.require_identity()
-    direct, secret = field.direct(nurse.username), identity.sync_secret
-    status = direct.status("BRG01", secret, identity.generation)
-    run = direct.start("BRG01", secret, SyncCrossing.END_OF_MISSION, identity.generation, {})
+    direct = field.direct(nurse.username)
+    status = direct.status("BRG01", identity.generation, "")
+    run = direct.start("BRG01", uuid4(), SyncCrossing.END_OF_MISSION, identity.generation, {})
     merged = quarantined = 0
     for batch in field.laptop.sync._batches("BRG01", max(status.tracked, identity.slice_end)):
-        result = direct.merge("BRG01", secret, run.run_id, batch, field.laptop.sync._known_event_ids)
+        result = direct.merge("BRG01", run.run_id, batch)
         merged, quarantined = merged + result.merged, quarantined + result.quarantined
     return MergeResult(merged, 0, 0, quarantined)
 
@@ -362,8 +360,8 @@ def test_central_refuses_a_push_of_a_log_it_never_issued(field: Field) -> None:
     finalized_visit(field)
     identity = field.laptop.core.require_identity()
     direct = field.direct()
-    run = direct.start("BRG01", identity.sync_secret, SyncCrossing.END_OF_MISSION, "a-log-of-its-own", {})
+    run = direct.start("BRG01", uuid4(), SyncCrossing.END_OF_MISSION, "a-log-of-its-own", {})
     batch = next(field.laptop.sync._batches("BRG01", identity.slice_end))
 
     with pytest.raises(UnknownGeneration):
-        direct.merge("BRG01", identity.sync_secret, run.run_id, batch, field.laptop.sync._known_event_ids)
+        direct.merge("BRG01", run.run_id, batch)
