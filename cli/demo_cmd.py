@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from adapters.bootstrap import open_brigada
+from adapters.bootstrap import central_for, open_brigada
+from adapters.serve_process import ServeProcess, start_serve
 from adapters.sync_io import StoreRebuilds
 from adapters.synthetic import EncounterFaker, PatientFaker
 from application.brigada import Brigada
 from application.context import Actor
 from application.sync import SyncOutcome
-from application.sync_central import DirectCentral
 from cli import demo_billing, demo_inventory
 from cli.agenda_cmd import show_agenda
 from cli.audit_cmd import HEADINGS, display
@@ -21,10 +21,10 @@ from cli.base import Command
 from cli.encounter_cmd import ROW_COLUMNS as VISIT_COLUMNS
 from cli.encounter_cmd import displayed
 from cli.env import Env, pass_env, render
-from cli.i18n import N_, _
+from cli.i18n import N_, _, language
 from cli.inventory_cmd import stock_table
 from cli.patient_cmd import COLUMNS
-from cli.sync_cmd import Display, mode_name
+from cli.sync_cmd import Display, report
 from domain.agenda import as_time, minutes
 from domain.sections import Section
 from domain.sync import EncountersOpen
@@ -58,11 +58,25 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
             _("{folder} is not empty: the demo needs a fresh folder").format(folder=folder)
         )
     central_url = f"sqlite:///{folder / 'central.db'}"
-    site_url = f"sqlite:///{folder / f'{DEMO_SITE.lower()}.db'}"
 
     env.say(_("1. Central server: {store}").format(store=central_url))
     central = open_brigada(central_url, create=True)
     central.setup.initialize("central", "CEN", "admin", "Administrador", DEMO_PASSWORD)
+    server = start_serve(central_url, folder / "tls", language=language())
+    env.say(
+        _("1b. brigada serve runs for the laptops at {url} (a self-signed certificate in {folder})").format(
+            url=server.url, folder=folder / "tls"
+        )
+    )
+    try:
+        mission(env, folder, patients, seed, central, server)
+    finally:
+        server.stop()
+
+
+def mission(env: Env, folder: Path, patients: int, seed: int, central: Brigada, server: ServeProcess) -> None:
+    """The mission, with central's store open here and `brigada serve` answering the laptop."""
+    site_url = f"sqlite:///{folder / f'{DEMO_SITE.lower()}.db'}"
     admin, _admin_ticket = central.auth.resume(central.auth.login("admin", DEMO_PASSWORD))
 
     env.say(
@@ -117,7 +131,9 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
         _("3. Laptop of site {site} provisioned from central: {store}").format(site=DEMO_SITE, store=site_url)
     )
     site = open_brigada(site_url, create=True)
-    central.sites.provision(admin, DEMO_SITE, site, site_url)
+    central.sites.provision(
+        admin, DEMO_SITE, site, site_url, central_url=server.url, central_certificate=server.certificate
+    )
     extra = {"source": demo_inventory.CENTRAL_WAREHOUSE, "target": DEMO_WAREHOUSE, "quantity": 40}
     central.inventory.transfer(admin, {**extra, "item": demo_inventory.ACETAMINOPHEN, "lot": "AC2511"})
     env.say(
@@ -131,7 +147,7 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
         _("4. Login as coordinador on the laptop; start-of-mission sync (the laptop is rebuilt from central)")
     )
     actor, _ticket = site.auth.resume(site.auth.login("coordinador", DEMO_PASSWORD))
-    site = run_sync(env, site, site_url, central, actor).laptop
+    site = run_sync(env, site, site_url, actor).laptop
 
     env.say(_("5. Registering {n} patients").format(n=patients))
     faker = PatientFaker(seed=seed, today=site.core.clock.today())
@@ -191,13 +207,13 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
     # -- the end-of-mission sync: refused while a visit is open, then done --
     env.say(_("8. End of mission: a first sync attempt"))
     try:
-        run_sync(env, site, site_url, central, actor)
+        run_sync(env, site, site_url, actor)
     except EncountersOpen as refused:
         env.say(_("   Refused: {reason}").format(reason=render(refused.template, refused.params)))
     site.encounters.finalize(actor, last_visit)
     vouchers.append(site.vouchers.issue(actor, {"encounter": last_visit}).number)
     env.say(_("   Visit {visit} finalized and its voucher issued; the sync again:").format(visit=last_visit))
-    run_sync(env, site, site_url, central, actor)
+    run_sync(env, site, site_url, actor)
     site.auth.logout(actor)
     # -- central: invoices from the merged vouchers, and the activity log --
     admin, _admin_ticket = central.auth.resume(central.auth.login("admin", DEMO_PASSWORD))
@@ -222,16 +238,17 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
     )
 
 
-def run_sync(env: Env, site: Brigada, site_url: str, central: Brigada, actor: Actor) -> SyncOutcome:
-    """`brigada sync` on the laptop, with the direct transport to central's open store."""
+def run_sync(env: Env, site: Brigada, site_url: str, actor: Actor) -> SyncOutcome:
+    """`brigada sync` on the laptop: over HTTPS to `brigada serve`, as provisioning recorded it."""
     display = Display(env, quiet=False)
     stores = StoreRebuilds(site, site_url, lambda url, create: open_brigada(url, create=create))
+    central = central_for(site, actor.username)
     try:
-        outcome = site.sync.run(actor, DirectCentral(central.sync_central, actor.username), stores, display)
+        outcome = site.sync.run(actor, central, stores, display)
     finally:
         display.stop()
-    display.say(_("Sync completed successfully"))
-    display.say(_("New operating mode: {mode}").format(mode=mode_name(outcome.plan.new_mode)))
+        central.close()
+    report(display, outcome)
     outcome.laptop = outcome.laptop or site
     return outcome
 

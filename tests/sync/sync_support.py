@@ -40,6 +40,7 @@ class Field:
     # How the laptop reaches central: the direct transport (the sync logic's test double), or
     # `brigada serve` over HTTPS (tests/sync/serve_support.served_field).
     transport: Callable[[str], Any] | None = None
+    server: Any = None  # the `brigada serve` process, when there is one
 
     def nurse(self) -> Actor:
         return log_in(self.laptop, NURSE, NURSE_PASSWORD)

@@ -3,51 +3,31 @@ on PostgreSQL: both crossings, the laptop's credential and central's pinned cert
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from serve_support import Server, free_port, over_http, start_server
-from sync_support import Field, provisioned_field
+from serve_support import served_field
+from sync_support import Field
 from test_sync_store import central_event_ids, finalized_visit, site_event_ids
 
-from adapters.site_credentials import self_signed
-from application.sync import SyncOutcome
 from domain.site import SiteMode
 
 
 @pytest.fixture
-def served(open_store: Any, store_url: str, tmp_path: Path) -> Any:
-    folder = tmp_path / "tls"
-    cert, _key = self_signed(folder, "127.0.0.1")
-    port = free_port()
-    field = provisioned_field(
-        open_store, store_url, tmp_path, address=(f"https://127.0.0.1:{port}", cert.read_text())
-    )
-    server = start_server(store_url, folder, port=port)
-    yield field, server
-    server.stop()
+def field(open_store: Any, store_url: str, tmp_path: Path) -> Iterator[Field]:
+    with served_field(open_store, store_url, tmp_path) as field:
+        yield field
 
 
-def sync_over_http(field: Field) -> SyncOutcome:
-    nurse = field.nurse()
-    central = over_http(field.laptop, nurse.username)
-    try:
-        outcome = field.laptop.sync.run(nurse, central, field.stores())
-    finally:
-        central.close()
-    if outcome.laptop is not None:
-        field.laptop = outcome.laptop
-    return outcome
+def test_both_crossings_through_brigada_serve(field: Field) -> None:
+    server = field.server
 
-
-def test_both_crossings_through_brigada_serve(served: tuple[Field, Server]) -> None:
-    field, server = served
-
-    started = sync_over_http(field)
+    started = field.sync()
     finalized_visit(field)
     mission = site_event_ids(field)
-    ended = sync_over_http(field)
+    ended = field.sync()
 
     assert (started.plan.new_mode, ended.plan.new_mode) == (SiteMode.ON_MISSION, SiteMode.ON_SITE)
     assert ended.quarantined == 0
