@@ -6,7 +6,7 @@ from adapters.audit_io import SqlChainReader, StoreBackups
 from adapters.blocklist import CommonPasswords
 from adapters.site_credentials import Ed25519Keys
 from adapters.sql_views import SqlViewStorage
-from adapters.store import StoreLocation, open_event_store
+from adapters.store import StoreLocation, open_event_store, schema_lock
 from adapters.sync_client import HttpCentral
 from adapters.sync_io import SqlSiteLog
 from adapters.system import Argon2Hasher, Host, SystemClock, this_host
@@ -20,10 +20,12 @@ def open_brigada(
     url: str, *, create: bool = False, clock: Clock | None = None, host: Host | None = None
 ) -> Brigada:
     location = StoreLocation.parse(url)
-    app, engine = open_event_store(location, create=create)
+    with schema_lock(location):  # processes opening one PostgreSQL store create its tables in turn
+        app, engine = open_event_store(location, create=create)
+        storage = SqlViewStorage(engine)
     brigada = Brigada(
         app=app,
-        storage=SqlViewStorage(engine),
+        storage=storage,
         clock=clock or SystemClock(),
         host=host or this_host(),
         hasher=Argon2Hasher(),

@@ -3,7 +3,13 @@ event's tamper-evidence link (domain/chain.py) in the same transaction as the ev
 
 Beside the events each store keeps its keys (``brigada_keys``, insert-only): ``chain``, the key
 its links are computed with, and on central ``sites``, the master key each site's chain key is
-derived from. Keys are never events: events are copied to laptops, and keys must not be."""
+derived from. Keys are never events: events are copied to laptops, and keys must not be.
+
+A store written before the keyed chain (release 0.1.0) holds links but no key. Whenever a store's
+chain key is made (its first insert, or the first read of the key), the last position its chain
+table already holds is recorded with it as ``legacy-until`` (domain/chain.py: links up to there
+are checked with the old unkeyed formula); a store that starts with its key records 0, so the
+boundary of every store is written once, with its key, and never changes."""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
-from domain.chain import CHAIN_KEY, GENESIS, link, site_of
+from domain.chain import CHAIN_KEY, GENESIS, LEGACY_UNTIL, legacy_position, legacy_value, link, site_of
 
 APPEND_ONLY = "stored events are append-only"
 SQLITE_CHAIN = "event_chain"
@@ -32,24 +38,40 @@ class StoreKeys:
     """Reading and adding a store's keys inside a transaction; ``execute(sql, params)`` runs a
     statement on the transaction's cursor and returns its first row (or None)."""
 
-    def __init__(self, execute: Callable[[str, tuple[Any, ...]], Any], mark: str, table: str = KEYS) -> None:
+    def __init__(
+        self,
+        execute: Callable[[str, tuple[Any, ...]], Any],
+        mark: str,
+        table: str = KEYS,
+        chain: str = SQLITE_CHAIN,
+    ) -> None:
         self.execute = execute
         self.select = f"SELECT value FROM {table} WHERE name = {mark}"
         self.insert = f"INSERT INTO {table} (name, value) VALUES ({mark}, {mark}) ON CONFLICT DO NOTHING"
+        self.last_linked = f"SELECT MAX(position) AS last FROM {chain}"
 
     def get(self, name: str) -> bytes | None:
         row = self.execute(self.select, (name,))
-        return None if row is None else bytes.fromhex(row["value"] if isinstance(row, dict) else row[0])
+        return None if row is None else bytes.fromhex(_first(row, "value"))
 
     def get_or_create(self, name: str, value: bytes | None = None) -> bytes:
         found = self.get(name)
         if found is None:
+            if name == CHAIN_KEY:  # links already there were made without a key (release 0.1.0)
+                row = self.execute(self.last_linked, ())
+                last = _first(row, "last") if row is not None else None
+                self.execute(self.insert, (LEGACY_UNTIL, legacy_value(last or 0).hex()))
             self.execute(self.insert, (name, (value or secrets.token_bytes(32)).hex()))
             found = self.get(name)
             assert found is not None
         if value is not None and found != value:
             raise KeyMismatch(name)
         return found
+
+
+def _first(row: Any, column: str) -> Any:
+    """A column of a row read by ``StoreKeys.execute`` (a dict on PostgreSQL, a tuple on SQLite)."""
+    return row[column] if isinstance(row, dict) else row[0]
 
 
 def log_tables(kind: str, schema: str) -> tuple[str, str, str]:
@@ -100,6 +122,11 @@ class KeyedStore:
         key = self.key(CHAIN_KEY)
         assert key is not None
         return key
+
+    def legacy_until(self) -> int:
+        """The last log position linked before the store had its chain key (0: none)."""
+        self.chain_key()  # a store without a key gets it, and its boundary, now
+        return legacy_position(self.key(LEGACY_UNTIL, create=False))
 
 
 class AppendOnlySQLiteProcessRecorder(SQLiteProcessRecorder, KeyedStore):
@@ -224,4 +251,4 @@ class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder, KeyedStore):
             # Inside an insert the cursor may be in pipeline mode: description is not known yet.
             return curs.fetchone() if statement.startswith("SELECT") else None
 
-        return StoreKeys(execute, "%s", f'"{schema}".{KEYS}')
+        return StoreKeys(execute, "%s", f'"{schema}".{KEYS}', f'"{schema}".{self.chain_table_name}')

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -131,6 +133,32 @@ class StoreLocation:
         if self.kind == "sqlite":
             return str(self.path)
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}?schema={self.schema}"
+
+
+SCHEMA_LOCK = 0x42524947  # "BRIG": the advisory lock under which a PostgreSQL store's tables are made
+
+
+@contextmanager
+def schema_lock(location: StoreLocation) -> Iterator[None]:
+    """On PostgreSQL, one process at a time creates a store's tables, triggers and functions
+    (`brigada serve --workers N` opens the store in each worker at once: CREATE ... IF NOT EXISTS
+    and CREATE OR REPLACE TRIGGER race and deadlock otherwise). SQLite needs nothing."""
+    if location.kind != "postgresql":
+        yield
+        return
+    try:
+        engine = location.sqlalchemy_engine()
+        conn = engine.connect()
+        conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+    except (sa.exc.OperationalError, OSError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise StoreUnreachable(store=location.display(), reason=reason) from error
+    try:
+        yield
+    finally:
+        conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
+        conn.close()
+        engine.dispose()
 
 
 def open_event_store(location: StoreLocation, *, create: bool) -> tuple[BrigadaApplication, sa.Engine]:

@@ -127,7 +127,7 @@ class HttpCentral:
     def _post(self, path: str, payload: dict[str, Any]) -> Any:
         body = json.dumps(payload, separators=(",", ":")).encode()
         content, encoding = (
-            (gzip.compress(body, 5), "gzip") if len(body) >= COMPRESS_FROM else (body, "identity")
+            (gzip.compress(body, 1), "gzip") if len(body) >= COMPRESS_FROM else (body, "identity")
         )
         reason = ""
         for attempt in range(self.attempts):

@@ -6,8 +6,10 @@ Every request but /health is signed by a provisioned laptop (adapters/site_crede
 signature names the site, so a laptop can only ever act as itself, and central then judges every
 event it pushes (domain/sync_trust.py). Bad input gets a 4xx with a one-line reason and nothing
 written: an unsigned or badly signed request 401, a replay 401, too many failures from one address
-429, a body too large 413, not JSON 415, a malformed body 422, a refusal by a rule 409, an unknown
-run 404. Failed authentications are recorded in central's activity log.
+429, a body too large 413, not JSON 415, a gzip body that cannot be read (or a body that is not
+UTF-8) 400, a malformed body 422, a refusal by a rule 409, an unknown run 404. Every refusal has
+the same body (sync_wire.ErrorBody), and the schema says so. Failed authentications are recorded
+in central's activity log.
 """
 
 from __future__ import annotations
@@ -28,15 +30,17 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.bootstrap import open_brigada
 from adapters.site_credentials import BadCredential, check, read_headers
-from adapters.store import StoreLocation
+from adapters.store import StoreLocation, schema_lock
 from adapters.sync_wire import (
     CompleteRequest,
     Empty,
+    ErrorBody,
     MergeRequest,
     ReadRequest,
     RunRequest,
@@ -57,15 +61,31 @@ from domain.site import Site, site_id
 STORE_VARIABLE = "BRIGADA_SERVE_STORE"  # how uvicorn's worker processes learn the store
 MAX_BODY = 64 * 1024 * 1024  # bytes a request may send, compressed or not
 MAX_FAILURES = 10  # failed authentications from one address per minute before 429
+MAX_NONCE = 64  # characters of a nonce the ledger keeps
+# What the schema says of every signed call's refusals (the body of each: sync_wire.ErrorBody).
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "a gzip body that cannot be read, or a body that is not UTF-8 JSON"),
+        (401, "unsigned, badly signed, stale, replayed, or from a site central does not know"),
+        (404, "a record that does not exist"),
+        (409, "refused by a rule"),
+        (413, "a body larger than the limit, compressed or inflated"),
+        (415, "not application/json, or compressed otherwise than gzip"),
+        (422, "a malformed body"),
+        (429, "too many failed authentications from this address"),
+    )
+}
 log = logging.getLogger("brigada.serve")
 
 
 class Caller:
     """A request proved to come from a provisioned laptop: its site, and its operator."""
 
-    def __init__(self, site: str, operator: str) -> None:
+    def __init__(self, site: str, operator: str, credential: str) -> None:
         self.site = site
         self.operator = operator
+        self.credential = credential  # the public key that verified the signature
 
 
 class NonceLedger:
@@ -130,7 +150,8 @@ class Service:
             self.brigada = open_brigada(self.url)
             if not self.brigada.core.require_identity().is_central:
                 raise RuntimeError("brigada serve runs on central's store")
-            self.nonces = NonceLedger(self.url)
+            with schema_lock(StoreLocation.parse(self.url)):  # workers create the table in turn
+                self.nonces = NonceLedger(self.url)
         return self.brigada
 
     def close(self) -> None:
@@ -146,23 +167,41 @@ class Service:
             raise Refusal(429, "too many failed authentications from this address: wait a minute")
         try:
             signed = read_headers({k.lower(): v for k, v in request.headers.items()})
+            if len(signed.nonce) > MAX_NONCE:
+                raise BadCredential("malformed")
             with self.lock:
                 brigada = self.open()
                 record = brigada.core.get(Site, site_id(signed.site))
-                if record is None or record.revoked or not record.public_key:
+                # The current laptop's key, or a laptop's replaced as lost (central then only
+                # lets it hand in its own log, to quarantine: application/sync_central.py).
+                keys = [k for k in (record.public_key, *record.retired_keys) if k] if record else []
+                if record is None or record.revoked or not keys:
                     raise BadCredential("unknown-site")
                 now = dt.datetime.now(dt.UTC)
-                check(record.public_key, signed, request.method, request.url.path, body, now)
+                credential = self._verified(keys, signed, request, body, now)
                 assert self.nonces is not None
                 if not self.nonces.first_use(record.code, signed.nonce, now):
                     raise BadCredential("replayed")
-            return Caller(record.code, signed.operator)
+            return Caller(record.code, signed.operator, credential)
         except BadCredential as error:
             self.failures.failed(address)
             self._record_failure(request, address, error.reason)
             raise Refusal(
                 401, f"this request does not prove it comes from a provisioned site ({error.reason})"
             ) from error
+
+    @staticmethod
+    def _verified(keys: list[str], signed: Any, request: Request, body: bytes, now: dt.datetime) -> str:
+        """The key that signed the request (the first to verify it)."""
+        refused = BadCredential("bad-signature")
+        for key in keys:
+            try:
+                check(key, signed, request.method, request.url.path, body, now)
+            except BadCredential as error:
+                refused = error
+                continue
+            return key
+        raise refused
 
     def _record_failure(self, request: Request, address: str, reason: str) -> None:
         site = request.headers.get("x-brigada-site", "")[:20]
@@ -220,7 +259,7 @@ class RequestLimits:
             )
 
     async def _bounded(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> Receive:
-        if headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             raise Refusal(415, "send application/json", "invalid")
         declared = headers.get("content-length", "0")
         if not declared.isdigit() or int(declared) > MAX_BODY:
@@ -265,6 +304,8 @@ def inflate(body: bytes) -> bytes:
         raise Refusal(400, "the gzip body cannot be read", "invalid") from error
     if inflater.unconsumed_tail:
         raise Refusal(413, f"the body is larger than {MAX_BODY} bytes once inflated", "invalid")
+    if not inflater.eof or inflater.unused_data:  # cut short (its checksum unread), or more after it
+        raise Refusal(400, "the gzip body cannot be read", "invalid")
     return inflated
 
 
@@ -322,9 +363,21 @@ def create_app(url: str) -> FastAPI:
     async def ruled(request: Request, error: DomainError) -> JSONResponse:
         return domain_error(error)
 
+    @app.exception_handler(HTTPException)
+    async def rejected(request: Request, error: HTTPException) -> JSONResponse:
+        """FastAPI's and Starlette's own refusals (a body that is not UTF-8 JSON, an unknown
+        path, a wrong method) in the same shape as every other."""
+        kind = "not-found" if error.status_code == 404 else "invalid"
+        response = error_response(error.status_code, str(error.detail), kind)
+        response.headers.update(error.headers or {})
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
+        if first.get("type") == "json_invalid":  # its location is a character, not a field
+            where = f"body at character {first['loc'][-1]}" if len(first.get("loc", ())) > 1 else "body"
+            return error_response(422, f"{where}: not JSON", "invalid")
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return error_response(422, f"{where or 'body'}: {first.get('msg', 'malformed')}", "invalid")
 
@@ -346,58 +399,74 @@ def create_app(url: str) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": SOFTWARE_VERSION}
 
-    @app.post("/v1/sync/status")
+    @app.post("/v1/sync/status", responses=REFUSALS)
     async def status(body: StatusRequest, who: Who) -> dict[str, Any]:
-        return await handle(lambda b: status_json(b.sync_central.status(who.site, body.generation)))
+        return await handle(
+            lambda b: status_json(b.sync_central.status(who.site, body.generation, credential=who.credential))
+        )
 
-    @app.post("/v1/sync/start")
+    @app.post("/v1/sync/start", responses=REFUSALS)
     async def start(body: StartRequest, who: Who) -> dict[str, Any]:
         run_id = UUID(body.run_id)
         return await handle(
             lambda b: run_json(
                 b.sync_central.start(
-                    who.site, run_id, body.crossing, body.generation, body.pending, who.operator
+                    who.site,
+                    run_id,
+                    body.crossing,
+                    body.generation,
+                    body.pending,
+                    who.operator,
+                    credential=who.credential,
                 )
             )
         )
 
-    @app.post("/v1/sync/merge")
+    @app.post("/v1/sync/merge", responses=REFUSALS)
     async def merge(body: MergeRequest, who: Who) -> dict[str, int]:
         batch = batch_of(body)
         run_id = UUID(body.run_id)
-        return await handle(lambda b: merge_json(b.sync_central.merge(who.site, run_id, batch, who.operator)))
+        return await handle(
+            lambda b: merge_json(
+                b.sync_central.merge(who.site, run_id, batch, who.operator, credential=who.credential)
+            )
+        )
 
-    @app.post("/v1/sync/flip")
+    @app.post("/v1/sync/flip", responses=REFUSALS)
     async def flip(body: RunRequest, who: Who) -> dict[str, bool]:
-        await handle(lambda b: b.sync_central.flip(who.site, UUID(body.run_id), who.operator))
+        await handle(
+            lambda b: b.sync_central.flip(
+                who.site, UUID(body.run_id), who.operator, credential=who.credential
+            )
+        )
         return {"done": True}
 
-    @app.post("/v1/sync/complete")
+    @app.post("/v1/sync/complete", responses=REFUSALS)
     async def complete(body: CompleteRequest, who: Who) -> dict[str, bool]:
         genesis = None
         if body.genesis_position is not None and body.genesis_link is not None:
             genesis = (body.genesis_position, body.genesis_link)
         await handle(
             lambda b: b.sync_central.complete(
-                who.site, UUID(body.run_id), body.rebuilt, genesis, who.operator
+                who.site, UUID(body.run_id), body.rebuilt, genesis, who.operator, credential=who.credential
             )
         )
         return {"done": True}
 
-    @app.post("/v1/sync/site-records")
+    @app.post("/v1/sync/site-records", responses=REFUSALS)
     async def site_records(body: Empty, who: Who) -> dict[str, list[str]]:
-        ids = await handle(lambda b: b.sync_central.site_records(who.site))
+        ids = await handle(lambda b: b.sync_central.site_records(who.site, credential=who.credential))
         return {"ids": [i.hex for i in ids]}
 
-    @app.post("/v1/sync/slice")
+    @app.post("/v1/sync/slice", responses=REFUSALS)
     async def slice_ids(body: Empty, who: Who) -> dict[str, list[str]]:
-        ids = await handle(lambda b: b.sync_central.slice(who.site))
+        ids = await handle(lambda b: b.sync_central.slice(who.site, credential=who.credential))
         return {"ids": [i.hex for i in ids]}
 
-    @app.post("/v1/sync/read")
+    @app.post("/v1/sync/read", responses=REFUSALS)
     async def read(body: ReadRequest, who: Who) -> dict[str, list[dict[str, Any]]]:
         wanted = [(UUID(w.record_id), w.after) for w in body.wanted]
-        events = await handle(lambda b: b.sync_central.read(who.site, wanted))
+        events = await handle(lambda b: b.sync_central.read(who.site, wanted, credential=who.credential))
         return {"events": [stored_json(e) for e in events]}
 
     return app

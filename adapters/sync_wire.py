@@ -4,7 +4,7 @@ state in base64 (a pushed state is bytes, and a forged one need not be UTF-8), i
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -16,33 +16,39 @@ from domain.sync import SyncCrossing
 
 MAX_EVENTS = 5_000  # events in one batch or one answer
 HEX_ID = r"^[0-9a-fA-F]{32}$"
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+# Text central looks up or stores: no control characters (PostgreSQL refuses NUL in text).
+TEXT = r"^[^\x00-\x1f\x7f]*$"
+# Positions, versions and counts central stores or compares in SQL: a BIGINT.
+MAX_NUMBER = 2**63 - 1
+Count = Annotated[int, Field(ge=0, le=MAX_NUMBER)]
 
 
 class WireEvent(BaseModel):
-    position: int = Field(ge=0)
+    position: int = Field(ge=0, le=MAX_NUMBER)
     originator_id: str = Field(pattern=HEX_ID)
-    version: int = Field(ge=1)
-    topic: str = Field(min_length=1, max_length=200)
-    state: str = Field(max_length=8_000_000, description="the stored state, base64")
+    version: int = Field(ge=1, le=MAX_NUMBER)
+    topic: str = Field(min_length=1, max_length=200, pattern=TEXT)
+    state: str = Field(max_length=8_000_000, pattern=BASE64, description="the stored state, base64")
     previous: str | None = Field(default=None, max_length=64)
     link: str | None = Field(default=None, max_length=64)
 
 
 class StatusRequest(BaseModel):
-    generation: str = Field(min_length=1, max_length=64)
-    software_version: str = Field(min_length=1, max_length=40)
+    generation: str = Field(min_length=1, max_length=64, pattern=TEXT)
+    software_version: str = Field(min_length=1, max_length=40, pattern=TEXT)
 
 
 class StartRequest(BaseModel):
     run_id: str = Field(pattern=HEX_ID)
     crossing: SyncCrossing
-    generation: str = Field(min_length=1, max_length=64)
+    generation: str = Field(min_length=1, max_length=64, pattern=TEXT)
     pending: dict[str, int] = Field(default_factory=dict, max_length=50)
 
 
 class MergeRequest(BaseModel):
     run_id: str = Field(pattern=HEX_ID)
-    upto: int = Field(ge=1)
+    upto: int = Field(ge=1, le=MAX_NUMBER)
     events: list[WireEvent] = Field(max_length=MAX_EVENTS)
 
 
@@ -52,14 +58,14 @@ class RunRequest(BaseModel):
 
 class CompleteRequest(BaseModel):
     run_id: str = Field(pattern=HEX_ID)
-    rebuilt: int = Field(ge=0)
-    genesis_position: int | None = Field(default=None, ge=0)
-    genesis_link: str | None = Field(default=None, max_length=64)
+    rebuilt: Count
+    genesis_position: Count | None = None
+    genesis_link: str | None = Field(default=None, max_length=64, pattern=TEXT)
 
 
 class Wanted(BaseModel):
     record_id: str = Field(pattern=HEX_ID)
-    after: int | None = Field(default=None, ge=0)
+    after: Count | None = None
 
 
 class ReadRequest(BaseModel):
@@ -68,6 +74,20 @@ class ReadRequest(BaseModel):
 
 class Empty(BaseModel):
     pass
+
+
+class ErrorDetail(BaseModel):
+    kind: str = Field(description="invalid, refused, conflict, not-found or internal")
+    message: str = Field(description="one line, in central's language")
+    template: str | None = Field(default=None, description="a rule's untranslated message")
+    params: dict[str, str] | None = Field(default=None, description="the template's parameters")
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every refusal."""
+
+    error: ErrorDetail
 
 
 def wire_event(event: LoggedEvent) -> dict[str, Any]:

@@ -1,16 +1,20 @@
-"""Creating a store: what it is (central or a site) and its first user."""
+"""Creating a store: what it is (central or a site) and its first user; and upgrading a store to
+the software installed to run it (``brigada upgrade``)."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from importlib import metadata
 
 from pydantic import Field
 
-from application.context import SYSTEM
+from application.access import Access
+from application.context import SYSTEM, Actor
 from application.core import Core
 from application.errors import StoreAlreadyInitialized
 from application.policy import Policies
+from application.projection_runner import Progress
 from application.validation import Command, parse
 from domain import menu
 from domain.errors import N_
@@ -45,6 +49,15 @@ class InitializeStore(Command):
     site_code: str = Field(pattern=SITE_CODE_PATTERN, description=SITE_CODE_HINT)
     username: str = Field(pattern=USERNAME_PATTERN, description=USERNAME_HINT)
     full_name: str = Field(min_length=1, max_length=120)
+
+
+@dataclass(frozen=True)
+class UpgradeOutcome:
+    from_version: str
+    to_version: str
+    upgraded: bool  # False: the store already was at the software's version, nothing was done
+    views: dict[str, int] = field(default_factory=dict)  # rows of each view rebuilt
+    events: int = 0  # events in the log the views were rebuilt from
 
 
 class Setup:
@@ -86,3 +99,41 @@ class Setup:
                 first_user.change_sections(ALL_SECTIONS)
             self.core.save(identity, first_user)
         return identity
+
+    def upgrade(self, actor: Actor, progress: Progress | None = None) -> UpgradeOutcome:
+        """Bring this store to the software now installed (``SOFTWARE_VERSION``), on central or
+        on a laptop; run again, it has nothing to do. A store newer than the software is refused:
+        a store is never downgraded.
+
+        1. Old events: nothing is rewritten. An event class whose fields changed reads its old
+           events through an upcaster (see StoreIdentity.Upgraded); every view is rebuilt from
+           the whole log below, and the activity log reads every event, so an old event that the
+           new software could not read stops the upgrade before the version is recorded.
+        2. Views: every view is dropped and the log replayed into all of them, in one pass. A view
+           whose projection version changed would be rebuilt by any catch-up (the first command
+           run by the new software does it), but one pass rebuilds them all for about the price
+           of one: no row written by the older software's projections is left.
+        3. The new version recorded on the store's identity, last, so an upgrade cut short is
+           simply run again.
+
+        Who: on central, an administrator. On a laptop no administrator ever logs in (seed 000),
+        and its field staff must be able to upgrade it, since it syncs only once upgraded: a
+        user with the menu option ``upgrade``. Like every option, central grants it to the users
+        it hands to the site (the site's first user has every option); upgrading changes no
+        record, it only rebuilds the laptop's views and records the version.
+        """
+        identity = self.core.require_identity()
+        if identity.is_central:
+            Access(self.core).require_admin(actor, N_("upgrade central's store"))
+        else:
+            Access(self.core).require(actor, "upgrade")
+        before = identity.software_version
+        if not identity.behind(SOFTWARE_VERSION):
+            identity.require_current(SOFTWARE_VERSION)  # a newer store is refused
+            return UpgradeOutcome(before, before, upgraded=False)
+        events = self.core.views.head()
+        views = self.core.views.rebuild_all(progress)
+        with self.core.acting_as(actor.username, site=identity.home_chain()):
+            identity.upgrade(SOFTWARE_VERSION)
+            self.core.save(identity)
+        return UpgradeOutcome(before, SOFTWARE_VERSION, True, views, events)

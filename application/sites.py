@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,14 +22,16 @@ from application.setup import SOFTWARE_VERSION
 from application.validation import Command, parse
 from domain import site_policy
 from domain.chain import CHAIN_KEY, SITE_SIGNING_KEY, SITES_MASTER_KEY, site_key
-from domain.checkpoint import ChainCheckpoint
-from domain.errors import N_, DomainError, NotFound
+from domain.checkpoint import ChainCheckpoint, checkpoint_id
+from domain.errors import N_, DomainError, InvalidValue, NotFound
 from domain.locks import LOCK_POLICY_ID
 from domain.password_policy import PASSWORD_POLICY_ID
-from domain.site import Site, SiteAction, SiteAlreadyRegistered, SiteMode, site_id
+from domain.site import NoLaptopToReplace, Site, SiteAction, SiteAlreadyRegistered, SiteMode, site_id
 from domain.store_identity import STORE_IDENTITY_ID, StoreRole
+from domain.sync import SyncCrossing
 from projections.patients import PatientQueries
 from projections.sites import SiteQueries, SiteRow
+from projections.sync import SyncRunQueries, SyncRunRow
 from projections.users import UserQueries
 
 WAREHOUSE_HINT = N_("2 to 20 capital letters, digits or dashes")
@@ -48,6 +51,75 @@ class NoSigningKeys:
 
 class TargetNotEmpty(DomainError):
     template = N_("the target store {store} already holds events: provisioning needs an empty one")
+
+
+class LaptopHoldsLease(site_policy.OperationRefused):
+    """Central refuses to provision the site, or to change its mode, while its laptop holds the
+    lease: the laptop may hold work central has never seen. Each template says what central
+    knows of it."""
+
+
+PROVISION_ON_MISSION = N_(
+    "site {site} is on mission (MSN) since {since}: its laptop last synchronized on {last_sync} and "
+    "central has merged {merged} events from it. Every event recorded on that laptop since then would be "
+    "lost. Sync it first (end of mission) or, if it is lost, use --replace-lost-laptop --reason TEXT"
+)
+PROVISION_ON_MISSION_NEVER_SYNCED = N_(
+    "site {site} is on mission (MSN) since {since} and its laptop never synchronized: every event recorded "
+    "on it would be lost. Sync it first (end of mission) or, if it is lost, use --replace-lost-laptop "
+    "--reason TEXT"
+)
+PROVISION_SYNC_OPEN = N_(
+    "a sync of site {site} is still open (started on {started}): run 'brigada sync' again on its laptop "
+    "to finish it or, if the laptop is lost, use --replace-lost-laptop --reason TEXT"
+)
+MODE_ON_MISSION = N_(
+    "site {site} is on mission (MSN) since {since}: its laptop last synchronized on {last_sync} and "
+    "central has merged {merged} events from it. It may hold events recorded since then that central has "
+    "not received, and its sync is refused while the two modes differ. Sync it, or use --force --reason TEXT"
+)
+MODE_ON_MISSION_NEVER_SYNCED = N_(
+    "site {site} is on mission (MSN) since {since} and its laptop never synchronized: it may hold events "
+    "central has not received, and its sync is refused while the two modes differ. Sync it, or use --force "
+    "--reason TEXT"
+)
+MODE_SYNC_OPEN = N_(
+    "a sync of site {site} is still open (started on {started}): run 'brigada sync' again on its laptop "
+    "to finish it, or use --force --reason TEXT"
+)
+LOST_REASON = N_("say why the laptop is considered lost")
+FORCE_REASON = N_("say why the mode is changed while the laptop holds the lease")
+REASON_LENGTH = N_("at most {n} characters")
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class LaptopWork:
+    """What central knows of what the site's current laptop may hold (never its unsynced events
+    themselves): when central's mode last changed, its syncs, and a sync left open."""
+
+    since: str  # when central's mode last changed ("-" when it never did)
+    last_sync: str  # when its newest sync started ("" when it never synchronized)
+    merged: int  # events central merged from it, over all its syncs
+    open_run: SyncRunRow | None  # a sync of it that did not complete
+
+
+def when(moment: datetime | str | None) -> str:
+    """A recorded time as shown in refusals: date, hours and minutes (UTC)."""
+    if moment is None or moment == "":
+        return "-"
+    text = moment.isoformat() if isinstance(moment, datetime) else moment
+    return text[:16].replace("T", " ")
+
+
+def reason_of(reason: str, template: str) -> str:
+    """An administrator's reason, required, one line of bounded length."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidValue("--reason", template)
+    if len(reason) > MAX_REASON:
+        raise InvalidValue("--reason", REASON_LENGTH, n=MAX_REASON)
+    return reason
 
 
 class RegisterSite(Command):
@@ -95,6 +167,7 @@ class Sites:
         self.sites = sites
         self.patients = patients
         self.users = users
+        self.runs = SyncRunQueries(core.views.store("sync_runs"))
 
     def _administer(self, actor: Actor, option: str) -> None:
         self.access.require_central(N_("site administration"))
@@ -164,7 +237,8 @@ class Sites:
         return ModeReport(site=identity.site_code, mode=mode, role=identity.role)
 
     def set_mode(self, actor: Actor, code: str, mode: SiteMode) -> SiteRow:
-        """Central's record of the lease (the sync flips it; tests and operators may too)."""
+        """Central's record of the lease, unchecked: the shortcut tests and benchmarks use to put a
+        site on and off mission as its syncs would. An operator goes through ``change_mode``."""
         self._administer(actor, "site.params")
         site = self._load(code)
         with self.core.acting_as(actor.username):
@@ -172,6 +246,114 @@ class Sites:
             site.finish_return()  # an operator's word ends a hand-back left half-done
             self.core.save(site)
         return self.show(actor, code)
+
+    def change_mode(
+        self, actor: Actor, code: str, mode: SiteMode, force: bool = False, reason: str = ""
+    ) -> SiteRow:
+        """An administrator sets a site's mode on central (its syncs flip it). While the site's
+        laptop holds the lease (on mission, or handing it back) that is refused, saying what the
+        laptop may hold, unless ``force`` with a reason, recorded with the change."""
+        self._administer(actor, "site.params")
+        site = self._load(code)
+        reason = reason_of(reason, FORCE_REASON) if force or reason.strip() else ""
+        changes = mode is not site.mode or site.returning
+        if changes and site.lease_mode is SiteMode.ON_MISSION and not force:
+            self._refuse_on_lease(site, MODE_ON_MISSION, MODE_ON_MISSION_NEVER_SYNCED, MODE_SYNC_OPEN)
+        if changes:
+            with self.core.acting_as(actor.username):
+                site.override_mode(mode, reason)
+                self.core.save(site)
+        return self.show(actor, code)
+
+    def check_provisioning(self, actor: Actor, code: str, lost_laptop_reason: str | None = None) -> None:
+        """Every refusal of ``provision`` that does not need the target store, so a caller can ask
+        before it creates one."""
+        self._administer(actor, "site.provision")
+        self._provisionable(self._load(code), lost_laptop_reason)
+
+    def _provisionable(self, site: Site, lost_laptop_reason: str | None) -> str | None:
+        """Refuses provisioning a site whose laptop may hold work central has never seen (on
+        mission, or a sync of it open) unless that laptop is replaced as lost; returns the
+        reason for the replacement, if one."""
+        if site.revoked:
+            raise site_policy.OperationRefused(
+                N_("site {site} is revoked: it may not be provisioned"), site=site.code
+            )
+        if lost_laptop_reason is not None:
+            if not site.provisioned:
+                raise NoLaptopToReplace(site=site.code)
+            return reason_of(lost_laptop_reason, LOST_REASON)
+        if not site.provisioned:
+            return None  # no laptop: nothing it holds to lose
+        work = self.laptop_work(site)
+        if work.open_run is not None or site.returning:
+            raise LaptopHoldsLease(
+                PROVISION_SYNC_OPEN,
+                site=site.code,
+                started=when(work.open_run.started_at if work.open_run else None),
+            )
+        if site.mode is SiteMode.ON_MISSION:
+            self._refuse_on_lease(site, PROVISION_ON_MISSION, PROVISION_ON_MISSION_NEVER_SYNCED, "", work)
+        return None
+
+    def _refuse_on_lease(
+        self, site: Site, synced: str, never: str, sync_open: str, work: LaptopWork | None = None
+    ) -> None:
+        work = work or self.laptop_work(site)
+        if sync_open and (site.returning or work.open_run is not None):
+            started = work.open_run.started_at if work.open_run else None
+            raise LaptopHoldsLease(sync_open, site=site.code, started=when(started))
+        if not work.last_sync:
+            raise LaptopHoldsLease(never, site=site.code, since=work.since)
+        raise LaptopHoldsLease(
+            synced, site=site.code, since=work.since, last_sync=work.last_sync, merged=work.merged
+        )
+
+    def laptop_work(self, site: Site) -> LaptopWork:
+        every = self._runs(site.code)
+        generations = set(self.laptop_generations(site, every))
+        rows = [r for r in every if r.generation in generations]
+        newest = max(rows, key=lambda r: r.started_at, default=None)
+        return LaptopWork(
+            since=when(site.mode_since),
+            last_sync=when(newest.started_at) if newest else "",
+            merged=sum(r.total for r in rows),
+            open_run=next((r for r in rows if r.status != "completed"), None),
+        )
+
+    def laptop_generations(self, site: Site, runs: list[SyncRunRow] | None = None) -> list[str]:
+        """Every log generation central issued the site's current laptop: its provisioning's,
+        then each start-of-mission rebuild's (a run started from one of them whose checkpoint
+        central opened, under the run's id). Exact for a laptop provisioned since provisionings
+        record their generation; for an older one, every generation pushed from that is neither a
+        rebuild's nor a lost laptop's stands in for the provisioning's."""
+        rows = self._runs(site.code) if runs is None else runs
+        if site.generation:
+            generations = [site.generation]
+        else:
+            rebuilt = {r.run_id for r in rows if r.crossing == SyncCrossing.START_OF_MISSION.value}
+            lost = {g for laptop in site.lost_laptops for g in laptop.generations}
+            generations = list(
+                dict.fromkeys(r.generation for r in rows if r.generation not in rebuilt | lost)
+            )
+        grown = True
+        while grown:  # runs of the same second may come in any order: until nothing is added
+            grown = False
+            for row in rows:
+                if (
+                    row.crossing == SyncCrossing.START_OF_MISSION.value
+                    and row.generation in generations
+                    and row.run_id not in generations
+                    and self.core.get(ChainCheckpoint, checkpoint_id(site.code, row.run_id)) is not None
+                ):
+                    generations.append(row.run_id)
+                    grown = True
+        return generations
+
+    def _runs(self, code: str) -> list[SyncRunRow]:
+        """Every sync run of a site central recorded, newest first."""
+        self.core.views.catch_up(["sync_runs"])
+        return self.runs.history(code, limit=1_000_000)
 
     def provision(
         self,
@@ -182,6 +364,7 @@ class Sites:
         progress: Callable[[int, int], None] | None = None,
         central_url: str = "",
         central_certificate: str = "",
+        lost_laptop_reason: str | None = None,
     ) -> int:
         """Create a laptop's store from central's slice for ``code``; returns events copied.
 
@@ -189,13 +372,16 @@ class Sites:
         credential (a key pair made here: the private key goes into the laptop's store only,
         central records the public key), its chain key, and central's address and certificate
         (``central_url``, ``central_certificate``) so a bare `brigada sync` works and pins it.
+
+        Refused while the site's laptop may hold work central has never seen (on mission, or a
+        sync of it open), unless ``lost_laptop_reason`` replaces that laptop as lost: its
+        generations, chain key and public key are recorded on the site (what it pushes if it
+        ever comes back is held in quarantine), its unsynced work is lost, and the lease comes
+        back to central (INS) for the new laptop to take at its start of mission.
         """
         self._administer(actor, "site.provision")
         site = self._load(code)
-        if site.revoked:
-            raise site_policy.OperationRefused(
-                N_("site {site} is revoked: it may not be provisioned"), site=code
-            )
+        reason = self._provisionable(site, lost_laptop_reason)
         if target.core.app.recorder.max_notification_id():
             raise TargetNotEmpty(store=target_name)
         central = self.core.require_identity()
@@ -206,8 +392,12 @@ class Sites:
         target.core.app.recorder.key(CHAIN_KEY, site_key(master, site.code, key_id))
         private_key, public_key = self.signing_keys.new_pair()
         target.core.app.recorder.key(SITE_SIGNING_KEY, private_key)
+        lost_generations = self.laptop_generations(site) if reason is not None else []
         with self.core.acting_as(actor.username):
-            site.provision(SOFTWARE_VERSION, key_id, public_key)
+            if reason is not None:
+                site.replace_lost_laptop(reason, lost_generations)
+                site.override_mode(SiteMode.ON_SITE, reason)
+            site.provision(SOFTWARE_VERSION, key_id, public_key, generation)
             self.core.save(site)
         ids = self.slice_ids(site.code, history=False)
         done = 0

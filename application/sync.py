@@ -20,13 +20,18 @@ from application.access import Access
 from application.context import Actor
 from application.core import Core
 from application.faults import checkpoint
-from application.replication import EventReader, copy_aggregates, seed_site_store
+from application.replication import EventReader, seed_site_store
 from application.setup import SOFTWARE_VERSION
 from application.sync_port import Batch, Central, CentralStatus, LoggedEvent, RunState
 from domain.chain import CHAIN_KEY, SITE_SIGNING_KEY, verify
 from domain.errors import N_
 from domain.site import Site, SiteMode, site_id
-from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
+from domain.store_identity import (
+    STORE_IDENTITY_ID,
+    StoreAheadOfSoftware,
+    StoreBehindSoftware,
+    StoreIdentity,
+)
 from domain.sync import SyncCrossing, SyncFunction, SyncRefused, function_of, plan_crossing
 from projections.encounters import EncounterQueries
 from projections.sync import SyncRunQueries, SyncRunRow
@@ -52,6 +57,13 @@ class LaptopStores(Protocol):
         ...
 
     def reopen(self) -> Any: ...
+
+
+class MirrorBroken(SyncRefused):
+    template = N_(
+        "this laptop's copy of central's {record} record was changed on the laptop (version "
+        "{version}): it can no longer follow central; provision a new laptop for the site"
+    )
 
 
 class SyncProgress(Protocol):
@@ -126,6 +138,11 @@ class SiteSync:
         self.access.require(actor, "sync.run")
         identity = self._identity()
         status = central.status(identity.site_code, identity.generation, SOFTWARE_VERSION)
+        if status.software_version == SOFTWARE_VERSION:  # else refused below: the same software first
+            try:  # then this store brought to it
+                identity.require_current(SOFTWARE_VERSION)
+            except (StoreBehindSoftware, StoreAheadOfSoftware) as refused:
+                raise SyncRefused(refused.template, **refused.params) from refused
         site = identity.site_code
         record = self.core.get(Site, site_id(site))
         mode = record.mode if record else SiteMode.ON_SITE
@@ -197,12 +214,27 @@ class SiteSync:
 
     def receive_records(self, central: Central, site: str) -> int:
         """Record central's newer events of the records it owns for this site: the site record
-        (with the mode) and the sync runs."""
+        (with the mode) and the sync runs. The laptop only ever mirrors them: if its copy holds
+        an event central does not (written on the laptop behind the application's back), it can
+        no longer follow central's record, and says so instead of diverging silently."""
         ids = central.site_records(site)
-        copied = copy_aggregates(self._reader(central, site), self.core.app, ids)
-        if copied:
+        theirs: dict[UUID, dict[int, StoredEvent]] = {}
+        for event in central.read(site, [(i, None) for i in ids]):
+            theirs.setdefault(event.originator_id, {})[event.originator_version] = event
+        missing = []
+        for record_id in ids:
+            central_copy = theirs.get(record_id, {})
+            mine = self.core.app.recorder.select_events(record_id)
+            for event in mine:
+                kept = central_copy.get(event.originator_version)
+                if kept is None or (kept.topic, bytes(kept.state)) != (event.topic, bytes(event.state)):
+                    raise MirrorBroken(record=event.topic.split(".")[1], version=event.originator_version)
+            head = mine[-1].originator_version if mine else 0
+            missing += [e for version, e in sorted(central_copy.items()) if version > head]
+        if missing:
+            self.core.app.recorder.insert_events(missing)
             self.core.views.catch_up()
-        return copied
+        return len(missing)
 
     # -- inside ------------------------------------------------------------------------------------
     def _identity(self) -> StoreIdentity:

@@ -8,6 +8,7 @@ and gives a rebuilt laptop its slice. Held events wait for a person (``release``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 from uuid import UUID
@@ -26,7 +27,7 @@ from domain.checkpoint import ChainCheckpoint, checkpoint_id
 from domain.context import EventContext
 from domain.errors import N_, Conflict, DomainError, NotFound
 from domain.quarantine import Quarantine, shown_fields, state_text
-from domain.site import Site, site_id
+from domain.site import LostLaptop, Site, site_id
 from domain.sync import (
     WHOLE_RECORD,
     ConflictKeep,
@@ -45,6 +46,7 @@ from domain.sync_trust import (
     Outcome,
     PushedEvent,
     PushingSite,
+    TrustRule,
     Verdict,
     authorize,
     origin_of,
@@ -56,6 +58,7 @@ from projections.sync import (
     SyncConflictQueries,
     SyncConflictRow,
     SyncRunQueries,
+    SyncRunRow,
 )
 
 
@@ -91,6 +94,21 @@ class UnknownGeneration(SyncRefused):
     )
 
 
+class LostLaptopRefused(SyncRefused):
+    """A laptop replaced as lost hands in its log (held in quarantine), and nothing more."""
+
+    template = N_(
+        "this laptop of site {site} was replaced as lost on {date}: central holds the {held} events it "
+        "pushed in quarantine for a person to review, and it may never take the site's lease back"
+    )
+
+
+class CredentialRefused(SyncRefused):
+    template = N_(
+        "this laptop of site {site} was replaced as lost: it may only hand in its own log, to quarantine"
+    )
+
+
 class CentralSync:
     def __init__(
         self,
@@ -109,18 +127,29 @@ class CentralSync:
         self.runs = runs
         self.conflicts = conflicts
         self.quarantine = quarantine
+        self._readable_cache: dict[str, tuple[int, frozenset[UUID]]] = {}
 
     # -- the port (application/sync_port.py), each call authenticated ----------------------------
-    def status(self, site: str, generation: str) -> CentralStatus:
-        """What the laptop's preflight needs, with the software central runs."""
-        record = self._site(site)
+    # ``credential``: the public key that signed the call (`brigada serve` passes it; None in
+    # process, with the direct transport). A laptop replaced as lost still signs with its retired
+    # key: it may only hand in its own log generations, to quarantine.
+    def status(self, site: str, generation: str, *, credential: str | None = None) -> CentralStatus:
+        """What the laptop's preflight needs, with the software central runs. A laptop replaced as
+        lost is answered as the site stood when it was replaced (its mode, its own open run), so
+        that it hands its log in; the flip then refuses it."""
+        record = self._site(site, credential)
+        lost = self._lost(record, generation, credential)
         identity = self.core.require_identity()
         tracked = self.core.app.recorder.max_tracking_id(tracking_name(record.code, generation)) or 0
-        open_row = self.runs.open_run(record.code)
+        lost_generations = {g for laptop in record.lost_laptops for g in laptop.generations}
+        if lost is None:
+            open_row = self._open_run(record.code, lambda g: g not in lost_generations)
+        else:
+            open_row = self._open_run(record.code, lambda g: g in lost.generations)
         return CentralStatus(
             central_code=identity.site_code,
             software_version=SOFTWARE_VERSION,
-            mode=record.mode,
+            mode=lost.mode if lost is not None else record.mode,
             site_record_version=record.version,
             tracked=tracked,
             chain_head=checkpoint.link if (checkpoint := self._checkpoint(record.code, generation)) else None,
@@ -135,9 +164,12 @@ class CentralSync:
         generation: str,
         pending: dict[str, int],
         operator: str,
+        *,
+        credential: str | None = None,
     ) -> RunState:
         """A run under the laptop's id; the same start sent again finds it."""
-        record = self._site(site)
+        record = self._site(site, credential)
+        self._lost(record, generation, credential)
         self._operator(operator)
         run = self.core.get(SyncRun, run_id)
         if run is not None:
@@ -153,14 +185,18 @@ class CentralSync:
             self.core.save(run)
         return self._state(run)
 
-    def merge(self, site: str, run_id: UUID, batch: Batch, operator: str) -> MergeResult:
+    def merge(
+        self, site: str, run_id: UUID, batch: Batch, operator: str, *, credential: str | None = None
+    ) -> MergeResult:
         """Judge a batch of the laptop's events and store it exactly once: what the site may
         record verbatim where central's copy of each record is where the laptop left it,
         re-applied on central's state where a shared record changed meanwhile, and the rest held
-        in quarantine (with every later event of the same record)."""
-        record = self._site(site)
+        in quarantine (with every later event of the same record). A laptop replaced as lost has
+        every event held (its chain still checked with its own provisioning's key)."""
+        record = self._site(site, credential)
         self._operator(operator)
         run = self._run(record.code, run_id)
+        lost = self._lost(record, run.generation, credential)
         recorder = self.core.app.recorder
         name = tracking_name(record.code, run.generation)
         tracked = recorder.max_tracking_id(name) or 0
@@ -170,11 +206,18 @@ class CentralSync:
         checkpoint = self._checkpoint(record.code, run.generation)
         if checkpoint is None:
             raise UnknownGeneration(site=record.code)
-        head = self._verify_chain(record, events, checkpoint.link)
+        head = self._verify_chain(record, events, checkpoint.link, run.generation)
         pushed = [self._pushed(e) for e in events]
-        verdicts = authorize(
-            pushed, self._pushing_site(record, run, pushed), self._records(record.code, pushed)
-        )
+        if lost is not None:
+            replaced = {"date": lost.replaced_at.date().isoformat()}
+            verdicts = [
+                Verdict(p.position, Outcome.QUARANTINE, rule=TrustRule.LOST_LAPTOP, detail=dict(replaced))
+                for p in pushed
+            ]
+        else:
+            verdicts = authorize(
+                pushed, self._pushing_site(record, run, pushed), self._records(record.code, pushed)
+            )
         with self.core.acting_as(operator):
             merged = self._outcomes(record.code, run, events, pushed, verdicts, operator)
             checkpoint.advance(events[-1].position, head)
@@ -192,11 +235,13 @@ class CentralSync:
             raise Conflict(CONFLICT) from error  # another sync of this site, or central wrote meanwhile
         return MergeResult(len(merged.rows), merged.reapplied, merged.conflict_count, merged.held_count)
 
-    def flip(self, site: str, run_id: UUID, operator: str) -> None:
-        """Central's record of the lease changes with the run's own record, in one transaction."""
-        record = self._site(site)
+    def flip(self, site: str, run_id: UUID, operator: str, *, credential: str | None = None) -> None:
+        """Central's record of the lease changes with the run's own record, in one transaction
+        (never for a laptop replaced as lost)."""
+        record = self._site(site, credential)
         self._operator(operator)
         run = self._run(record.code, run_id)
+        self._refuse_lost(record, run, credential)
         if run.flipped:
             return
         with self.core.acting_as(operator):
@@ -215,13 +260,16 @@ class CentralSync:
         rebuilt: int,
         genesis: tuple[int, str] | None,
         operator: str,
+        *,
+        credential: str | None = None,
     ) -> None:
         """The run ends once central's views hold everything it merged. A start-of-mission run
         also opens the checkpoint of the rebuilt store's log (``genesis``: where its own events
-        start, and the link there)."""
-        record = self._site(site)
+        start, and the link there). Never for a laptop replaced as lost."""
+        record = self._site(site, credential)
         self._operator(operator)
         run = self._run(record.code, run_id)
+        self._refuse_lost(record, run, credential)
         self.core.views.catch_up()
         if not run.completed:
             with self.core.acting_as(operator):
@@ -238,19 +286,44 @@ class CentralSync:
                     )
                 self.core.save(record, run, *opened)
 
-    def site_records(self, site: str) -> list[UUID]:
-        record = self._site(site)
+    def site_records(self, site: str, *, credential: str | None = None) -> list[UUID]:
+        record = self._current_laptop(site, credential)
         return [record.id, *(UUID(r) for r in self.runs.of_site(record.code))]
 
-    def slice(self, site: str) -> list[UUID]:
-        record = self._site(site)
+    def slice(self, site: str, *, credential: str | None = None) -> list[UUID]:
+        record = self._current_laptop(site, credential)
         self.core.views.catch_up()  # the slice is read from the views (patients, users, stock)
         return self.sites.slice_ids(record.code, history=True)
 
-    def read(self, site: str, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
-        """The events of several records, each after a version (None: all), in that order."""
-        self._site(site)
+    def read(
+        self, site: str, wanted: list[tuple[UUID, int | None]], *, credential: str | None = None
+    ) -> list[StoredEvent]:
+        """The events of several records, each after a version (None: all), in that order: only
+        records the site's laptop holds (its slice and the records central keeps for it), so a
+        laptop can never read central's administrators, other sites' records or anything else."""
+        record = self._current_laptop(site, credential)
+        readable = self._readable(record)
+        outside = [i for i, _after in wanted if i not in readable]
+        if outside:
+            raise SyncRefused(
+                N_("site {site} may not read record {record}: it is not part of what its laptop holds"),
+                site=record.code,
+                record=outside[0].hex[:8],
+            )
         return self.log.events_of(wanted)
+
+    def _readable(self, record: Site) -> frozenset[UUID]:
+        """What the site's laptop may read, computed once per state of central's log (a rebuild
+        reads it a page at a time)."""
+        head = self.core.app.recorder.max_notification_id() or 0
+        cached = self._readable_cache.get(record.code)
+        if cached is None or cached[0] != head:
+            self.core.views.catch_up()
+            ids = [record.id, *(UUID(r) for r in self.runs.of_site(record.code))]
+            ids += self.sites.slice_ids(record.code, history=True)
+            cached = (self.core.app.recorder.max_notification_id() or 0, frozenset(ids))
+            self._readable_cache[record.code] = cached
+        return cached[1]
 
     # -- conflicts, reviewed on central ------------------------------------------------------------
     def list_conflicts(self, actor: Actor, include_resolved: bool) -> list[SyncConflictRow]:
@@ -363,10 +436,11 @@ class CentralSync:
     def _checkpoint(self, site: str, generation: str) -> ChainCheckpoint | None:
         return self.core.get(ChainCheckpoint, checkpoint_id(site, generation))
 
-    def site_chain_key(self, record: Site) -> bytes:
-        """The key of the site's current provisioning, derived from central's master key."""
+    def site_chain_key(self, record: Site, generation: str) -> bytes:
+        """The chain key a log generation was made with, derived from central's master key: the
+        current provisioning's, or a lost laptop's own."""
         master = self.core.app.recorder.key(SITES_MASTER_KEY)
-        return site_key(master, record.code, record.key_id)
+        return site_key(master, record.code, record.key_id_of(generation))
 
     def _pushed(self, event: LoggedEvent) -> PushedEvent:
         """A pushed event decoded, if its topic names one of Brigada's events (nothing else is
@@ -409,10 +483,14 @@ class CentralSync:
 
     def _records(self, site: str, pushed: list[PushedEvent]) -> dict[UUID, CentralRecord]:
         """Central's copy of every record the batch touches: its head, its origin, whether an
-        event of it from this site is held, and (where the batch repeats a version) its event ids."""
+        event of it from this site is held (not counting a lost laptop's), and (where the batch
+        repeats a version) its event ids."""
         ids = list(dict.fromkeys(p.record_id for p in pushed))
         self.core.views.catch_up(["sync_quarantine"])
-        held = self.quarantine.held_records(site)
+        # A lost laptop's held log is a history of its own: the current laptop's events do not
+        # depend on it, so it holds none of them back.
+        lost = TrustRule.LOST_LAPTOP.value
+        held = {row.record_id for row in self.quarantine.list(site) if row.rule != lost}
         mapper, recorder = self.core.app.mapper, self.core.app.recorder
         records: dict[UUID, CentralRecord] = {}
         for record_id, (head, first) in self.log.heads_and_origins(ids).items():
@@ -492,8 +570,9 @@ class CentralSync:
         merged.reapplied += 1
         return mapper.to_stored_event(rebased(pushed.event, version))
 
-    def _site(self, code: str) -> Site:
-        """The calling site (the transport proved it is that site), registered and not revoked."""
+    def _site(self, code: str, credential: str | None = None) -> Site:
+        """The calling site (the transport proved it is that site), registered and not revoked,
+        and the key that signed the call one of its laptops' (the current one or a lost one)."""
         self.access.require_central(N_("receiving a sync"))
         record = self.core.get(Site, site_id(code))
         if record is None:
@@ -502,7 +581,49 @@ class CentralSync:
             raise SyncRefused(
                 N_("site {site} is revoked: it may not be provisioned or synchronized"), site=code
             )
+        if credential is not None and credential not in (record.public_key, *record.retired_keys):
+            raise SyncRefused(N_("this request is not signed by a laptop of site {site}"), site=record.code)
         return record
+
+    def _current_laptop(self, code: str, credential: str | None) -> Site:
+        """The calling site, for what only its current laptop may ask (the site's records, its
+        slice, central's events): never a laptop replaced as lost."""
+        record = self._site(code, credential)
+        if credential is not None and credential != record.public_key:
+            raise CredentialRefused(site=record.code)
+        return record
+
+    @staticmethod
+    def _lost(record: Site, generation: str, credential: str | None) -> LostLaptop | None:
+        """The lost laptop a log generation belongs to, if one; a retired key speaks only for
+        its own laptop's generations, the current key never for a lost laptop's."""
+        lost = record.lost_laptop(generation)
+        if credential is None:
+            return lost
+        if credential == record.public_key:
+            if lost is not None:
+                raise CredentialRefused(site=record.code)
+            return None
+        if lost is None or lost.public_key != credential:
+            raise CredentialRefused(site=record.code)
+        return lost
+
+    def _refuse_lost(self, record: Site, run: SyncRun, credential: str | None) -> None:
+        """A lost laptop's run never flips nor completes: the lease stays where it is."""
+        lost = self._lost(record, run.generation, credential)
+        if lost is None:
+            return
+        self.core.views.catch_up(["sync_quarantine"])
+        held = [r for r in self.quarantine.list(record.code, include_decided=True) if r.run_id == run.id.hex]
+        raise LostLaptopRefused(site=record.code, date=lost.replaced_at.date().isoformat(), held=len(held))
+
+    def _open_run(self, site: str, of_generation: Callable[[str], bool]) -> SyncRunRow | None:
+        """The newest run of a site that did not complete, among those of the generations kept
+        (a lost laptop's runs never complete: they are not the current laptop's to resume)."""
+        for row in self.runs.history(site, limit=100):
+            if row.status != "completed" and of_generation(row.generation):
+                return row
+        return None
 
     def _operator(self, name: str) -> None:
         """Who runs the sync on the laptop, stamped on what central records: a user central knows
@@ -521,7 +642,7 @@ class CentralSync:
     def _state(run: SyncRun) -> RunState:
         return RunState(run.id, run.crossing, run.generation, run.flipped, run.completed)
 
-    def _verify_chain(self, record: Site, events: list[LoggedEvent], head: str) -> str:
+    def _verify_chain(self, record: Site, events: list[LoggedEvent], head: str, generation: str) -> str:
         """Each event's recorded link must be its keyed hash (the site's key) and follow the one
         before, from central's checkpoint: an event changed, removed or slipped in on the laptop,
         or a chain recomputed by someone without the key, breaks it, and central refuses the
@@ -539,7 +660,7 @@ class CentralSync:
             )
             for e in events
         )
-        broken, reached = follow(chained, record.code, head, self.site_chain_key(record))
+        broken, reached = follow(chained, record.code, head, self.site_chain_key(record, generation))
         if broken is not None:
             raise ChainRefused(position=broken.position, reason=CHAIN_REASONS[broken.reason])
         return reached

@@ -14,7 +14,9 @@ Sections (each a function returning rows; append one to SECTIONS to add a benchm
   search    the activity log's first page at 1,000,000 entries, per criterion, next to raw SQL
             (benchmarks/audit_search.py's store and criteria);
   sync      end-of-mission merge next to a raw insert of the same rows, start-of-mission rebuild
-            next to a raw copy, peak memory of the sync at two sizes (benchmarks/sync.py).
+            next to a raw copy, peak memory of the sync at two sizes; the end-of-mission sync
+            over HTTPS (`brigada serve` on 127.0.0.1) next to the same sync in-process, and its
+            push next to the raw insert (benchmarks/sync.py).
 
 ``--quick`` (CI: it checks that everything runs, not how fast) uses small stores. ``--record``
 appends the table to benchmarks/RESULTS.md with the date and the machine.

@@ -1,10 +1,12 @@
 """Sync throughput next to raw inserts of the same rows, in the same run, and its peak memory.
 
     python benchmarks/sync.py [--quick] [--sizes 25000,100000] [--postgres URL | --no-postgres]
-                              [--profile] [--keep DIR]
+                              [--profile] [--keep DIR] [--rounds N]
 
 Builds a mission with generate.py's profile L (--quick: TINY): central set up and stocked, BRG01's
-laptop provisioned and on mission (MSN), 150 patients (--quick: 5) seen through the use cases. Then
+laptop provisioned and on mission (MSN), provisioned again as ``site provision --central-url
+--central-cert`` does (central's https address and the certificate of the `brigada serve` the runs
+start, made for 127.0.0.1), 150 patients (--quick: 5) seen through the use cases. Then
 the laptop's own events (those of records it created) are replicated, copy after copy, with fresh
 aggregate and event ids (uuid5 of the copy and the original id), visit and chart numbers moved
 past the originals' and dates spread over the profile's days, inserted through the laptop's
@@ -20,6 +22,13 @@ For each central (SQLite, then PostgreSQL; the laptop is always SQLite), on the 
                     into another fresh copy of central with ``recorder.insert_events`` in batches
                     of the sync's size (no chain check, no tracking), and next to a plain SQL
                     ``executemany`` of them into a bare table;
+  over HTTPS:       the same sync in-process (``DirectCentral``) and through the laptop's HTTPS
+                    transport (``central_for``) to `brigada serve` on 127.0.0.1 (its own process,
+                    started on a fresh copy of central and warmed by one signed call), alternated
+                    (in-process, HTTPS, in-process, HTTPS ...; --rounds, default 2, --quick 1),
+                    each run in a process of its own from a fresh copy of the laptop: each stage's
+                    best time, in-process / HTTPS (the goal: >= 0.8), HTTPS over the raw insert,
+                    and central's own time answering the requests (the server's access log);
   start of mission: the rebuild's part of a sync (INS -> MSN): ``central.slice`` and
                     ``seed_site_store`` into a fresh laptop store, from the central just merged,
                     next to ``recorder.insert_events`` of the same stored events (read beforehand)
@@ -68,6 +77,7 @@ from generate import (
     PROFILES,
     SITE,
     TINY,
+    Mission,
     SiteCopier,
     log_in,
     open_store,
@@ -76,15 +86,19 @@ from generate import (
     template_events,
 )
 
+from adapters.bootstrap import central_for
+from adapters.serve_process import ServeProcess, certificate_in, free_port, start_serve
 from adapters.store import StoreLocation
 from adapters.sync_io import SqlSiteLog, StoreRebuilds
 from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.replication import CHUNK as REBUILD_CHUNK
 from application.replication import seed_site_store
+from application.setup import SOFTWARE_VERSION
 from application.sync import PAGE
 from application.sync_central import DirectCentral
 from domain.chain import SITES_MASTER_KEY
+from domain.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync import SyncFunction
 
@@ -130,8 +144,9 @@ def build(folder: Path, quick: bool, sizes: tuple[int, ...], progress: bool) -> 
     plan = QUICK if quick else FULL
     started = time.perf_counter()
     profile = TINY if plan["profile"] == "TINY" else PROFILES[str(plan["profile"])]
-    base = folder / "laptop-base.db"
-    mission = prepare(profile, f"sqlite:///{folder / 'central.db'}", f"sqlite:///{base}")
+    first = f"sqlite:///{folder / 'laptop-first.db'}"  # provisioned without an address, then again
+    mission = prepare(profile, f"sqlite:///{folder / 'central.db'}", first)
+    base = provision_addressed(mission, folder)
     run_mission(mission, int(plan["patients"]))  # type: ignore[call-overload]
     mission.laptop.views.catch_up()
     originals = template_events(mission.laptop)
@@ -159,6 +174,29 @@ def build(folder: Path, quick: bool, sizes: tuple[int, ...], progress: bool) -> 
         if progress:
             print(f"  laptop with {size:,} site events ({time.perf_counter() - started:.0f} s)", flush=True)
     return Master(folder, folder / "central.db", laptops, clock, time.perf_counter() - started)
+
+
+def provision_addressed(mission: Mission, folder: Path) -> Path:
+    """The laptop provisioned again into a new store, this time as ``brigada site provision
+    --central-url --central-cert`` does it (generate.py provisions without an address): with
+    central's https address and the certificate `brigada serve` will present (made for 127.0.0.1,
+    in ``folder``/tls), the site back on site (INS) meanwhile, as generate.py provisions it. It
+    replaces the mission's laptop (the staff log in again), which recorded only their log-ins; each
+    sync over HTTPS is given its own server's port. Returns the new store's path."""
+    cert, _key = certificate_in(folder / "tls")
+    path = folder / "laptop-addressed.db"
+    laptop = open_store(f"sqlite:///{path}", mission.clock, "laptop-brg01", 23)
+    address = f"https://127.0.0.1:{free_port()}"
+    central, admin = mission.central, mission.admin
+    central.sites.set_mode(admin, SITE, SiteMode.ON_SITE)  # the first laptop holds no work
+    pem = cert.read_text()
+    central.sites.provision(admin, SITE, laptop, str(path), central_url=address, central_certificate=pem)
+    central.sites.set_mode(admin, SITE, SiteMode.ON_MISSION)
+    laptop.sites.receive_site_record(central)
+    mission.laptop.close()
+    mission.laptop, mission.laptop_url = laptop, f"sqlite:///{path}"
+    mission.staff = [log_in(laptop, actor.username) for actor in mission.staff]
+    return path
 
 
 def replicas(copier: SiteCopier, copies: int, days: int) -> Iterator[list[StoredEvent]]:
@@ -376,6 +414,7 @@ class Results:
 
     merges: dict[str, list[Row]] = field(default_factory=dict)
     rebuilds: dict[str, list[Row]] = field(default_factory=dict)
+    https: dict[str, Transports] = field(default_factory=dict)
     memory: list[dict[str, float]] = field(default_factory=list)
 
     def tables(self) -> list[Table]:
@@ -383,6 +422,8 @@ class Results:
         for kind, rows in self.merges.items():
             title = f"sync, end of mission: laptop (SQLite) -> central ({NAMES[kind]})"
             found.append(Table(title, COLUMNS, [r.cells() for r in rows]))
+            if kind in self.https:
+                found.append(https_table(kind, self.https[kind]))
             title = f"sync, start-of-mission rebuild: central ({NAMES[kind]}) -> fresh laptop (SQLite)"
             found.append(Table(title, COLUMNS, [r.cells() for r in self.rebuilds[kind]]))
         if self.memory:
@@ -409,6 +450,43 @@ class Results:
 
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 COLUMNS = ["what", "events", "s", "events/s", "x raw time"]
+STAGES = [
+    "preflight",
+    "push (central.merge)",
+    "flip (and the laptop records it)",
+    "complete (central's views catch up)",
+]
+
+
+def https_table(kind: str, found: Transports) -> Table:
+    """Each stage's best time in-process and over HTTPS, their ratio, and HTTPS over the raw insert."""
+
+    def cells(what: str, local: float | None, remote: float) -> list[str]:
+        return [
+            what,
+            f"{local:.2f}" if local is not None else "",
+            f"{remote:.2f}",
+            f"{local / remote:.2f}" if local is not None and remote else "",
+            f"{remote / found.raw:.1f}",
+        ]
+
+    rows = [cells("sync.run, END (MSN -> INS)", found.best(IN_PROCESS), found.best(HTTPS))]
+    rows += [cells(f"  {s}", found.best(IN_PROCESS, s), found.best(HTTPS, s)) for s in STAGES]
+    rows += [
+        cells("central answering the requests (serve log)", None, found.served()),
+        cells("  of which /v1/sync/merge", None, found.served("/v1/sync/merge")),
+        cells("  of which /v1/sync/complete", None, found.served("/v1/sync/complete")),
+        cells(f"raw recorder.insert_events, {PAGE:,} a batch", None, found.raw),
+        cells("raw SQL executemany, bare table", None, found.bare),
+    ]
+    pairs = ", ".join(f"{p:.2f}" for p in found.pairs())
+    title = (
+        f"sync, end of mission in-process (DirectCentral) and over HTTPS (brigada serve, 127.0.0.1):"
+        f" laptop (SQLite) -> central ({NAMES[kind]}), {found.events:,} events, best of {found.rounds}"
+        f" alternated (whole sync in-process / HTTPS, each round: {pairs})"
+    )
+    columns = ["what", "in-process s", "HTTPS s", "in-process / HTTPS", "HTTPS x raw time"]
+    return Table(title, columns, rows)
 
 
 @dataclass(frozen=True)
@@ -441,6 +519,44 @@ def run_rows(results: Results) -> list[RunRow]:
                         f"{raw.seconds / row.seconds:.2f}",
                     )
                 )
+    for kind, found in results.https.items():
+        events = f"{found.events:,} ev"
+        local, remote = found.best(IN_PROCESS), found.best(HTTPS)
+        push = STAGES[1]
+        local_push, remote_push = found.best(IN_PROCESS, push), found.best(HTTPS, push)
+        section = f"sync HTTPS {kind}"
+        pairs = ", ".join(f"{p:.2f}" for p in found.pairs()) if found.rounds > 1 else ""
+        rows += [
+            RunRow(
+                section,
+                f"END sync.run over HTTPS, 127.0.0.1 ({events}, best of {found.rounds}"
+                + (f"; each round {pairs})" if pairs else ")"),
+                f"{found.events / remote:,.0f} ev/s",
+                f"in-process DirectCentral {found.events / local:,.0f} ev/s",
+                f"{local / remote:.2f}",
+            ),
+            RunRow(
+                section,
+                f"push over HTTPS ({events})",
+                f"{found.events / remote_push:,.0f} ev/s",
+                f"in-process push {found.events / local_push:,.0f} ev/s",
+                f"{local_push / remote_push:.2f}",
+            ),
+            RunRow(
+                section,
+                f"push over HTTPS ({events})",
+                f"{found.events / remote_push:,.0f} ev/s",
+                f"raw recorder.insert_events {found.events / found.raw:,.0f} ev/s",
+                f"{found.raw / remote_push:.2f}",
+            ),
+            RunRow(
+                section,
+                f"END sync.run over HTTPS ({events})",
+                f"{found.events / remote:,.0f} ev/s",
+                f"raw recorder.insert_events {found.events / found.raw:,.0f} ev/s",
+                f"{found.raw / remote:.2f}",
+            ),
+        ]
     for figure in results.memory:
         rows.append(
             RunRow(
@@ -553,19 +669,147 @@ def bare_insert(stores: Stores, pages: list[list[StoredEvent]]) -> float:
         return time.perf_counter() - started
 
 
+# -- in-process and over HTTPS, alternated ----------------------------------------------------------
+SERVED = re.compile(r"POST (/v1/sync/[\w-]+) site=\S+ status=(\d+) (\d+)ms")
+IN_PROCESS, HTTPS = "in-process", "HTTPS"
+
+
+@dataclass
+class Timed:
+    """One END sync from a fresh copy of the laptop into a fresh copy of central."""
+
+    transport: str  # IN_PROCESS (DirectCentral) or HTTPS (`brigada serve`, another process)
+    seconds: float
+    spans: dict[str, float]  # the Stopwatch's stages
+    served: dict[str, float] = field(default_factory=dict)  # HTTPS: central's seconds per path
+
+
+@dataclass
+class Transports:
+    """The END sync in-process and over HTTPS, alternated, next to the END table's raw references."""
+
+    events: int
+    runs: list[Timed]
+    raw: float  # raw recorder.insert_events of the same rows (end_of_mission's reference)
+    bare: float  # raw SQL executemany into a bare table
+
+    def best(self, transport: str, stage: str | None = None) -> float:
+        """The fastest run's seconds (or the fastest of a stage's)."""
+        return min(
+            r.seconds if stage is None else r.spans.get(stage, 0.0)
+            for r in self.runs
+            if r.transport == transport
+        )
+
+    def served(self, path: str | None = None) -> float:
+        """Central's least time answering the requests of a run (or those to one path)."""
+        runs = [r for r in self.runs if r.transport == HTTPS]
+        return min(sum(s for p, s in r.served.items() if path in (None, p)) for r in runs)
+
+    def pairs(self) -> list[float]:
+        """In-process seconds over HTTPS seconds, for each round (the two runs side by side)."""
+        local = [r.seconds for r in self.runs if r.transport == IN_PROCESS]
+        remote = [r.seconds for r in self.runs if r.transport == HTTPS]
+        return [a / b for a, b in zip(local, remote, strict=True)]
+
+    @property
+    def rounds(self) -> int:
+        return len(self.runs) // 2
+
+
+def transports(stores: Stores, size: int, rounds: int, merge: list[Row]) -> Transports:
+    """``rounds`` times: the END sync in-process, then over HTTPS (alternated, so that a noisy
+    neighbour hits both alike), each in a process of its own (both start cold, as `brigada sync`
+    does, and so does the server: each run needs a fresh central, so a server of its own);
+    ``merge``: end_of_mission's rows, for the raw references."""
+    raw = next(r for r in merge if r.raw is None)
+    bare = next(r for r in merge if r.what.startswith("raw SQL"))
+    meta = stores.master.folder / "master.json"
+    runs = []
+    for _round in range(rounds):
+        for transport in (IN_PROCESS, HTTPS):
+            command = [sys.executable, __file__, "--timed-child", str(meta), "--size", str(size)]
+            command += ["--transport", transport, "--kind", stores.kind, "--postgres", stores.postgres]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode:
+                raise RuntimeError(f"{transport} sync failed:\n{done.stderr[-3000:]}")
+            runs.append(Timed(**json.loads(done.stdout.strip().splitlines()[-1])))
+    return Transports(raw.events, runs, raw.seconds, bare.seconds)
+
+
+def timed_child(meta: Path, size: int, transport: str, kind: str, postgres: str) -> Timed:
+    stores = Stores(Master.load(meta), kind, postgres)
+    try:
+        return timed_sync(stores, size, transport)
+    finally:
+        stores.drop()
+
+
+def timed_sync(stores: Stores, size: int, transport: str) -> Timed:
+    """``laptop.sync.run`` from a fresh copy of the laptop against a fresh copy of central: in
+    process through ``DirectCentral`` (central's store opened beforehand), or through the laptop's
+    HTTPS transport (``central_for``) to `brigada serve` running on that copy, started beforehand
+    and warmed by one signed ``status`` call (the server opens central's store at its first signed
+    request; a running server has it open)."""
+    master, clock = stores.master, stores.clock()
+    laptop_url = f"sqlite:///{master.folder / f'timed-laptop-{uuid.uuid4().hex[:8]}.db'}"
+    laptop_path = StoreLocation.parse(laptop_url).path
+    assert laptop_path is not None
+    backup(master.laptops[size], laptop_path)
+    central_url = stores.central()
+    laptop = open_store(laptop_url, clock, "laptop-brg01", 23)
+    actor = operator(laptop)
+    rebuilds = rebuilder(laptop, laptop_url, clock)
+    server: ServeProcess | None = None
+    central: Brigada | None = None
+    port: Any = None
+    try:
+        if transport == HTTPS:
+            server = start_serve(central_url, master.folder / "tls")
+            port = central_for(laptop, OPERATOR, server.url)
+            identity = laptop.core.require_identity()
+            port.status(identity.site_code, identity.generation or "", SOFTWARE_VERSION)
+        else:
+            central = open_store(central_url, clock, "srv-central", 10)
+            port = DirectCentral(central.sync_central, OPERATOR)
+        watch = Stopwatch()
+        started = time.perf_counter()
+        outcome = laptop.sync.run(actor, port, rebuilds, watch)
+        seconds = time.perf_counter() - started
+        spans = watch.spans()
+        merged = sum(outcome.merged.values())
+        assert outcome.plan.new_mode.value == "INS" and merged >= size and not outcome.conflicts, outcome
+    finally:
+        if server is not None:
+            if port is not None:
+                port.close()
+            server.stop()
+        if central is not None:
+            central.close()
+        laptop.close()
+    served: dict[str, float] = {}
+    if server is not None:
+        for path, status, ms in SERVED.findall(server.log())[1:]:  # the warm-up's status left out
+            assert status == "200", (path, status)
+            served[path] = served.get(path, 0.0) + int(ms) / 1000
+    for url in (laptop_url, central_url):
+        StoreLocation.parse(url).remove()
+    return Timed(transport, seconds, spans, served)
+
+
 def start_of_mission(stores: Stores, central_url: str, identity: Any) -> list[Row]:
     """The rebuild's part of a start-of-mission sync from the central just merged, and a raw copy
     of the same stored events into an empty store."""
     clock = stores.clock()
     central = open_store(central_url, clock, "srv-central", 10)
     direct = DirectCentral(central.sync_central, OPERATOR)
-    site, secret = identity.site_code, identity.sync_secret
+    site = identity.site_code
 
     def read(wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]:
-        return direct.read(site, secret, wanted)
+        return direct.read(site, wanted)
 
     started = time.perf_counter()
-    ids = direct.slice(site, secret)
+    ids = direct.slice(site)
     sliced = time.perf_counter() - started
     fresh_url = (
         stores.url("rebuild") if stores.kind == "sqlite" else f"sqlite:///{stores.master.folder}/rb-pg.db"
@@ -589,7 +833,6 @@ def start_of_mission(stores: Stores, central_url: str, identity: Any) -> list[Ro
         ids,
         site=site,
         central_code=identity.central_code or "",
-        secret=secret,
         generation=uuid.uuid4().hex,
         software_version=identity.software_version,
     )
@@ -726,15 +969,18 @@ def measure(
     keep: Path | None = None,
     profile: bool = False,
     progress: bool = True,
+    rounds: int | None = None,
 ) -> Results:
     plan = QUICK if quick else FULL
     sizes = tuple(sorted(sizes or plan["sizes"]))  # type: ignore[call-overload]
+    rounds = (1 if quick else 2) if rounds is None else rounds
     results = Results()
     with tempfile.TemporaryDirectory() as temporary:
         folder = keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
         meta = folder / "master.json"
-        if keep and meta.exists() and set(Master.load(meta).laptops) == set(sizes):
+        built = meta.exists() and (folder / "tls" / "central.crt").exists()
+        if keep and built and set(Master.load(meta).laptops) == set(sizes):
             master = Master.load(meta)  # built by an earlier run with --keep
         else:
             if progress:
@@ -749,8 +995,10 @@ def measure(
                 )
                 results.merges[kind] = merged
                 results.rebuilds[kind] = start_of_mission(stores, central_url, identity)
+                if rounds:
+                    results.https[kind] = transports(stores, sizes[-1], rounds, merged)
                 if progress:
-                    show(results.tables()[-2:])
+                    show(results.tables()[-3 if rounds else -2 :])
             finally:
                 stores.drop()
         results.memory = memory(meta)
@@ -793,15 +1041,29 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="build the stores in this folder and keep them (reused when there)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="END syncs in-process then over HTTPS, alternated, this many times (0: none; default 2,"
+        " --quick 1)",
+    )
     parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--timed-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--transport", help=argparse.SUPPRESS)
+    parser.add_argument("--kind", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         print(json.dumps(memory_child(args.memory_child, args.size)))
         return
+    if args.timed_child:
+        found = timed_child(args.timed_child, args.size, args.transport, args.kind, args.postgres)
+        print(json.dumps(vars(found)))
+        return
     sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None
     started = time.perf_counter()
-    measure(args.quick, sizes, None if args.no_postgres else args.postgres, args.keep, args.profile)
+    postgres = None if args.no_postgres else args.postgres
+    measure(args.quick, sizes, postgres, args.keep, args.profile, rounds=args.rounds)
     print(f"\n{datetime.now().astimezone():%Y-%m-%d %H:%M}, {time.perf_counter() - started:.0f} s in all")
 
 

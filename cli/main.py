@@ -35,6 +35,7 @@ from cli import (
     site_cmd,
     surgery_cmd,
     sync_cmd,
+    upgrade_cmd,
     user_cmd,
     voucher_cmd,
     warehouse_cmd,
@@ -157,6 +158,7 @@ for module in (
     site_cmd,
     sync_cmd,
     serve_cmd,
+    upgrade_cmd,
     encounter_cmd,
     # Orders, pharmacy and inventory.
     catalog_cmd,

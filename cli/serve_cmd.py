@@ -11,6 +11,7 @@ from adapters.bootstrap import open_brigada
 from adapters.site_credentials import fingerprint, self_signed
 from adapters.store import StoreLocation
 from adapters.sync_server import STORE_VARIABLE
+from application.setup import SOFTWARE_VERSION
 from cli.base import Command
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
@@ -83,8 +84,11 @@ def serve(
         raise InvalidValue("--workers", N_("more than one worker needs a PostgreSQL store"))
     central = open_brigada(env.store_url)  # refuses early what the workers would refuse later
     try:
-        if not central.core.require_identity().is_central:
+        identity = central.core.require_identity()
+        if not identity.is_central:
             raise InvalidValue("--store", N_("brigada serve runs on central's store"))
+        # Laptops sync only with the same version, each store brought to it: so central's too.
+        identity.require_current(SOFTWARE_VERSION)
     finally:
         central.close()
     import uvicorn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -33,24 +34,62 @@ def json_option(command: Any) -> Any:
     return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
 
 
+PENDING_NOTE = N_("take effect at the next start of mission")
+
+
 def show_site(env: Env, row: SiteRow, as_json: bool) -> None:
+    enable, disable = row.pending
+    lost = json.loads(row.lost_laptops or "[]")
     if as_json:
-        env.emit_json({**plain(row), "actions": row.actions.split(), "warehouses": row.warehouses.split()})
+        env.emit_json(
+            {
+                **plain(row),
+                "actions": row.actions.split(),
+                "warehouses": row.warehouses.split(),
+                "lease": row.lease.split(),
+                "lost_laptops": lost,
+                "pending": {"enable": enable, "disable": disable},
+            }
+        )
         return
     enabled = set(row.actions.split())
-    env.record(
-        _("Site {code}").format(code=row.code),
-        [
-            (_("Name"), row.name),
-            (_("Mode"), row.mode),
-            (_("Field warehouses"), row.warehouses or "-"),
-            (_("Version"), row.software_version or "-"),
-            (_("Provisioned"), _("yes") if row.provisioned else _("no")),
-            (_("Revoked"), _("yes") if row.revoked else _("no")),
-            (_("Last sync"), last_sync(env, row.code)),
-            *[(("✔ " if a.value in enabled else "✘ ") + a.value, _(ACTION_LABELS[a])) for a in SiteAction],
-        ],
-    )
+    pending = set(enable) | set(disable)
+    mode = row.mode
+    if row.handing_back:
+        mode = _("{mode} (handing the lease back: its sync has not finished)").format(mode=mode)
+    pairs: list[tuple[str, Any]] = [
+        (_("Name"), row.name),
+        (_("Mode"), mode),
+        (_("Mode since"), row.mode_since[:16].replace("T", " ") or "-"),
+        (_("Field warehouses"), row.warehouses or "-"),
+        (_("Version"), row.software_version or "-"),
+        (_("Provisioned"), _("yes") if row.provisioned else _("no")),
+        (_("Revoked"), _("yes") if row.revoked else _("no")),
+        (_("Last sync"), last_sync(env, row.code)),
+    ]
+    if lost:
+        newest = lost[-1]
+        pairs.append(
+            (
+                _("Laptops replaced as lost"),
+                _("{n}, the last on {date} by {user}: {reason}").format(
+                    n=len(lost),
+                    date=newest["replaced_at"][:16].replace("T", " "),
+                    user=newest["by"],
+                    reason=newest["reason"],
+                ),
+            )
+        )
+    if pending:
+        changes = [f"+{a}" for a in enable] + [f"-{a}" for a in disable]
+        pairs.append((_("Pending"), f"{' '.join(changes)}: {_(PENDING_NOTE)}"))
+    for action in SiteAction:
+        mark = ("✔ " if action.value in enabled else "✘ ") + action.value
+        label = _(ACTION_LABELS[action])
+        if action.value in pending:
+            label = f"{label} ({_('pending')}: {_(PENDING_NOTE)})"
+        pairs.append((mark, label))
+    env.record(_("Site {code}").format(code=row.code), pairs)
 
 
 def last_sync(env: Env, code: str) -> str:
@@ -158,8 +197,25 @@ def show(env: Env, code: str, as_json: bool) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help=N_("Central's TLS certificate (PEM): the only one the laptop will trust."),
 )
+@click.option(
+    "--replace-lost-laptop",
+    is_flag=True,
+    help=N_(
+        "The site's laptop is lost: revoke its credential and record its unsynced work as lost "
+        "(administrator; needs --reason). Anything it pushes later goes to quarantine."
+    ),
+)
+@click.option("--reason", default=None, help=N_("Why the laptop is considered lost (recorded)."))
 @pass_env
-def provision(env: Env, code: str, target_url: str, central_url: str, central_cert: str) -> None:
+def provision(
+    env: Env,
+    code: str,
+    target_url: str,
+    central_url: str,
+    central_cert: str,
+    replace_lost_laptop: bool,
+    reason: str | None,
+) -> None:
     actor = env.actor()
     central = env.brigada()
     location = StoreLocation.parse(target_url)
@@ -167,7 +223,12 @@ def provision(env: Env, code: str, target_url: str, central_url: str, central_ce
         raise InvalidValue(
             "--central-url", N_("central's https:// address (brigada serve), never a database URL")
         )
+    if reason is not None and not replace_lost_laptop:
+        raise InvalidValue("--reason", N_("goes with --replace-lost-laptop"))
+    lost_reason = (reason or "") if replace_lost_laptop else None  # a blank one is refused (exit 2)
     certificate = read_certificate(Path(central_cert))
+    # Every refusal that does not need the new store comes before it is created.
+    central.sites.check_provisioning(actor, code, lost_reason)
     target = open_brigada(target_url, create=True)
     # The bar starts with the copy, after every check: a refusal is one line on stderr, no bar.
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=env.err)
@@ -188,11 +249,19 @@ def provision(env: Env, code: str, target_url: str, central_url: str, central_ce
             advance,
             central_url=central_url,
             central_certificate=certificate,
+            lost_laptop_reason=lost_reason,
         )
     finally:
         if tasks:
             bar.stop()
         target.close()
+    if lost_reason is not None:
+        env.say(
+            _(
+                "The lost laptop of {site} is replaced: its credential is revoked, its unsynced work "
+                "recorded as lost, and anything it pushes goes to quarantine"
+            ).format(site=code.upper())
+        )
     env.say(
         _("Laptop store for {site} created at {store}: {n} events copied, mode {mode}").format(
             site=code.upper(), store=target_url, n=copied, mode=central.sites.show(actor, code).mode
@@ -208,13 +277,24 @@ def provision(env: Env, code: str, target_url: str, central_url: str, central_ce
     type=click.Choice([m.value for m in SiteMode]),
     help=N_("Set the site's mode (central)."),
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help=N_("Set it even while the site's laptop holds the lease (on mission); needs --reason."),
+)
+@click.option("--reason", default=None, help=N_("Why the mode is set by hand (recorded)."))
 @json_option
 @pass_env
-def mode(env: Env, code: str | None, new_mode: str | None, as_json: bool) -> None:
+def mode(
+    env: Env, code: str | None, new_mode: str | None, force: bool, reason: str | None, as_json: bool
+) -> None:
     actor = env.actor()
     sites = env.brigada().sites
+    if (force or reason is not None) and not (code and new_mode):
+        raise InvalidValue("--force", N_("--force and --reason go with CODE --set MODE"))
     if code and new_mode:
-        show_site(env, sites.set_mode(actor, code, SiteMode(new_mode)), as_json)
+        row = sites.change_mode(actor, code, SiteMode(new_mode), force=force, reason=reason or "")
+        show_site(env, row, as_json)
         return
     if code:
         row = sites.show(actor, code)

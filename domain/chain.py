@@ -9,6 +9,16 @@ Keys: central's store has its own chain key and a master key from which it deriv
 key (``site_key``), so a laptop provisioned for a site holds that site's key and nothing else;
 re-provisioning issues a new key id, and so a new key. Central checks a laptop's pushed links
 with the site's key (application/sync_central.py).
+
+Stores written before the keyed chain (release 0.1.0) linked their events with a bare SHA-256,
+``sha256(previous link | site | aggregate id | version | topic | state)``, and held no key. When
+the recorder makes such a store's chain key it records, beside the key, the last position already
+linked (``LEGACY_UNTIL``; 0 on a store that starts with a key): ``verify`` checks the links up to
+there with the old formula and every later one with the key. The old links prove what they always
+did (an event changed by mistake or by someone who did not relink the chain); the first keyed
+link after them covers the last of each site's old links, so relinking old events cannot go
+unnoticed in a site's chain that went on after the key was made. ``follow`` (a laptop's pushed
+batch) accepts keyed links only.
 """
 
 from __future__ import annotations
@@ -24,6 +34,9 @@ GENESIS = "0" * 64
 CHAIN_KEY = "chain"  # the key this store's links are computed with
 SITES_MASTER_KEY = "sites"  # central's: each site's chain key derives from it (``site_key``)
 SITE_SIGNING_KEY = "site-signing"  # a laptop's: the private key it signs its requests with
+# The last log position linked before the store had a chain key (decimal text), written with the
+# key: links up to it are the old bare SHA-256 (``legacy_link``).
+LEGACY_UNTIL = "legacy-until"
 
 # The site inside an event's stamped context, read from the stored JSON without decoding it all.
 _SITE = re.compile(rb'"_type_":"ctx","_data_":\{[^{}]*?"site":"((?:[^"\\]|\\.)*)"')
@@ -41,6 +54,24 @@ def link(
     mac.update(f"{previous}|{site}|{originator_id}|{version}|{topic}|".encode())
     mac.update(state)
     return mac.hexdigest()
+
+
+def legacy_link(previous: str, site: str, originator_id: str, version: int, topic: str, state: bytes) -> str:
+    """A link as release 0.1.0 computed it: SHA-256 with no key."""
+    digest = hashlib.sha256()
+    digest.update(f"{previous}|{site}|{originator_id}|{version}|{topic}|".encode())
+    digest.update(state)
+    return digest.hexdigest()
+
+
+def legacy_value(position: int) -> bytes:
+    """How ``LEGACY_UNTIL`` is kept among the store's keys."""
+    return str(position).encode()
+
+
+def legacy_position(value: bytes | None) -> int:
+    """The legacy boundary read back (0, none, when the store always had its key)."""
+    return int(value.decode()) if value else 0
 
 
 def site_key(master: bytes, site: str, key_id: str) -> bytes:
@@ -69,19 +100,24 @@ class ChainBreak:
     reason: str  # "changed" | "inserted" | "deleted"
 
 
-def _break(key: bytes, site: str, previous: str, event: ChainedEvent) -> str | None:
-    """Why an event does not follow ``previous`` in ``site``'s chain, or None."""
+def _break(key: bytes, site: str, previous: str, event: ChainedEvent, legacy_until: int = 0) -> str | None:
+    """Why an event does not follow ``previous`` in ``site``'s chain, or None; links at or
+    before ``legacy_until`` are checked with the old unkeyed formula."""
     if event.recorded_link is None:
         return "inserted"
     if event.recorded_previous != previous:
         return "deleted"
-    expected = link(key, previous, site, event.originator_id, event.version, event.topic, event.state)
+    parts = (previous, site, event.originator_id, event.version, event.topic, event.state)
+    expected = legacy_link(*parts) if event.position <= legacy_until else link(key, *parts)
     return "changed" if expected != event.recorded_link else None
 
 
-def verify(events: Iterable[ChainedEvent], orphan_links: list[int], key: bytes) -> ChainBreak | None:
+def verify(
+    events: Iterable[ChainedEvent], orphan_links: list[int], key: bytes, legacy_until: int = 0
+) -> ChainBreak | None:
     """The first broken link of a store's chains, or None. ``orphan_links`` are link positions
-    with no event; ``key`` is the store's chain key."""
+    with no event; ``key`` is the store's chain key; links at or before ``legacy_until`` (the
+    store's ``LEGACY_UNTIL``) were written before it had one, with ``legacy_link``."""
     last: dict[str, str] = {}
     first_orphan = min(orphan_links) if orphan_links else None
     for event in events:
@@ -91,7 +127,7 @@ def verify(events: Iterable[ChainedEvent], orphan_links: list[int], key: bytes) 
         if event.recorded_link is not None and event.recorded_site != site:
             # Moved to another site's chain: changed, reported on the chain it was recorded in.
             return ChainBreak(event.position, event.recorded_site or "", "changed")
-        reason = _break(key, site, last.get(site, GENESIS), event)
+        reason = _break(key, site, last.get(site, GENESIS), event, legacy_until)
         if reason is not None:
             return ChainBreak(event.position, site, reason)
         last[site] = event.recorded_link  # type: ignore[assignment]

@@ -173,6 +173,7 @@ MENU: tuple[MenuOption, ...] = (
     MenuOption("audit.search", N_("Search and export the activity log")),
     MenuOption("audit.verify", N_("Verify the activity log chain")),
     MenuOption("backup", N_("Backup")),
+    MenuOption("upgrade", N_("Upgrade the store to the installed version")),
 )
 
 OPTIONS: dict[str, MenuOption] = {option.id: option for option in MENU}

@@ -8,7 +8,10 @@ authoritative, and the laptop's copy mirrors it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -67,6 +70,25 @@ class SiteAlreadyRegistered(DomainError):
     template = N_("site {site} is already registered")
 
 
+class NoLaptopToReplace(DomainError):
+    template = N_("site {site} has no laptop to replace: provision it without --replace-lost-laptop")
+
+
+@dataclass(frozen=True)
+class LostLaptop:
+    """A laptop an administrator replaced as lost (``Site.LaptopReplaced``). Central keeps what
+    it needs to recognize it if it ever comes back: the log generations it may push (each
+    checked with the chain key of its own provisioning), and the public key it signs with. What
+    it pushes is then held in quarantine for a person; it never takes the site's lease back."""
+
+    key_id: str  # its provisioning's chain key (domain/chain.site_key)
+    public_key: str  # its Ed25519 public key (hex), retired
+    generations: tuple[str, ...]  # every log generation central issued it
+    mode: SiteMode  # the site's mode on central when it was replaced: the one the laptop holds
+    replaced_at: datetime
+    reason: str
+
+
 class Site(BrigadaAggregate):
     TOPIC = "brigada.Site"
 
@@ -94,10 +116,40 @@ class Site(BrigadaAggregate):
         software_version: str
         key_id: str = ""  # names this provisioning's chain key (domain/chain.site_key)
         public_key: str = ""  # the laptop's Ed25519 public key (hex): its requests are signed
+        generation: str = ""  # the new store's log generation (later ones: start-of-mission runs)
 
     class ModeChanged(Event):
         TOPIC = "brigada.Site.ModeChanged"
         mode: SiteMode
+        reason: str = ""  # why an administrator changed it on central while the laptop held the lease
+
+        def apply(self, site: Any) -> None:
+            site.mode = self.mode
+            site.mode_since = self.timestamp
+            if self.mode is SiteMode.ON_MISSION:
+                site.lease = site.enabled
+
+    class LaptopReplaced(Event):
+        """An administrator provisioned the site again because its laptop is lost: that laptop's
+        unsynced work is recorded as lost, its credential and chain key retired."""
+
+        TOPIC = "brigada.Site.LaptopReplaced"
+        reason: str
+        lost_key_id: str
+        lost_public_key: str
+        lost_generations: list[str]
+        lost_mode: SiteMode
+
+        def apply(self, site: Any) -> None:
+            lost = LostLaptop(
+                key_id=self.lost_key_id,
+                public_key=self.lost_public_key,
+                generations=tuple(self.lost_generations),
+                mode=self.lost_mode,
+                replaced_at=self.timestamp,
+                reason=self.reason,
+            )
+            site.lost_laptops = [*site.lost_laptops, lost]
 
     class Revoked(Event):
         TOPIC = "brigada.Site.Revoked"
@@ -127,7 +179,10 @@ class Site(BrigadaAggregate):
         self.software_version: str | None = None
         self.key_id = ""
         self.public_key = ""
+        self.generation = ""  # the log generation the current provisioning started
         self.returning = False
+        self.mode_since: datetime | None = None  # when central's mode last changed
+        self.lost_laptops: list[LostLaptop] = []
         # The actions enabled when central last handed the lease over (the mode went to MSN):
         # what central lets the laptop's pushed events do, whatever changed since.
         self.lease: frozenset[SiteAction] = frozenset()
@@ -174,33 +229,88 @@ class Site(BrigadaAggregate):
     def _change_parameters(self, actions: list[str]) -> None:
         self.actions = set(actions)
 
-    def provision(self, software_version: str, key_id: str, public_key: str) -> None:
-        """A laptop made for the site: its chain key's id and the public key of its credential
-        (a laptop provisioned again replaces both; the old laptop can no longer sync)."""
+    def provision(self, software_version: str, key_id: str, public_key: str, generation: str = "") -> None:
+        """A laptop made for the site: its chain key's id, the public key of its credential and
+        its store's first log generation (a laptop provisioned again replaces them all; the old
+        laptop can no longer sync)."""
         self._require_active()
         self._provision(
-            secret_hash="", software_version=software_version, key_id=key_id, public_key=public_key
+            secret_hash="",
+            software_version=software_version,
+            key_id=key_id,
+            public_key=public_key,
+            generation=generation,
         )
 
     @event(Provisioned)
     def _provision(
-        self, secret_hash: str, software_version: str, key_id: str = "", public_key: str = ""
+        self,
+        secret_hash: str,
+        software_version: str,
+        key_id: str = "",
+        public_key: str = "",
+        generation: str = "",
     ) -> None:
         self.secret_hash = secret_hash
         self.software_version = software_version
         self.key_id = key_id
         self.public_key = public_key
+        self.generation = generation
 
-    def change_mode(self, mode: SiteMode) -> None:
+    @property
+    def provisioned(self) -> bool:
+        return self.secret_hash is not None
+
+    def replace_lost_laptop(self, reason: str, generations: list[str]) -> None:
+        """Record the current laptop as lost, before a new one is provisioned: ``generations``
+        are every log generation central issued it (its provisioning's and each start-of-mission
+        rebuild's since)."""
+        self._require_active()
+        if not self.provisioned:
+            raise NoLaptopToReplace(site=self.code)
+        reason = reason.strip()
+        if not reason:
+            raise InvalidValue("reason", N_("say why the laptop is considered lost"))
+        self.trigger_event(
+            self.LaptopReplaced,
+            reason=reason,
+            lost_key_id=self.key_id,
+            lost_public_key=self.public_key,
+            lost_generations=list(dict.fromkeys(generations)),
+            lost_mode=self.lease_mode,
+        )
+
+    @property
+    def retired_keys(self) -> list[str]:
+        """The public keys of the laptops replaced as lost: a request they sign is still
+        authenticated, so that what they push reaches quarantine (never the site's data)."""
+        return [lost.public_key for lost in self.lost_laptops if lost.public_key]
+
+    def lost_laptop(self, generation: str) -> LostLaptop | None:
+        """The lost laptop a log generation belongs to, if any."""
+        for lost in self.lost_laptops:
+            if generation and generation in lost.generations:
+                return lost
+        return None
+
+    def key_id_of(self, generation: str) -> str:
+        """The chain key id a log generation was made with: a lost laptop's own, else the
+        current provisioning's."""
+        lost = self.lost_laptop(generation)
+        return lost.key_id if lost is not None else self.key_id
+
+    def change_mode(self, mode: SiteMode, reason: str = "") -> None:
         self._require_active()
         if mode is not self.mode:
-            self._change_mode(mode=mode)
+            self.trigger_event(self.ModeChanged, mode=mode, reason=reason)
 
-    @event(ModeChanged)
-    def _change_mode(self, mode: SiteMode) -> None:
-        self.mode = mode
-        if mode is SiteMode.ON_MISSION:
-            self.lease = self.enabled
+    def override_mode(self, mode: SiteMode, reason: str) -> None:
+        """An administrator's word on central: the mode, with why (a hand-back left half-done
+        is ended, and the reason recorded even when the mode itself does not change)."""
+        self._require_active()
+        if mode is not self.mode or self.returning:
+            self.trigger_event(self.ModeChanged, mode=mode, reason=reason)
+        self.finish_return()
 
     @property
     def lease_mode(self) -> SiteMode:

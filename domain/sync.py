@@ -107,7 +107,13 @@ class SyncRefused(DomainError):
 
 
 class VersionMismatch(SyncRefused):
-    template = N_("the server is at version {server}, this laptop at {laptop}: update before syncing")
+    """Central and the laptop run different versions of Brigada: the seed wants the same on both
+    sides, each store then brought to it with ``brigada upgrade``."""
+
+    template = N_(
+        "the server runs version {server}, this laptop {laptop}: install the same version on both "
+        "and run 'brigada upgrade'"
+    )
 
 
 class EncountersOpen(SyncRefused):

@@ -72,6 +72,7 @@ class TrustRule(Enum):
     VERSION_REPEATED = "version-repeated"
     CHANGED_ON_CENTRAL = "changed-on-central"
     EVENT_ID_REUSED = "event-id-reused"
+    LOST_LAPTOP = "lost-laptop"  # pushed by a laptop replaced as lost: every event, whatever it is
 
 
 RULE_TEXTS: dict[TrustRule, str] = {
@@ -95,6 +96,7 @@ RULE_TEXTS: dict[TrustRule, str] = {
         "central changed the record meanwhile and this change may not be re-applied over it"
     ),
     TrustRule.EVENT_ID_REUSED: N_("its event id is already on central or in the same push"),
+    TrustRule.LOST_LAPTOP: N_("its laptop was replaced as lost on {date}: a person decides"),
 }
 
 

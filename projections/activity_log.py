@@ -158,6 +158,14 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
         Action("policy.set", N_("Password policy - Change")),
         lambda e, n: {k: str(v) for k, v in sorted(e.settings.items())},
     ),
+    "brigada.StoreIdentity.Upgraded": (
+        Action("store.upgrade", N_("Store - Upgrade")),
+        lambda e, n: {"VERSION_ANTERIOR": e.from_version, "VERSION": e.to_version},
+    ),
+    "brigada.StoreIdentity.CentralAddressed": (
+        Action("store.central", N_("Store - Central's address")),
+        lambda e, n: {"URL": e.url[:80]},
+    ),
     "brigada.StoreIdentity.Provisioned": (
         Action("store.provisioned", N_("Store - Provisioned")),
         lambda e, n: {"CENTRAL": e.central_code},
@@ -193,6 +201,11 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     "brigada.Site.Revoked": (
         Action("site.revoke", N_("Site - Revoke")),
         lambda e, n: {"SEDE": n.site(e.originator_id)},
+    ),
+    # The reason is the administrator's free text: it stays in the event, out of the comment.
+    "brigada.Site.LaptopReplaced": (
+        Action("site.replace-laptop", N_("Site - Laptop replaced as lost")),
+        lambda e, n: {"SEDE": n.site(e.originator_id), "GENERACIONES": str(len(e.lost_generations))},
     ),
     # Sync (seed 000): central's record of each sync and of each conflict.
     "brigada.SyncRun.Started": (

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from domain.site import Site
+from domain.site import Site, SiteMode
 from projections.base import Key, Projection, RowStore
 
 
@@ -22,11 +23,33 @@ class SiteRow:
     software_version: str
     registered_at: str
     updated_at: str
+    mode_since: str = ""  # when central's mode last changed
+    # An end-of-mission sync flipped the mode and has not finished (the Site's ``returning``;
+    # that word is SQL's).
+    handing_back: bool = False
+    # The actions enabled when central last handed the lease over (the mode went to MSN),
+    # space-separated, sorted: what the laptop works with until its next start of mission.
+    lease: str = ""
+    lost_laptops: str = "[]"  # JSON: each laptop replaced as lost (when, by whom, why)
+
+    @property
+    def holds_lease(self) -> bool:
+        """The site's laptop holds the lease on its data (on mission, or handing it back)."""
+        return self.mode == SiteMode.ON_MISSION.value or self.handing_back
+
+    @property
+    def pending(self) -> tuple[list[str], list[str]]:
+        """Parameter changes made on central while the laptop holds the lease: (enabled, disabled)
+        since it was handed over. They take effect at the next start of mission."""
+        if not self.holds_lease:
+            return [], []
+        now, leased = set(self.actions.split()), set(self.lease.split())
+        return sorted(now - leased), sorted(leased - now)
 
 
 class SitesProjection(Projection):
     name = "sites"
-    version = 1
+    version = 2  # 2: mode since, the hand-back, the lease, laptops replaced as lost
     topics = (
         Site.Registered.TOPIC,
         Site.WarehouseAdded.TOPIC,
@@ -34,6 +57,9 @@ class SitesProjection(Projection):
         Site.Provisioned.TOPIC,
         Site.ModeChanged.TOPIC,
         Site.Revoked.TOPIC,
+        Site.Returning.TOPIC,
+        Site.Returned.TOPIC,
+        Site.LaptopReplaced.TOPIC,
     )
     row_type = SiteRow
     key_fields = ("site_id",)
@@ -67,7 +93,23 @@ class SitesProjection(Projection):
         elif isinstance(event, Site.Provisioned):
             row = replace(row, provisioned=True, software_version=event.software_version)
         elif isinstance(event, Site.ModeChanged):
-            row = replace(row, mode=event.mode.value)
+            row = replace(row, mode=event.mode.value, mode_since=stamp)
+            if event.mode is SiteMode.ON_MISSION:
+                row = replace(row, lease=row.actions)
+        elif isinstance(event, Site.Returning):
+            row = replace(row, handing_back=True)
+        elif isinstance(event, Site.Returned):
+            row = replace(row, handing_back=False)
+        elif isinstance(event, Site.LaptopReplaced):
+            lost = {
+                "replaced_at": stamp,
+                "by": event.context.user,
+                "reason": event.reason,
+                "generations": len(event.lost_generations),
+            }
+            row = replace(
+                row, lost_laptops=json.dumps([*json.loads(row.lost_laptops), lost], ensure_ascii=False)
+            )
         elif isinstance(event, Site.Revoked):
             row = replace(row, revoked=True)
         return replace(row, updated_at=stamp)

@@ -253,7 +253,7 @@ def test_site_policy_and_provisioning_events() -> None:
         site = Site.register("BRG01", "Brigada Nariño", ["BOD-1"], {SiteAction.PATIENTS})
         site.add_warehouse("BOD-2")
         site.change_parameters(enable={SiteAction.CARE}, disable=set())
-        site.provision(secret_hash="SITE-SECRET-HASH", software_version="0.1.0", key_id="k1")
+        site.provision(software_version="0.1.0", key_id="k1", public_key="ab" * 32)
         site.change_mode(SiteMode.ON_MISSION)
         site.revoke()
         identity = StoreIdentity(role=StoreRole.SITE, site_code="BRG01", software_version="0.1.0")

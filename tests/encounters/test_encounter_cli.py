@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 from encounter_support import JOSE, password_of
 from pypdf import PdfReader
-from security_support import ADMIN_PASSWORD
+from security_support import ADMIN_PASSWORD, central_address
 
 import adapters.bootstrap
 from adapters.bootstrap import open_brigada
@@ -319,8 +319,8 @@ def test_a_laptop_opens_visits_only_on_mission_with_care_enabled(
     add_user(central)
     laptop = Terminal(f"sqlite:///{tmp_path}/brg01.db")
     other = Terminal(f"sqlite:///{tmp_path}/brg02.db")
-    central("site", "provision", "BRG01", "--to", laptop.url)
-    central("site", "provision", "BRG02", "--to", other.url)
+    central("site", "provision", "BRG01", "--to", laptop.url, *central_address(tmp_path))
+    central("site", "provision", "BRG02", "--to", other.url, *central_address(tmp_path))
     laptop.login("ana", password_of("ana"))
 
     refused = laptop("encounter", "open", "--patient", chart, code=1)

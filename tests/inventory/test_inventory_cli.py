@@ -22,6 +22,7 @@ from inventory_support import (
     head,
     one_line,
 )
+from security_support import central_address
 
 from adapters.bootstrap import open_brigada
 from cli.main import cli
@@ -173,7 +174,7 @@ def test_central_stocks_the_field_warehouse_and_the_laptop_works_the_medication_
 
     # The laptop: provisioned with its stock, then on mission.
     laptop = Terminal(f"sqlite:///{tmp_path}/brg01.db")
-    central("site", "provision", "BRG01", "--to", laptop.url)
+    central("site", "provision", "BRG01", "--to", laptop.url, *central_address(tmp_path))
     central("site", "mode", "BRG01", "--set", "MSN")
     mission_central, mission_laptop = open_brigada(central.url), open_brigada(laptop.url)
     try:

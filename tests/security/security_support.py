@@ -69,3 +69,12 @@ def stored_text(store: Path) -> str:
                         value = value.decode("utf-8", "replace")
                     chunks.append(str(value))
     return "\n".join(chunks)
+
+
+def central_address(folder: Path) -> list[str]:
+    """The options `site provision` needs: central's https address and its certificate (made for
+    127.0.0.1 in ``folder``/tls if it is not there)."""
+    from adapters.serve_process import certificate_in
+
+    certificate, _key = certificate_in(folder / "tls")
+    return ["--central-url", "https://127.0.0.1:8443", "--central-cert", str(certificate)]

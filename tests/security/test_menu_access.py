@@ -46,7 +46,8 @@ def context() -> EventContext:
 
 # -- the tree -----------------------------------------------------------------------------------
 # Commands every logged-in user (or nobody yet) needs: they sit outside the menu.
-OUTSIDE_THE_MENU = {"init", "login", "logout", "whoami", "demo"}
+# serve runs as central's service, by whoever may open central's store, not in a user's session.
+OUTSIDE_THE_MENU = {"init", "login", "logout", "whoami", "demo", "serve"}
 
 
 def test_every_cli_command_group_has_its_menu_option_and_every_option_names_a_command() -> None:

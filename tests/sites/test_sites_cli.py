@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from security_support import ADMIN_PASSWORD
+from security_support import ADMIN_PASSWORD, central_address
 from sites_support import ANA_PASSWORD, PEDRO, Count
 
 from adapters.bootstrap import open_brigada
@@ -116,11 +116,11 @@ def test_site_commands_end_to_end(central: Terminal, tmp_path: Path, count_event
 
     # Provisioning the laptop, once.
     laptop = Terminal(f"sqlite:///{tmp_path}/brg01.db")
-    provisioned = central("site", "provision", "BRG01", "--to", laptop.url)
+    provisioned = central("site", "provision", "BRG01", "--to", laptop.url, *central_address(tmp_path))
     assert f"Laptop store for BRG01 created at {laptop.url}" in provisioned.stderr
     assert "mode INS" in provisioned.stderr and "Copying" in provisioned.stderr
     events = count_events(laptop.url)
-    again = central("site", "provision", "BRG01", "--to", laptop.url, code=1)
+    again = central("site", "provision", "BRG01", "--to", laptop.url, *central_address(tmp_path), code=1)
     assert "already holds events" in one_line(again)
     assert count_events(laptop.url) == events
     shown = central.json("site", "show", "BRG01")
@@ -152,7 +152,9 @@ def test_site_commands_end_to_end(central: Terminal, tmp_path: Path, count_event
     revoked = central.json("site", "revoke", "BRG01")
     assert revoked["revoked"] is True
     second = Terminal(f"sqlite:///{tmp_path}/second.db")
-    assert "revoked" in one_line(central("site", "provision", "BRG01", "--to", second.url, code=1))
+    assert "revoked" in one_line(
+        central("site", "provision", "BRG01", "--to", second.url, *central_address(tmp_path), code=1)
+    )
     assert "revoked" in one_line(central("site", "params", "BRG01", "--enable", "care", code=1))
     assert count_events(second.url) == 0
 
@@ -190,7 +192,8 @@ def test_demo_runs_a_small_mission(tmp_path: Path) -> None:
     assert result.exit_code == 0, (result.stdout, result.stderr)
     names = sorted(p.name for p in folder.iterdir())
     assert names[0] == "brg01.backup-" + names[0].removeprefix("brg01.backup-")  # before the rebuild
-    assert names[1:] == ["brg01.db", "central.db"]
+    assert names[1:] == ["brg01.db", "central.db", "tls"]  # tls: brigada serve's certificate
+    assert "brigada serve runs for the laptops at https://127.0.0.1:" in result.stderr
     assert "BRG01-1" in result.stdout and "BRG01-2" in result.stdout
     assert "Laptop of site BRG01 provisioned" in result.stderr
     # The whole mission: start-of-mission sync, a refused sync, the end-of-mission sync, invoices.

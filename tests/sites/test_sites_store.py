@@ -4,12 +4,12 @@ laptop with exactly central's slice for the site, and the modes as a lease on bo
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from security_support import ADMIN_PASSWORD, log_in
 from sites_support import (
     ANA_PASSWORD,
@@ -34,6 +34,7 @@ from application.setup import SOFTWARE_VERSION
 from application.sites import SiteNotFound, TargetNotEmpty
 from cli.exit_codes import Exit
 from cli.main import exit_code
+from domain.chain import SITE_SIGNING_KEY
 from domain.errors import DomainError, InvalidValue
 from domain.password_policy import PASSWORD_POLICY_ID, PasswordPolicy
 from domain.patient import Patient
@@ -281,13 +282,18 @@ def test_provisioning_copies_exactly_the_sites_slice(mission: Mission, count_eve
     policy = laptop.core.get(PasswordPolicy, PASSWORD_POLICY_ID)
     assert policy is not None and policy.settings.max_failed_attempts == 5
 
-    # Stamped with the site's identity, and a secret whose hash central keeps.
+    # Stamped with the site's identity, and a credential whose public key central keeps.
     identity = laptop.core.get(StoreIdentity, STORE_IDENTITY_ID)
     site = central.core.get(Site, site_id("BRG01"))
     assert (identity.role, identity.site_code, identity.central_code) == (StoreRole.SITE, "BRG01", "CEN")
     assert identity.software_version == SOFTWARE_VERSION == site.software_version
-    assert identity.sync_secret
-    assert hashlib.sha256(identity.sync_secret.encode()).hexdigest() == site.secret_hash
+    private_key = laptop.app.recorder.key(SITE_SIGNING_KEY, create=False)
+    assert private_key is not None and site.public_key
+    assert (
+        Ed25519PrivateKey.from_private_bytes(private_key).public_key().public_bytes_raw().hex()
+        == site.public_key
+    )
+    assert central.app.recorder.key(SITE_SIGNING_KEY, create=False) is None  # central keeps no private key
     shown = central.sites.show(mission.admin, "BRG01")
     assert (shown.provisioned, shown.software_version, shown.mode) == (True, SOFTWARE_VERSION, "INS")
     assert laptop.sites.sites.by_code("BRG01").provisioned

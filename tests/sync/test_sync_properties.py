@@ -1,22 +1,30 @@
 """Random missions of two laptops against one central store, synchronized through the application
 with the direct transport, some syncs interrupted by a simulated crash at a named point.
 
-It starts from central (stocked, patient CEN-1 registered there), BRG01's laptop on mission with
-work of its own not yet synchronized, and OTHER's laptop provisioned and on site. The rules are
-what operators do: clinical and inventory work on a laptop on mission (and the same work refused
-on one on site), corrections of the patient shared with central on every side, central moving
-stock to and from a site's field warehouse (refused while that site is on mission), logins, syncs
-of either laptop, and syncs that crash at one of ``application.faults.POINTS``: the process dies
-there, so every store the laptop's sync opened is closed, and the laptop's store is opened again
-from its URL (always when the crash came at or after the swap, where the old object may be closed
-or no longer the store in place). A later sync finishes what a crashed one left.
+It starts from central (stocked, patient CEN-1 registered there, surgeries enabled for no site),
+BRG01's laptop on mission with work of its own not yet synchronized, and OTHER's laptop
+provisioned and on site. The rules are what operators do: clinical and inventory work on a laptop
+on mission (and the same work refused on one on site), corrections of the patient shared with
+central on every side, central moving stock to and from a site's field warehouse (refused while
+that site is on mission), logins, syncs of either laptop (some twice in a row), and syncs that
+crash at one of ``application.faults.POINTS``: the process dies there, so every store the
+laptop's sync opened is closed, and the laptop's store is opened again from its URL (always when
+the crash came at or after the swap, where the old object may be closed or no longer the store in
+place). A later sync finishes what a crashed one left. And what an attacker holding either laptop
+does: one forgery of tests/sync/forgery.py at a time, written through the laptop's own core, and,
+once the laptop's own copy of its parameters was forged, the surgeries its use cases then allow.
 
 After every step, the lease holds: central and a laptop are never both allowed to move the site's
 stock. After every completed sync:
 
 - central holds every event the laptop recorded at its site exactly once (by event id), except
-  those recorded on a rebuilt store before its start-of-mission sync was rerun, which the next sync
-  pushes (and a second sync of any other kind would move nothing);
+  the forged ones, those central holds in quarantine, and those recorded on a rebuilt store before
+  its start-of-mission sync was rerun, which the next sync pushes (and a second sync of any other
+  kind would move nothing: one run at once merges nothing else and holds nothing new);
+- no quarantined event reaches an aggregate or a view: no forged or held event is in central's log
+  or in its activity log (but as its Quarantine.Held record); every forged event pushed is held,
+  once; nothing else is held but later events of a record whose forgery is held; and the sync
+  says how many it held;
 - central and the laptop agree on the site's mode, and no sync of the site is left open;
 - every view on central and on the laptop equals one rebuilt from the log;
 - no lot has a negative stock on central or on either laptop, and no sync conflict names data a
@@ -34,12 +42,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+import forgery
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    initialize,
     invariant,
     precondition,
     rule,
@@ -70,13 +81,16 @@ from application import faults
 from application.brigada import Brigada, all_projections
 from application.context import Actor
 from application.projection_runner import ProjectionRunner
+from application.sync import MirrorBroken
 from application.sync_central import DirectCentral
 from domain.patient import NothingToCorrect
 from domain.site import Site, SiteAction, SiteMode, site_id
 from domain.site_policy import OperationRefused
 from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync import SyncCrossing
+from domain.user import User, user_id
 from projections.base import InMemoryRowStore, Projection
+from projections.sync import QuarantineRow
 
 OTHER_FIELD_2 = "OTHER-BODEGA"
 # Each history's stores in memory where the system has it: a rebuild creates a store (a few dozen
@@ -84,6 +98,10 @@ OTHER_FIELD_2 = "OTHER-BODEGA"
 FAST_DIR = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 SHARED_RECORDS = ("Patient", "User")  # what central and every site may change
 SHARED = "CEN-1"  # JOSE, registered on central: every laptop's slice holds it
+CENTRAL = "CEN"
+# Central never enables it for a site (no other rule uses it): a laptop does it only once its own
+# copy of its parameters was forged, and central holds what it did.
+NOT_ENABLED = SiteAction.SURGERIES
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,8 @@ class Template:
 def build_template(folder: Path) -> Template:
     with template_stores() as open_store:
         central, admin = stocked_central(open_store, f"sqlite:///{folder / 'central.db'}")
+        for code in SITES:
+            central.sites.change_parameters(admin, code, {"disable": [NOT_ENABLED.value]})
         second = {"code": OTHER_FIELD_2, "name": "Otra bodega", "site": "OTHER"}
         central.inventory.create_warehouse(admin, second)
         central.patients.register(admin, JOSE)
@@ -170,6 +190,20 @@ def prescribe_and_dispense(laptop: Brigada, ana: Actor, visit: str, warehouse: s
     laptop.pharmacy.dispense(ana, "prescription", prescription, dispensing)
 
 
+def stamped_correction(laptop: Brigada, user: str, site: str, filed: str) -> list[str]:
+    """forgery.stamped_as_admin_at_site and stamped_as_central_admin on either laptop: a correction
+    of the shared patient stamped ``user``@``site``, filed in ``filed``'s chain (the laptop's own,
+    so its sync pushes it), to a municipality the patient does not have (forgery.py's 05001 is
+    JOSE's own, and a correction that changes nothing records nothing)."""
+    record = laptop.core.get(object, UUID(laptop.patients.row(SHARED).patient_id))
+    municipality = next(m for m in MUNICIPALITIES if m != record.details.municipality)
+    with forgery.filed_under(filed), laptop.core.acting_as(user, site=site):
+        record.correct(laptop.core.clock.today(), municipality=municipality)
+        ids = [e.context.event_id.hex for e in record.pending_events]
+        laptop.core.save(record)
+    return ids
+
+
 class MemoryViews:
     def row_store(self, projection: Projection) -> InMemoryRowStore:
         return InMemoryRowStore(projection)
@@ -188,7 +222,7 @@ class Laptop:
     brigada: Brigada
     opened: list[Brigada] = field(default_factory=list)  # everything this laptop's process opened
     charts: list[str] = field(default_factory=lambda: [SHARED])  # charts a visit may be opened on
-    crashed: str | None = None  # the point its last sync crashed at, until a sync completes
+    crashed: list[str] = field(default_factory=list)  # where its syncs crashed, until one completes
 
 
 class SyncMissions(RuleBasedStateMachine):
@@ -209,6 +243,12 @@ class SyncMissions(RuleBasedStateMachine):
             self.laptops[code] = Laptop(url, self.open(url))
             self.laptops[code].opened.append(self.laptops[code].brigada)
         self.documents = 80_000_000
+        self.forgeries = 0  # numbers the forged users and sites, each new
+        self.forged: dict[str, set[str]] = {code: set() for code in SITES}  # per laptop, event ids
+        # What a laptop's own use cases recorded only because its copy of its parameters was forged.
+        self.tainted: dict[str, set[str]] = {code: set() for code in SITES}
+        self.pushed: set[str] = set()  # forged and tainted events a completed sync pushed
+        self.held_by_site = dict.fromkeys(SITES, 0)  # rows in quarantine at the site's last sync
 
     def teardown(self) -> None:
         faults.arm(None)
@@ -319,6 +359,71 @@ class SyncMissions(RuleBasedStateMachine):
         self.tick()
         log_in(self.laptops[code].brigada, NURSE, NURSE_PASSWORD)
 
+    # -- an attacker holding a laptop (tests/sync/forgery.py) ------------------------------------
+    @initialize(data=st.data(), code=sites)
+    def an_attacker_starts_on_a_laptop(self, data: st.DataObject, code: str) -> None:
+        """Every history starts with a forgery, so that most have a sync that pushes one."""
+        self.forge(data, code)
+
+    @rule(data=st.data(), code=sites)
+    def forge_on_a_laptop(self, data: st.DataObject, code: str) -> None:
+        self.forge(data, code)
+
+    def forge(self, data: st.DataObject, code: str) -> None:
+        """One event a site may not record, written through the laptop's own core and chained
+        with its own key: its sync pushes it, and central must hold it."""
+        self.tick()
+        self.forgeries += 1
+        offered = self.forgeries_for(code, self.laptops[code].brigada, self.forgeries)
+        name = data.draw(st.sampled_from(sorted(offered)), label="forgery")
+        ids = offered[name]()
+        assert ids, f"{name} recorded nothing"
+        self.forged[code].update(ids)
+
+    @staticmethod
+    def forgeries_for(code: str, laptop: Brigada, number: int) -> dict[str, Callable[[], list[str]]]:
+        """The forgeries that record something on this laptop as it is now."""
+        offered: dict[str, Callable[[], list[str]]] = {
+            "forged_administrator": lambda: forgery.forged_administrator(laptop, f"intruso{number}"),
+            "revoked_other_site": lambda: forgery.revoked_other_site(laptop, f"BRG{number + 1:02d}"),
+        }
+        if laptop.core.get(User, user_id("admin")) is None:  # once per store: it creates the user
+            offered["replaced_admin_password"] = lambda: forgery.replaced_admin_password(laptop)
+        record = laptop.core.get(Site, site_id(code))
+        # On site only: a laptop that changes its own copy of central's site record on mission
+        # can no longer follow central's record at the hand-back (application/sync.MirrorBroken,
+        # tested below); on site, the start-of-mission rebuild gives it central's copy back.
+        if record is not None and record.enabled != frozenset(SiteAction) and record.mode is SiteMode.ON_SITE:
+            offered["re_enabled_parameters"] = lambda: forgery.re_enabled_parameters(laptop, code)
+        if laptop.patients.queries.by_chart(SHARED) is not None:
+            offered["stamped_as_admin_at_site"] = lambda: stamped_correction(laptop, "admin", code, code)
+            offered["stamped_as_central_admin"] = lambda: stamped_correction(laptop, "admin", CENTRAL, code)
+        return offered
+
+    def allowed_by_forgery(self) -> list[str]:
+        """Laptops on mission whose own copy of their parameters enables what central does not."""
+        return [
+            code
+            for code in self.in_mode(SiteMode.ON_MISSION)
+            if NOT_ENABLED in self.laptops[code].brigada.core.get(Site, site_id(code)).enabled
+        ]
+
+    @precondition(lambda self: self.allowed_by_forgery())
+    @rule(data=st.data())
+    def link_a_surgery_the_forged_parameters_allow(self, data: st.DataObject) -> None:
+        """The laptop's own use cases follow its forged parameters: a visit with a surgery linked.
+        The visit and the surgery's number are the site's to record; the surgery is held."""
+        self.tick()
+        code = data.draw(st.sampled_from(self.allowed_by_forgery()), label="laptop")
+        laptop = self.laptops[code].brigada
+        before = head(laptop)
+        number = laptop.encounters.open(self.ana, {"chart_number": SHARED, "kind": "outpatient"}).number
+        laptop.encounters.set_diagnosis(self.ana, number, {"code": "I10X"})
+        forgery.linked_surgery(laptop, self.ana, number)
+        laptop.encounters.finalize(self.ana, number)
+        (linked,) = [e for _p, e in self.events(laptop, before) if type(e).TOPIC == "brigada.Surgery.Linked"]
+        self.tainted[code].add(linked.context.event_id.hex)
+
     # -- central's work -------------------------------------------------------------------------
     @rule(changes=corrections)
     def correct_the_shared_patient_on_central(self, changes: dict[str, str]) -> None:
@@ -328,7 +433,8 @@ class SyncMissions(RuleBasedStateMachine):
 
     @rule(code=sites, back=st.booleans(), lot=lots, quantity=st.integers(1, 30))
     def central_moves_field_stock(self, code: str, back: bool, lot: str, quantity: int) -> None:
-        """To a site's field warehouse, or back to central's pharmacy: only while it is on site."""
+        """To a site's field warehouse, or back to central's pharmacy: only while central holds the
+        site's lease (on site, and no end-of-mission sync still handing it back)."""
         self.tick()
         source, target = CENTRAL_WAREHOUSE, SITES[code].pharmacy
         if back:
@@ -336,7 +442,7 @@ class SyncMissions(RuleBasedStateMachine):
         units = min(quantity, self.available(self.central, source).get(lot, 0))
         if not units:
             return
-        if self.mode(self.central, code) is SiteMode.ON_MISSION:
+        if self.central.core.get(Site, site_id(code)).lease_mode is SiteMode.ON_MISSION:
             before = head(self.central)
             with pytest.raises(OperationRefused):
                 transfer(self.central, self.admin, source, target, ACETAMINOPHEN, lot, units)
@@ -345,10 +451,26 @@ class SyncMissions(RuleBasedStateMachine):
         transfer(self.central, self.admin, source, target, ACETAMINOPHEN, lot, units)
 
     # -- syncs ----------------------------------------------------------------------------------
-    @rule(code=sites)
-    def sync(self, code: str) -> None:
+    @rule(code=sites, again=st.booleans())
+    def sync(self, code: str, again: bool) -> None:
+        """With ``again``, the laptop syncs a second time at once: that one pushes only what the
+        first deferred, so it merges nothing else and holds nothing new (nothing at all when
+        nothing was deferred)."""
         self.tick()
-        self.completed(code, self.run_sync(code))
+        deferred = self.completed(code, self.run_sync(code))
+        if not again:
+            return
+        before = self.quarantine()
+        self.tick()
+        outcome = self.run_sync(code)
+        self.completed(code, outcome)
+        after = self.quarantine()
+        new = {row.event_id for row in after} - {row.event_id for row in before}
+        assert sum(outcome.merged.values()) == len(deferred), (
+            f"a second sync of {code} merged {outcome.merged}, not only {deferred}"
+        )
+        assert len(after) - len(before) == outcome.quarantined == len(new), (len(after), len(before), outcome)
+        assert new <= deferred.keys(), f"a second sync of {code} held {new}, not only {deferred}"
 
     @rule(code=sites, point=st.sampled_from(faults.POINTS), restart=st.booleans())
     def sync_crashes(self, code: str, point: str, restart: bool) -> None:
@@ -367,7 +489,7 @@ class SyncMissions(RuleBasedStateMachine):
             return
         finally:
             faults.arm(None)
-        laptop.crashed = point
+        laptop.crashed.append(point)
         keep = None if restart or point in SWAP_POINTS else laptop.brigada
         for brigada in laptop.opened:
             if brigada is not keep:
@@ -384,12 +506,12 @@ class SyncMissions(RuleBasedStateMachine):
             laptop.brigada = outcome.laptop
         return outcome
 
-    def completed(self, code: str, outcome: Any) -> None:
+    def completed(self, code: str, outcome: Any) -> dict[str, str]:
         laptop = self.laptops[code]
-        resumed_from, laptop.crashed = laptop.crashed, None
+        resumed_from, laptop.crashed = laptop.crashed, []
         # What the sync closed (the old store, the rebuilt one before the swap) is gone for good.
         laptop.opened = [b for b in laptop.opened if b is laptop.brigada] or [laptop.brigada]
-        self.check_converged(code, outcome, resumed_from)
+        return self.check_converged(code, outcome, resumed_from)
 
     # -- at every step --------------------------------------------------------------------------
     @invariant()
@@ -407,10 +529,20 @@ class SyncMissions(RuleBasedStateMachine):
             assert len(allowed) < 2, f"central and {code}'s laptop may both move its field stock"
 
     # -- what a completed sync leaves -----------------------------------------------------------
-    def check_converged(self, code: str, outcome: Any, resumed_from: str | None) -> None:
+    def check_converged(self, code: str, outcome: Any, resumed_from: list[str]) -> dict[str, str]:
+        """Returns the events left for the next sync (see ``check_merged_once``)."""
         laptop = self.laptops[code].brigada
-        deferred = self.check_merged_once(code, outcome.plan.crossing)
-        assert not deferred or resumed_from == "after-swap", deferred
+        on_central = [e for _position, e in self.events(self.central)]
+        quarantine = self.quarantine()
+        deferred = self.check_merged_once(code, outcome.plan.crossing, on_central, quarantine)
+        # A crash after the swap leaves the rebuilt store in place: what is recorded there from
+        # then on waits for the next sync, however many syncs crash meanwhile.
+        assert not deferred or "after-swap" in resumed_from, deferred
+        self.check_quarantine(code, outcome, resumed_from, deferred, on_central, quarantine)
+        # Central's record of the site is authoritative: the laptop's copy follows it, whatever
+        # was written into that copy on the laptop.
+        mine, centrals = self.mode(laptop, code), self.mode(self.central, code)
+        assert mine is centrals, f"{code}'s laptop holds itself in {mine.value}, central in {centrals.value}"
         plan, status, run = laptop.sync.preflight(self.ana, self.direct())
         assert plan.total == len(deferred), f"a second sync of {code} would move {plan.pending}"
         assert run is None and status.open_run is None
@@ -424,37 +556,100 @@ class SyncMissions(RuleBasedStateMachine):
         conflicts = self.central.views.store("sync_conflicts").all_rows()
         leased = [(c.record, c.reference) for c in conflicts if c.record not in SHARED_RECORDS]
         assert not leased, f"conflicts on data a site holds under its lease: {leased}"
+        return deferred
 
-    def check_merged_once(self, code: str, crossing: SyncCrossing) -> list[str]:
-        """Every event the laptop recorded at its site is on central once; returns those left for
-        the next sync: recorded on a rebuilt store before its start of mission completed (a sync
-        that crashed after the swap), which that sync's rerun does not push."""
+    def check_merged_once(
+        self, code: str, crossing: SyncCrossing, central: list[Any], quarantine: list[QuarantineRow]
+    ) -> dict[str, str]:
+        """Every event the laptop recorded at its site is on central once, except those central
+        holds in quarantine and the forged ones (``check_quarantine``); returns those left for the
+        next sync (event id: kind): recorded on a rebuilt store before its start of mission
+        completed (a sync that crashed after the swap), which that sync's rerun does not push."""
         laptop = self.laptops[code].brigada
         identity = laptop.core.require_identity()
-        on_central = Counter(e.context.event_id for _position, e in self.events(self.central))
+        on_central = Counter(e.context.event_id.hex for e in central)
+        forged = self.forged[code] | self.tainted[code]  # filed in the site's chain, whatever they say
+        held = {row.event_id for row in quarantine if row.site == code}
         recorded_here = [
             (position, e)
             for position, e in self.events(laptop)
-            if e.context.site == code and e.originator_id != STORE_IDENTITY_ID
+            if (e.context.site == code or e.context.event_id.hex in forged)
+            and e.originator_id != STORE_IDENTITY_ID
         ]
-        deferred = [
-            e
+        deferred = {
+            e.context.event_id.hex: type(e).__qualname__
             for position, e in recorded_here
             if crossing is SyncCrossing.START_OF_MISSION and position > identity.slice_end
-        ]
-        assert all(on_central[e.context.event_id] == 0 for e in deferred)
+        }
+        assert all(on_central[event_id] == 0 for event_id in deferred)
         wrong = [
-            (type(e).__qualname__, on_central[e.context.event_id])
+            (type(e).__qualname__, on_central[event_id])
             for _position, e in recorded_here
-            if on_central[e.context.event_id] != 1 and e not in deferred
+            if (event_id := e.context.event_id.hex) not in deferred
+            and event_id not in forged
+            and event_id not in held
+            and on_central[event_id] != 1
         ]
         assert not wrong, f"{code}'s events on central not exactly once: {wrong}"
-        return [type(e).__qualname__ for e in deferred]
+        return deferred
+
+    def check_quarantine(
+        self,
+        code: str,
+        outcome: Any,
+        resumed_from: list[str],
+        deferred: dict[str, str],
+        central: list[Any],
+        quarantine: list[QuarantineRow],
+    ) -> None:
+        """No quarantined event reaches an aggregate or a view on central: no forged event and no
+        held one is in central's log (every aggregate is read from it) nor in its activity log
+        (every other view equals its rebuild from the log, ``check_views``), where a held event
+        shows only as its own Quarantine.Held record. Every forged event a sync pushed is held,
+        once, and nothing else is held but what depends on a held forgery."""
+        # A completed sync pushed every forged event of the laptop but those it deferred.
+        self.pushed |= (self.forged[code] | self.tainted[code]) - deferred.keys()
+        forged = set().union(*self.forged.values(), *self.tainted.values())
+        held = Counter(row.event_id for row in quarantine)
+        assert all(n == 1 for n in held.values()), f"held more than once: {held}"
+        stored = {e.context.event_id.hex for e in central}
+        # An event id central already holds is the one case where a held event's id is on central.
+        quarantined = {row.event_id for row in quarantine if row.rule != "event-id-reused"}
+        assert not forged & stored, f"forged events on central: {forged & stored}"
+        assert not quarantined & stored, f"quarantined events on central: {quarantined & stored}"
+        activity = self.central.views.store("activity_log").all_rows()
+        logged = (forged | quarantined) & {row.event_id for row in activity}
+        assert not logged, f"forged or quarantined events in central's activity log: {logged}"
+        held_records = [row for row in activity if row.action == "sync.quarantine"]
+        assert len(held_records) == len(quarantine), "a held event without its Quarantine.Held record"
+        missing = self.pushed - held.keys()
+        assert not missing, f"forged events pushed and not held: {missing}"
+        assert all(row.status == "held" for row in quarantine)
+        # Legitimate work is held only behind a held forgery of the same record and site.
+        forged_records = {(row.site, row.record_id) for row in quarantine if row.event_id in forged}
+        unexplained = [
+            (row.kind, row.rule)
+            for row in quarantine
+            if row.event_id not in forged
+            and (row.rule != "depends-on-quarantine" or (row.site, row.record_id) not in forged_records)
+        ]
+        assert not unexplained, f"held without a forgery: {unexplained}"
+        # What the sync says it held: every row it added (a crashed attempt may have added some).
+        added = sum(1 for row in quarantine if row.site == code) - self.held_by_site[code]
+        self.held_by_site[code] += added
+        assert outcome.quarantined == added or (resumed_from and outcome.quarantined < added), (
+            outcome.quarantined,
+            added,
+        )
+
+    def quarantine(self) -> list[QuarantineRow]:
+        """Central's quarantine view, every row (held, released or rejected)."""
+        return self.central.views.store("sync_quarantine").all_rows()
 
     @staticmethod
-    def events(brigada: Brigada) -> Iterator[tuple[int, Any]]:
+    def events(brigada: Brigada, after: int = 0) -> Iterator[tuple[int, Any]]:
         app = brigada.app
-        position = 0
+        position = after
         while True:
             page = app.recorder.select_notifications(position, 500, inclusive_of_start=False)
             if not page:
@@ -483,3 +678,27 @@ def missions(tmp_path_factory: pytest.TempPathFactory) -> type[SyncMissions]:
 @pytest.mark.slow
 def test_random_missions_with_crashes_converge(missions: type[SyncMissions]) -> None:
     run_state_machine_as_test(missions, settings=settings(stateful_step_count=10, deadline=None))
+
+
+@pytest.mark.slow
+def test_a_laptop_that_forged_its_copy_of_the_site_record_on_mission_cannot_take_the_lease_back(
+    missions: type[SyncMissions],
+) -> None:
+    """BRG01's laptop, on mission, has its own copy of its site record changed
+    (forgery.re_enabled_parameters). Its end-of-mission push is judged by central (the forgery
+    held), but the laptop can no longer mirror central's record: the hand-back stops with a clear
+    refusal instead of diverging, central keeps the lease held (the run is not completed), so
+    central does not move the site's stock while the laptop believes it is on mission."""
+    state = missions()
+    try:
+        forged = forgery.re_enabled_parameters(state.laptops["BRG01"].brigada)
+        with pytest.raises(MirrorBroken):
+            state.run_sync("BRG01")
+        state.central.views.catch_up()
+        held = {row.event_id for row in state.central.views.store("sync_quarantine").all_rows()}
+        assert set(forged) <= held
+        site = state.central.core.get(Site, site_id("BRG01"))
+        assert site.lease_mode is SiteMode.ON_MISSION  # central still leaves the site's stock alone
+        assert NOT_ENABLED not in site.enabled
+    finally:
+        state.teardown()

@@ -160,7 +160,10 @@ def test_a_refused_sync_writes_nothing_on_either_side(
     if case == "version":  # the laptop runs another version of Brigada than central
         monkeypatch.setattr(application.sync, "SOFTWARE_VERSION", "0.0.1")
     expected = {
-        "version": "the server is at version {server}, this laptop at 0.0.1: update before syncing",
+        "version": (
+            "the server runs version {server}, this laptop 0.0.1: install the same version on both"
+            " and run 'brigada upgrade'"
+        ),
         "open encounter": "encounters not finalized at BRG01: BRG01-1; finalize them before syncing",
         "revoked": "site BRG01 is revoked: it may not be provisioned or synchronized",
         "modes": "central holds site BRG01 in mode MSN, this laptop in INS: ask central to set it",

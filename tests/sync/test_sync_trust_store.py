@@ -30,10 +30,11 @@ from sync_support import JOSE, Field, provisioned_field
 from test_sync_store import central_event_ids, finalized_visit, on_mission, site_event_ids
 
 from adapters.store import StoreLocation
+from application.sync import MirrorBroken
 from application.sync_central import CannotApply, ChainRefused, ReleaseOutOfOrder, UnknownGeneration
 from application.sync_port import MergeResult
 from domain.quarantine import AlreadyDecided
-from domain.sync import SyncCrossing
+from domain.sync import SyncCrossing, SyncRefused
 from domain.user import LoginRefused
 
 
@@ -131,13 +132,17 @@ def test_parameters_re_enabled_on_the_laptop_change_nothing_on_central_and_what_
     forged = re_enabled_parameters(field.laptop)
     surgery = linked_surgery(field.laptop, field.nurse(), visit)
 
-    outcome = field.sync()
+    # Central judges the push; the laptop, whose copy of central's site record was changed, can
+    # no longer follow central's record and stops at the hand-back, saying so.
+    with pytest.raises(MirrorBroken):
+        field.sync()
 
+    field.central.views.catch_up()
     rows = held(field)
     assert rows[forged[0]].rule == "not-a-site-event"
     linked = [row for row in rows.values() if row.kind == "Surgery.Linked"]
     assert [row.rule for row in linked] == ["action-not-enabled"]
-    assert outcome.quarantined == 2
+    assert field.central.sync.history(field.admin, "BRG01")[0].quarantined == 2
     assert_nowhere_on_central(field, [*forged, linked[0].event_id])
     assert_arrived_whole(field, honest)
     site = field.central.sites.show(field.admin, "BRG01")
@@ -365,3 +370,17 @@ def test_central_refuses_a_push_of_a_log_it_never_issued(field: Field) -> None:
 
     with pytest.raises(UnknownGeneration):
         direct.merge("BRG01", run.run_id, batch)
+
+
+def test_a_laptop_reads_only_what_it_holds_never_centrals_administrator_or_other_records(
+    field: Field,
+) -> None:
+    from domain.user import user_id
+
+    on_mission(field)
+    direct = field.direct()
+    with pytest.raises(SyncRefused) as refused:
+        direct.read("BRG01", [(user_id("admin"), None)])
+    assert "may not read record" in str(refused.value)
+    (site_record, *_runs) = direct.site_records("BRG01")
+    assert direct.read("BRG01", [(site_record, None)])  # its own site record it does hold

@@ -50,7 +50,8 @@ def test_a_sync_cut_half_way_goes_on_with_its_own_crossing_even_though_the_modes
         (
             {"server_version": "1.1"},
             VersionMismatch,
-            "the server is at version 1.1, this laptop at 1.0: update before syncing",
+            "the server runs version 1.1, this laptop 1.0: install the same version on both and run"
+            " 'brigada upgrade'",
         ),
         (
             {"open_visits": ["BRG01-4", "BRG01-7"]},
