@@ -188,6 +188,20 @@ class CentralSync:
     def merge(
         self, site: str, run_id: UUID, batch: Batch, operator: str, *, credential: str | None = None
     ) -> MergeResult:
+        """``_merge_once``, judged again when another writer (another site's sync in another
+        worker, central's own work) stored an event of the same record between the judging and
+        the insert: the batch is judged on central's new state, a few times at most."""
+        for attempt in range(MERGE_ATTEMPTS):
+            try:
+                return self._merge_once(site, run_id, batch, operator, credential)
+            except _Collided as collided:
+                if attempt == MERGE_ATTEMPTS - 1:
+                    raise Conflict(CONFLICT) from collided.__cause__
+        raise AssertionError("unreachable")
+
+    def _merge_once(
+        self, site: str, run_id: UUID, batch: Batch, operator: str, credential: str | None
+    ) -> MergeResult:
         """Judge a batch of the laptop's events and store it exactly once: what the site may
         record verbatim where central's copy of each record is where the laptop left it,
         re-applied on central's state where a shared record changed meanwhile, and the rest held
@@ -232,7 +246,7 @@ class CentralSync:
                 tracking=Tracking(application_name=name, notification_id=batch.upto),
             )
         except IntegrityError as error:
-            raise Conflict(CONFLICT) from error  # another sync of this site, or central wrote meanwhile
+            raise _Collided() from error  # another writer stored an event of one of these records
         return MergeResult(len(merged.rows), merged.reapplied, merged.conflict_count, merged.held_count)
 
     def flip(self, site: str, run_id: UUID, operator: str, *, credential: str | None = None) -> None:
@@ -730,6 +744,13 @@ CHAIN_REASONS = {
     "deleted": N_("an event is missing before it"),
     "changed": N_("the event was changed"),
 }
+
+
+MERGE_ATTEMPTS = 4
+
+
+class _Collided(Exception):
+    """The insert met an event stored since the batch was judged."""
 
 
 class _Merged:
