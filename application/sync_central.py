@@ -38,6 +38,7 @@ from domain.sync import (
     field_value,
     function_of,
     overlap,
+    require_crossing,
     touched,
 )
 from domain.sync_trust import (
@@ -169,9 +170,11 @@ class CentralSync:
     ) -> RunState:
         """A run under the laptop's id; the same start sent again finds it."""
         record = self._site(site, credential)
-        self._lost(record, generation, credential)
+        lost = self._lost(record, generation, credential)
         self._operator(operator)
         run = self.core.get(SyncRun, run_id)
+        if run is None and lost is None:
+            require_crossing(record.code, crossing, record.mode, record.returning)
         if run is not None:
             if (run.site, run.crossing, run.generation) != (record.code, crossing, generation):
                 raise SyncRefused(

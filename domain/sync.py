@@ -150,6 +150,18 @@ def plan_crossing(
     return SyncCrossing.from_mode(laptop_mode)
 
 
+class CrossingRefused(SyncRefused):
+    template = N_("central holds site {site} in mode {mode}: a sync cannot start the {crossing}")
+
+
+def require_crossing(site: str, crossing: SyncCrossing, central_mode: SiteMode, returning: bool) -> None:
+    """Central decides which crossing a new run may be, from its own record of the lease, never
+    from what the laptop asks: an end of mission only on mission, a start only on site (and not
+    while a hand-back is still open)."""
+    if returning or crossing is not SyncCrossing.from_mode(central_mode):
+        raise CrossingRefused(site=site, mode=central_mode.value, crossing=crossing.value)
+
+
 class SyncRun(BrigadaAggregate):
     """One sync of one site, as central records it: started, each merged batch (in the batch's
     own transaction), the mode flip, and completion."""

@@ -34,7 +34,7 @@ from application.sync import MirrorBroken
 from application.sync_central import CannotApply, ChainRefused, ReleaseOutOfOrder, UnknownGeneration
 from application.sync_port import MergeResult
 from domain.quarantine import AlreadyDecided
-from domain.sync import SyncCrossing, SyncRefused
+from domain.sync import CrossingRefused, SyncCrossing, SyncRefused
 from domain.user import LoginRefused
 
 
@@ -384,3 +384,21 @@ def test_a_laptop_reads_only_what_it_holds_never_centrals_administrator_or_other
     assert "may not read record" in str(refused.value)
     (site_record, *_runs) = direct.site_records("BRG01")
     assert direct.read("BRG01", [(site_record, None)])  # its own site record it does hold
+
+
+def test_central_decides_the_crossing_a_laptop_may_start_from_its_own_record_of_the_lease(
+    field: Field, count_events: Any, store_url: str
+) -> None:
+    """A modified laptop at home (INS) asking for an end-of-mission run, so that its site actions
+    would be judged as recorded on mission, is refused and nothing is written."""
+    identity = field.laptop.core.require_identity()
+    direct = field.direct()
+    before = count_events(store_url)
+
+    with pytest.raises(CrossingRefused) as refused:
+        direct.start("BRG01", uuid4(), SyncCrossing.END_OF_MISSION, identity.generation, {})
+
+    assert (
+        str(refused.value) == "central holds site BRG01 in mode INS: a sync cannot start the end-of-mission"
+    )
+    assert count_events(store_url) == before

@@ -9,6 +9,7 @@ import pytest
 
 from domain.site import SiteMode
 from domain.sync import (
+    CrossingRefused,
     EncountersOpen,
     ModesDisagree,
     SyncCrossing,
@@ -17,6 +18,7 @@ from domain.sync import (
     function_of,
     overlap,
     plan_crossing,
+    require_crossing,
 )
 
 INS, MSN = SiteMode.ON_SITE, SiteMode.ON_MISSION
@@ -88,3 +90,23 @@ def test_fields_changed_on_both_sides_conflict_and_a_closed_record_conflicts_wit
     assert overlap(frozenset({"details.zone"}), frozenset({"details.municipality"})) == []
     assert overlap(frozenset({"details.zone"}), frozenset({"*"})) == ["details.zone"]
     assert overlap(frozenset(), frozenset({"*"})) == []
+
+
+@pytest.mark.parametrize(
+    ("crossing", "mode", "returning", "allowed"),
+    [
+        (SyncCrossing.END_OF_MISSION, SiteMode.ON_MISSION, False, True),
+        (SyncCrossing.START_OF_MISSION, SiteMode.ON_SITE, False, True),
+        (SyncCrossing.END_OF_MISSION, SiteMode.ON_SITE, False, False),
+        (SyncCrossing.START_OF_MISSION, SiteMode.ON_MISSION, False, False),
+        (SyncCrossing.START_OF_MISSION, SiteMode.ON_SITE, True, False),
+    ],
+)
+def test_central_allows_a_new_run_only_for_the_crossing_its_own_lease_calls_for(
+    crossing: SyncCrossing, mode: SiteMode, returning: bool, allowed: bool
+) -> None:
+    if allowed:
+        require_crossing("BRG01", crossing, mode, returning)
+    else:
+        with pytest.raises(CrossingRefused):
+            require_crossing("BRG01", crossing, mode, returning)
