@@ -32,7 +32,7 @@ from domain.store_identity import (
     StoreBehindSoftware,
     StoreIdentity,
 )
-from domain.sync import SyncCrossing, SyncFunction, SyncRefused, function_of, plan_crossing
+from domain.sync import SyncCrossing, SyncFunction, SyncRefused, SyncRun, function_of, plan_crossing
 from projections.encounters import EncounterQueries
 from projections.sync import SyncRunQueries, SyncRunRow
 
@@ -147,6 +147,8 @@ class SiteSync:
         record = self.core.get(Site, site_id(site))
         mode = record.mode if record else SiteMode.ON_SITE
         run = status.open_run
+        if run is not None and run.completed and self._holds_completion(run.run_id):
+            run = None  # the last run ended here too: a new one starts
         resuming = run is not None and (
             run.generation == identity.generation or (run.flipped and run.run_id.hex == identity.generation)
         )
@@ -182,6 +184,11 @@ class SiteSync:
         identity = self._identity()
         site, generation = identity.site_code, identity.generation
         outcome = SyncOutcome(plan=plan, laptop=None)
+        if run is not None and run.completed:  # central ended it, its answer was lost: record it
+            progress.stage("complete")
+            self.receive_records(central, site)
+            outcome.seconds = time.monotonic() - started
+            return outcome
         checkpoint("before-push")
         if run is None:
             pending = {f.value: n for f, n in plan.pending.items() if n}
@@ -237,6 +244,10 @@ class SiteSync:
         return len(missing)
 
     # -- inside ------------------------------------------------------------------------------------
+    def _holds_completion(self, run_id: UUID) -> bool:
+        run = self.core.get(SyncRun, run_id)
+        return run is not None and run.completed
+
     def _identity(self) -> StoreIdentity:
         identity = self.core.require_identity()
         if identity.is_central:

@@ -145,6 +145,7 @@ class CentralSync:
         lost_generations = {g for laptop in record.lost_laptops for g in laptop.generations}
         if lost is None:
             open_row = self._open_run(record.code, lambda g: g not in lost_generations)
+            open_row = open_row or self._last_run(record.code, generation)
         else:
             open_row = self._open_run(record.code, lambda g: g in lost.generations)
         return CentralStatus(
@@ -639,6 +640,15 @@ class CentralSync:
         (a lost laptop's runs never complete: they are not the current laptop's to resume)."""
         for row in self.runs.history(site, limit=100):
             if row.status != "completed" and of_generation(row.generation):
+                return row
+        return None
+
+    def _last_run(self, site: str, generation: str) -> SyncRunRow | None:
+        """The newest completed run of this laptop's store (one it pushed from, or the start of
+        mission that made it): the laptop that does not hold its completion lost central's last
+        answer, and a sync run again only finishes that run instead of starting the next one."""
+        for row in self.runs.history(site, limit=100):
+            if generation in (row.generation, UUID(row.run_id).hex):
                 return row
         return None
 

@@ -45,7 +45,9 @@ class CentralStatus:
     site_record_version: int
     tracked: int  # the laptop log position central has merged up to, for this generation
     chain_head: str | None  # the laptop's chain link at that position, as central verified it
-    open_run: RunState | None  # a run of this site left unfinished (to resume)
+    # A run of this site left unfinished (to resume), else this store's newest run, completed (a
+    # laptop not holding its completion lost the last answer: the sync run again finishes it).
+    open_run: RunState | None
 
 
 @dataclass(frozen=True)

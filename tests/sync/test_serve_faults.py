@@ -489,14 +489,12 @@ def one_line(error: Exception) -> str:
     return " ".join(str(error).split())[:500]
 
 
-@pytest.mark.skip(reason=LOST_ANSWER)
 def test_a_sync_killed_at_a_random_instant_converges_when_run_again(
     missions: dict[str, Mission], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_trials(CI_TRIALS, SEED, missions, tmp_path, monkeypatch)
 
 
-@pytest.mark.skip(reason=LOST_ANSWER)
 @pytest.mark.slow
 def test_many_syncs_killed_at_random_instants_converge_when_run_again(
     missions: dict[str, Mission], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -527,7 +525,6 @@ class ServerDiesAfterComplete:
         return self.central.complete(*args)
 
 
-@pytest.mark.skip(reason=LOST_ANSWER)
 @pytest.mark.parametrize("crossing", [END, START])
 def test_a_sync_whose_last_answer_is_lost_ends_its_own_crossing_when_run_again(
     crossing: str, open_store: Any, sqlite_url: str, tmp_path: Path
@@ -541,15 +538,16 @@ def test_a_sync_whose_last_answer_is_lost_ends_its_own_crossing_when_run_again(
             finalized_visit(field)
         server = field.server
         field.transport = lambda operator: ServerDiesAfterComplete(over_http(field.laptop, operator), server)
+        nurse = field.nurse()  # her session, resumed by the sync run again (no second login)
         with pytest.raises(CentralUnreachable):
-            field.sync()
+            field.sync(nurse)
         with contextlib.suppress(Exception):  # a rebuilt laptop's old store is closed already
             field.laptop.close()
         field.laptop = open_store(field.laptop_url, create=False)
         restarted = start_server(sqlite_url, tmp_path / "tls", port=int(server.url.rsplit(":", 1)[1]))
         try:
             field.transport = lambda operator: over_http(field.laptop, operator)
-            again = field.sync()
+            again = field.sync(nurse)
         finally:
             restarted.stop()
         field.laptop.close()
