@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -20,13 +21,35 @@ from application.brigada import Brigada
 from application.sync_port import LoggedEvent
 from domain.chain import GENESIS, site_of
 
+WRITERS_LOCK = 0x42524748  # the advisory lock class of writers taking turns (with the schema's hash)
+
 
 class SqlSiteLog:
     """A store's log read straight from its tables, each event beside its recorded chain link."""
 
     def __init__(self, location: StoreLocation, engine: sa.Engine) -> None:
         self.engine = engine
+        self.location = location
         self.events, self.position, self.chain = log_tables(location.kind, location.schema)
+
+    @contextmanager
+    def writers_in_turn(self) -> Iterator[None]:
+        """On PostgreSQL, the writers that take it (central's merges met by another writer) run
+        one at a time, across every process on the store (`brigada serve --workers N`): an
+        advisory lock of this store's schema, held on a connection of its own. SQLite writes one
+        at a time already."""
+        if self.location.kind != "postgresql":
+            yield
+            return
+        key = {"kind": WRITERS_LOCK, "schema": self.location.schema}
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:kind, hashtext(:schema))"), key)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:kind, hashtext(:schema))"), key)
+                conn.commit()
 
     def events_of_site(self, site: str, after: int, limit: int) -> tuple[list[LoggedEvent], int]:
         """The next events recorded at ``site`` after log position ``after`` (at most ``limit``

@@ -7,9 +7,10 @@ signature names the site, so a laptop can only ever act as itself, and central t
 event it pushes (domain/sync_trust.py). Bad input gets a 4xx with a one-line reason and nothing
 written: an unsigned or badly signed request 401, a replay 401, too many failures from one address
 429, a body too large 413, not JSON 415, a gzip body that cannot be read (or a body that is not
-UTF-8) 400, a malformed body 422, a refusal by a rule 409, an unknown run 404. Every refusal has
-the same body (sync_wire.ErrorBody), and the schema says so. Failed authentications are recorded
-in central's activity log.
+UTF-8) 400, a malformed body 422, a refusal by a rule 409, an unknown run 404; a failure that
+passes (the store out of reach a moment, a write met by other writers too often) 503 with
+Retry-After, which the laptop retries. Every refusal has the same body (sync_wire.ErrorBody), and
+the schema says so. Failed authentications are recorded in central's activity log.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.bootstrap import open_brigada
 from adapters.site_credentials import BadCredential, check, read_headers
-from adapters.store import StoreLocation, schema_lock
+from adapters.store import StoreLocation, StoreUnreachable, schema_lock
 from adapters.sync_wire import (
     CompleteRequest,
     Empty,
@@ -53,6 +54,7 @@ from adapters.sync_wire import (
     stored_json,
 )
 from application.brigada import Brigada
+from application.core import CONFLICT
 from application.setup import SOFTWARE_VERSION
 from domain.access_log import SYNC_AUTH_FAILED
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
@@ -74,6 +76,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
         (415, "not application/json, or compressed otherwise than gzip"),
         (422, "a malformed body"),
         (429, "too many failed authentications from this address"),
+        (503, "central is busy or its store out of reach a moment: nothing written, try again"),
     )
 }
 log = logging.getLogger("brigada.serve")
@@ -313,6 +316,16 @@ def error_response(status: int, message: str, kind: str) -> JSONResponse:
     return JSONResponse({"error": {"kind": kind, "message": message}}, status_code=status)
 
 
+def busy(error: Exception) -> JSONResponse:
+    """A failure that passes (central's store out of reach a moment, a write met by another
+    writer too often): 503 with Retry-After, which the laptop retries; every call is safe to
+    repeat, and nothing was written."""
+    log.warning("busy: %s", " ".join(str(error).split())[:200])
+    response = error_response(503, "central is busy: try again shortly", "busy")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def domain_error(error: DomainError) -> JSONResponse:
     """A rule's refusal, with its untranslated template and parameters so the laptop shows it in
     its own language."""
@@ -361,7 +374,13 @@ def create_app(url: str) -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def ruled(request: Request, error: DomainError) -> JSONResponse:
+        if isinstance(error, StoreUnreachable) or error.template == CONFLICT:
+            return busy(error)
         return domain_error(error)
+
+    @app.exception_handler(sa.exc.OperationalError)
+    async def store_lost(request: Request, error: sa.exc.OperationalError) -> JSONResponse:
+        return busy(error)
 
     @app.exception_handler(HTTPException)
     async def rejected(request: Request, error: HTTPException) -> JSONResponse:

@@ -9,6 +9,7 @@ and gives a rebuilt laptop its slice. Held events wait for a person (``release``
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, Protocol
 from uuid import UUID
@@ -66,6 +67,7 @@ from projections.sync import (
 class CentralLog(Protocol):
     def events_of(self, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]: ...
     def heads_and_origins(self, ids: list[UUID]) -> dict[UUID, tuple[int, StoredEvent]]: ...
+    def writers_in_turn(self) -> AbstractContextManager[None]: ...
 
 
 def tracking_name(site: str, generation: str) -> str:
@@ -195,12 +197,19 @@ class CentralSync:
         """``_merge_once``, judged again when another writer (another site's sync in another
         worker, central's own work) stored an event of the same record between the judging and
         the insert: the batch is judged on central's new state, a few times at most."""
-        for attempt in range(MERGE_ATTEMPTS):
-            try:
-                return self._merge_once(site, run_id, batch, operator, credential)
-            except _Collided as collided:
-                if attempt == MERGE_ATTEMPTS - 1:
-                    raise Conflict(CONFLICT) from collided.__cause__
+        try:
+            return self._merge_once(site, run_id, batch, operator, credential)
+        except _Collided:
+            pass
+        # Met by another writer: judged again in turn with the others met, so that writers of one
+        # busy record (a user who logs in at every site) do not keep beating each other.
+        with self.log.writers_in_turn():
+            for attempt in range(1, MERGE_ATTEMPTS):
+                try:
+                    return self._merge_once(site, run_id, batch, operator, credential)
+                except _Collided as collided:
+                    if attempt == MERGE_ATTEMPTS - 1:
+                        raise Conflict(CONFLICT) from collided.__cause__
         raise AssertionError("unreachable")
 
     def _merge_once(

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -48,7 +49,7 @@ from adapters.serve_process import certificate_in, free_port
 from adapters.sessions import SessionFiles
 from adapters.store import StoreLocation
 from adapters.sync_client import CentralUnreachable
-from adapters.sync_io import StoreRebuilds
+from adapters.sync_io import SqlSiteLog, StoreRebuilds
 from adapters.sync_server import Service
 from application.brigada import Brigada
 from application.faults import FAULT_VARIABLE
@@ -344,14 +345,6 @@ def missions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Mission]:
     return {END: end, START: start}
 
 
-# Open defect (issue 15): central reports no run once it is completed, so a sync whose answer to
-# /v1/sync/complete is lost starts the opposite crossing when run again. Turned on with its fix.
-# Open defect (issue 15): with two workers, one of eight concurrent end-of-mission syncs can still
-# end with 409 "run the command again" after central's retries (seen once in four CI runs).
-CONCURRENT_409 = "open defect: one of 8 concurrent syncs through two workers can still end with a 409"
-LOST_ANSWER = "open defect: a lost answer to /v1/sync/complete makes the rerun start the opposite crossing"
-
-
 # -- one trial: a kill at a random instant, then the sync again -----------------------------------
 @dataclass
 class Trial:
@@ -580,7 +573,6 @@ def register_site(central: Brigada, admin: Any, code: str) -> None:
     central.inventory.create_warehouse(admin, {"code": warehouse, "name": "Farmacia", "site": code})
 
 
-@pytest.mark.skip(reason=CONCURRENT_409)
 @pytest.mark.postgres
 @pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
 def test_eight_laptops_end_their_missions_at_once_through_one_server_of_two_workers(
@@ -764,3 +756,36 @@ def test_two_sites_pushing_the_same_shared_record_at_the_same_instant_both_sync(
     }
     assert failed == {}
     no_traceback(*(server.log() for server in servers))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+def test_writers_met_by_others_take_turns_across_processes_of_one_store(store_url: str) -> None:
+    """The turn central's merges take once another writer met them is an advisory lock of the
+    store's schema: a second holder (another worker's engine) waits until the first lets go;
+    another store's writers do not."""
+    location = StoreLocation.parse(store_url)
+    other = StoreLocation.parse(f"{store_url.split('?')[0]}?schema=t_{uuid.uuid4().hex}")
+    engines = [location.sqlalchemy_engine() for _ in range(2)] + [other.sqlalchemy_engine()]
+    first, second, elsewhere = (
+        SqlSiteLog(loc, e) for loc, e in zip((location, location, other), engines, strict=True)
+    )
+    order: list[str] = []
+
+    def takes_its_turn() -> None:
+        with second.writers_in_turn():
+            order.append("second")
+
+    try:
+        with first.writers_in_turn():
+            waiting = threading.Thread(target=takes_its_turn)
+            waiting.start()
+            with elsewhere.writers_in_turn():
+                order.append("another store")
+            waiting.join(0.5)
+            order.append("first lets go")
+        waiting.join(10)
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert order == ["another store", "first lets go", "second"]
