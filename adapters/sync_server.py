@@ -15,6 +15,7 @@ the schema says so. Failed authentications are recorded in central's activity lo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -22,7 +23,7 @@ import threading
 import time
 import zlib
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -141,8 +142,9 @@ class Service:
     """Central's store, opened once per worker; requests use it one at a time (the application
     objects are not shared between threads), workers in parallel through the database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, opener: Callable[[str], Brigada] = open_brigada) -> None:
         self.url = url
+        self.opener = opener
         self.lock = threading.Lock()
         self.brigada: Brigada | None = None
         self.nonces: NonceLedger | None = None
@@ -150,7 +152,7 @@ class Service:
 
     def open(self) -> Brigada:
         if self.brigada is None:
-            self.brigada = open_brigada(self.url)
+            self.brigada = self.opener(self.url)
             if not self.brigada.core.require_identity().is_central:
                 raise RuntimeError("brigada serve runs on central's store")
             with schema_lock(StoreLocation.parse(self.url)):  # workers create the table in turn
@@ -356,9 +358,18 @@ async def caller(request: Request) -> Caller:
 Who = Annotated[Caller, Depends(caller)]
 
 
-def create_app(url: str) -> FastAPI:
-    service = Service(url)
+def create_app(url: str, opener: Callable[[str], Brigada] = open_brigada) -> FastAPI:
+    """The service for central's store at ``url`` (``opener`` opens it: tests pass one whose
+    clock they hold)."""
+    service = Service(url, opener)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()  # at shutdown
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Brigada sync",
         version=SOFTWARE_VERSION,
         description="Central's side of the laptops' sync. Every call but /health is signed by a site.",
@@ -404,10 +415,6 @@ def create_app(url: str) -> FastAPI:
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return error_response(500, "central could not answer: see its log", "internal")
-
-    @app.on_event("shutdown")
-    def closing() -> None:
-        service.close()
 
     app.state.service = service
 

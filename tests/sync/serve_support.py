@@ -1,18 +1,23 @@
 """A real `brigada serve` process on 127.0.0.1 (adapters/serve_process.py: a free port, a
-certificate made for the test), stopped by the test; and laptops provisioned to sync with it."""
+certificate made for the test), stopped by the test; the same app run by uvicorn in a thread, for
+tests that hold central's clock; and laptops provisioned to sync with them."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 from sync_support import Field, provisioned_field
 
 from adapters.bootstrap import central_for
 from adapters.serve_process import ServeProcess, certificate_in, free_port, start_serve
 from adapters.sync_client import HttpCentral
+from adapters.sync_server import create_app
 from application.brigada import Brigada
 
 Server = ServeProcess
@@ -53,3 +58,34 @@ def served_field(open_store: Any, central_url: str, folder: Path, **options: int
         yield field
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def serving_in_thread(store_url: str, folder: Path, opener: Callable[[str], Brigada]) -> Iterator[str]:
+    """`brigada serve`'s own app (adapters/sync_server.create_app) on 127.0.0.1 over TLS, run by
+    uvicorn in a thread of the test's process, central's store opened by ``opener``: for tests
+    that hold central's clock (a process of its own reads the system's). Yields its https URL."""
+    cert, key = certificate_in(folder)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(store_url, opener),
+        host="127.0.0.1",
+        port=port,
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the sync service did not start")
+        time.sleep(0.01)
+    try:
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)

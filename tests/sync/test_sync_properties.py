@@ -1,5 +1,6 @@
-"""Random missions of two laptops against one central store, synchronized through the application
-with the direct transport, some syncs interrupted by a simulated crash at a named point.
+"""Random missions of two laptops against one central store, each sync over HTTPS through
+`brigada serve`'s own app (run by uvicorn in a thread of this process, so that central's side holds
+the histories' clock), some syncs interrupted by a simulated crash at a named point.
 
 It starts from central (stocked, patient CEN-1 registered there, surgeries enabled for no site),
 BRG01's laptop on mission with work of its own not yet synchronized, and OTHER's laptop
@@ -72,6 +73,7 @@ from inventory_support import (
     transfer,
 )
 from security_support import QuickArgon2Hasher, log_in
+from serve_support import over_http, serving_in_thread
 
 import adapters.bootstrap
 from adapters.bootstrap import open_brigada
@@ -82,7 +84,6 @@ from application.brigada import Brigada, all_projections
 from application.context import Actor
 from application.projection_runner import ProjectionRunner
 from application.sync import MirrorBroken
-from application.sync_central import DirectCentral
 from domain.patient import NothingToCorrect
 from domain.site import Site, SiteAction, SiteMode, site_id
 from domain.site_policy import OperationRefused
@@ -139,10 +140,19 @@ class Template:
     admin: Actor  # on central
     ana: Actor  # the nurse, on either laptop (the same user everywhere)
 
+    @property
+    def tls(self) -> Path:  # central's certificate, which every laptop pins
+        return self.folder / "tls"
+
 
 def build_template(folder: Path) -> Template:
-    with template_stores() as open_store:
-        central, admin = stocked_central(open_store, f"sqlite:///{folder / 'central.db'}")
+    with template_stores() as open_store, contextlib.ExitStack() as serving:
+        central_url = f"sqlite:///{folder / 'central.db'}"
+        central, admin = stocked_central(open_store, central_url)
+        url = serving.enter_context(
+            serving_in_thread(central_url, folder / "tls", lambda u: open_store(u, create=False))
+        )
+        certificate = (folder / "tls" / "central.crt").read_text()
         for code in SITES:
             central.sites.change_parameters(admin, code, {"disable": [NOT_ENABLED.value]})
         second = {"code": OTHER_FIELD_2, "name": "Otra bodega", "site": "OTHER"}
@@ -154,10 +164,12 @@ def build_template(folder: Path) -> Template:
         laptops = {}
         for code, setup in SITES.items():
             laptops[code] = open_store(f"sqlite:///{folder / setup.file}")
-            central.sites.provision(admin, code, laptops[code], setup.file)
+            central.sites.provision(
+                admin, code, laptops[code], setup.file, central_url=url, central_certificate=certificate
+            )
         ana = log_in(laptops["OTHER"], NURSE, NURSE_PASSWORD)  # pushed at OTHER's start of mission
         brg01 = start_a_mission(
-            laptops["BRG01"], f"sqlite:///{folder / SITES['BRG01'].file}", central, open_store
+            laptops["BRG01"], f"sqlite:///{folder / SITES['BRG01'].file}", url, open_store
         )
         # BRG01's pending work: a login (ana's record changes on every laptop she uses), a change
         # of the shared patient (central may change it too), a visit that dispenses.
@@ -172,12 +184,14 @@ def build_template(folder: Path) -> Template:
     return Template(folder, admin, ana)
 
 
-def start_a_mission(
-    laptop: Brigada, url: str, central: Brigada, open_store: Callable[..., Brigada]
-) -> Brigada:
+def start_a_mission(laptop: Brigada, url: str, server: str, open_store: Callable[..., Brigada]) -> Brigada:
     ana = log_in(laptop, NURSE, NURSE_PASSWORD)
     stores = StoreRebuilds(laptop, url, lambda u, create: open_store(u, create=create))
-    outcome = laptop.sync.run(ana, DirectCentral(central.sync_central, NURSE), stores)
+    central = over_http(laptop, NURSE, server)
+    try:
+        outcome = laptop.sync.run(ana, central, stores)
+    finally:
+        central.close()
     assert outcome.laptop is not None and outcome.plan.new_mode is SiteMode.ON_MISSION
     return outcome.laptop
 
@@ -235,7 +249,10 @@ class SyncMissions(RuleBasedStateMachine):
             shutil.copyfile(self.template.folder / name, self.folder / name)
         self.clock = FixedClock(NOW)
         self.host = Host(computer="test-pc", ip_octet=7)
-        self.central = self.open(f"sqlite:///{self.folder / 'central.db'}")
+        central_url = f"sqlite:///{self.folder / 'central.db'}"
+        self.central = self.open(central_url)
+        self.serving = contextlib.ExitStack()  # central's sync service, on central's store
+        self.server = self.serving.enter_context(serving_in_thread(central_url, self.template.tls, self.open))
         self.admin, self.ana = self.template.admin, self.template.ana
         self.laptops: dict[str, Laptop] = {}
         for code, setup in SITES.items():
@@ -252,6 +269,7 @@ class SyncMissions(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         faults.arm(None)
+        self.serving.close()
         self.central.close()
         for laptop in self.laptops.values():
             for brigada in laptop.opened:
@@ -269,8 +287,16 @@ class SyncMissions(RuleBasedStateMachine):
 
         return open_for_laptop
 
-    def direct(self) -> DirectCentral:
-        return DirectCentral(self.central.sync_central, NURSE)
+    @contextlib.contextmanager
+    def over_http(self, laptop: Brigada) -> Iterator[Any]:
+        """The laptop's transport to central's service; central's views then take in what the
+        service wrote (the histories read them on central)."""
+        central = over_http(laptop, NURSE, self.server)
+        try:
+            yield central
+        finally:
+            central.close()
+            self.central.views.catch_up()
 
     def tick(self) -> None:
         self.clock.advance(minutes=1)
@@ -501,7 +527,8 @@ class SyncMissions(RuleBasedStateMachine):
     def run_sync(self, code: str) -> Any:
         laptop = self.laptops[code]
         stores = StoreRebuilds(laptop.brigada, laptop.url, self.opener(laptop))
-        outcome = laptop.brigada.sync.run(self.ana, self.direct(), stores)
+        with self.over_http(laptop.brigada) as central:
+            outcome = laptop.brigada.sync.run(self.ana, central, stores)
         if outcome.laptop is not None:
             laptop.brigada = outcome.laptop
         return outcome
@@ -543,9 +570,10 @@ class SyncMissions(RuleBasedStateMachine):
         # was written into that copy on the laptop.
         mine, centrals = self.mode(laptop, code), self.mode(self.central, code)
         assert mine is centrals, f"{code}'s laptop holds itself in {mine.value}, central in {centrals.value}"
-        plan, status, run = laptop.sync.preflight(self.ana, self.direct())
+        with self.over_http(laptop) as central:
+            plan, status, run = laptop.sync.preflight(self.ana, central)
         assert plan.total == len(deferred), f"a second sync of {code} would move {plan.pending}"
-        assert run is None and status.open_run is None
+        assert run is None and (status.open_run is None or status.open_run.completed)
         assert self.mode(laptop, code) is self.mode(self.central, code) is plan.mode is status.mode
         for brigada in (self.central, laptop):
             self.check_views(brigada)
