@@ -187,6 +187,9 @@ class Service:
                 assert self.nonces is not None
                 if not self.nonces.first_use(record.code, signed.nonce, now):
                     raise BadCredential("replayed")
+                # Every call, reads too, names who runs the sync: a user central knows and hands
+                # to sites (a rule's refusal, 409: the laptop did prove it is the site).
+                brigada.sync_central.require_operator(signed.operator)
             return Caller(record.code, signed.operator, credential)
         except BadCredential as error:
             self.failures.failed(address)

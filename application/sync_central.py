@@ -174,7 +174,7 @@ class CentralSync:
         """A run under the laptop's id; the same start sent again finds it."""
         record = self._site(site, credential)
         lost = self._lost(record, generation, credential)
-        self._operator(operator)
+        self.require_operator(operator)
         run = self.core.get(SyncRun, run_id)
         if run is None and lost is None:
             require_crossing(record.code, crossing, record.mode, record.returning)
@@ -221,7 +221,7 @@ class CentralSync:
         in quarantine (with every later event of the same record). A laptop replaced as lost has
         every event held (its chain still checked with its own provisioning's key)."""
         record = self._site(site, credential)
-        self._operator(operator)
+        self.require_operator(operator)
         run = self._run(record.code, run_id)
         lost = self._lost(record, run.generation, credential)
         recorder = self.core.app.recorder
@@ -266,7 +266,7 @@ class CentralSync:
         """Central's record of the lease changes with the run's own record, in one transaction
         (never for a laptop replaced as lost)."""
         record = self._site(site, credential)
-        self._operator(operator)
+        self.require_operator(operator)
         run = self._run(record.code, run_id)
         self._refuse_lost(record, run, credential)
         if run.flipped:
@@ -294,7 +294,7 @@ class CentralSync:
         also opens the checkpoint of the rebuilt store's log (``genesis``: where its own events
         start, and the link there). Never for a laptop replaced as lost."""
         record = self._site(site, credential)
-        self._operator(operator)
+        self.require_operator(operator)
         run = self._run(record.code, run_id)
         self._refuse_lost(record, run, credential)
         self.core.views.catch_up()
@@ -661,7 +661,7 @@ class CentralSync:
                 return row
         return None
 
-    def _operator(self, name: str) -> None:
+    def require_operator(self, name: str) -> None:
         """Who runs the sync on the laptop, stamped on what central records: a user central knows
         and hands to sites (never an administrator)."""
         user = self.core.get(User, user_id(name))

@@ -696,6 +696,24 @@ def test_an_operator_central_does_not_hand_to_sites_is_refused(
         refused(wire.post(path, payload, operator=operator), 409, f"user {operator} may not synchronize")
 
 
+READS: dict[str, dict[str, Any]] = {
+    "/v1/sync/status": {"generation": "0" * 32, "software_version": "0"},
+    "/v1/sync/site-records": {},
+    "/v1/sync/slice": {},
+    "/v1/sync/read": {"wanted": []},
+}
+
+
+@pytest.mark.parametrize("operator", ["admin", "nadie"])
+@pytest.mark.parametrize("path", READS)
+def test_an_operator_central_does_not_hand_to_sites_reads_nothing(
+    wire: Wire, count_events: Callable[..., int], operator: str, path: str
+) -> None:
+    """Reads name their operator too: refused before central reads anything for them."""
+    with writes(wire.field, count_events):
+        refused(wire.post(path, READS[path], operator=operator), 409, f"user {operator} may not synchronize")
+
+
 def test_batches_out_of_order_are_refused_and_nothing_is_merged(
     own: Field, count_events: Callable[..., int]
 ) -> None:
