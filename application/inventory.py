@@ -140,7 +140,7 @@ class Inventory:
         site must be on site)."""
         identity = self.core.require_identity()
         for warehouse in warehouses:
-            warehouse.require_movable_on(identity.is_central, identity.site_code)
+            warehouse.require_movable_on(identity.is_central, identity.site_code, operation)
         owners = sorted({w.site for w in warehouses if w.is_field and w.site})
         for owner in owners or [None]:
             self.operations.require(operation, owner_site=owner)

@@ -15,7 +15,8 @@ from eventsourcing.domain import event
 
 from domain.base import BrigadaAggregate
 from domain.errors import N_, DomainError
-from domain.site_policy import Forbidden, OperationRefused, label
+from domain.site import SiteAction
+from domain.site_policy import Forbidden, Operation, OperationRefused, label
 
 
 class WarehouseKind(Enum):
@@ -25,6 +26,10 @@ class WarehouseKind(Enum):
 
 WAREHOUSE_ENUMS: tuple[type[Enum], ...] = (WarehouseKind,)
 
+CENTRAL_ONLY_TRANSFERS_RULE = N_(
+    "Central may only transfer medicines and supplies to and from {warehouse}, a field warehouse "
+    "of site {site} (not: {operation})"
+)
 NOT_A_FIELD_WAREHOUSE_RULE = N_(
     "A disconnected environment may never do this: {operation} "
     "({warehouse} is not a field warehouse of site {site})"
@@ -96,8 +101,16 @@ class Warehouse(BrigadaAggregate):
         if self.is_field:
             raise FieldWarehouseEntry(warehouse=self.code, site=self.site)
 
-    def require_movable_on(self, on_central: bool, site: str) -> None:
-        """On a laptop stock moves only in that site's own field warehouses (seed 000)."""
+    def require_movable_on(
+        self, on_central: bool, site: str, operation: Operation = SiteAction.FIELD_TRANSFERS
+    ) -> None:
+        """On a laptop stock moves only in that site's own field warehouses; central only
+        transfers to and from a field warehouse (seed 000, mode INS), it never dispenses or takes
+        returns there."""
+        if on_central and self.is_field and operation is not SiteAction.FIELD_TRANSFERS:
+            raise OperationRefused(
+                CENTRAL_ONLY_TRANSFERS_RULE, warehouse=self.code, site=self.site, operation=label(operation)
+            )
         if on_central or (self.is_field and self.site == site):
             return
         raise OperationRefused(

@@ -102,6 +102,7 @@ def central(tmp_path: Path) -> Terminal:
     run("catalog", "item", "add", SALINE, "--kind", "supply", "--name", "Solución salina", "--unit", "bolsa")
     run("catalog", "service", "add", "890201", "--name", "Consulta de primera vez por medicina general")
     run("catalog", "service", "add", "902210", "--name", "Hemograma")
+    run("catalog", "service", "add", "871121", "--name", "Radiografía de tórax")
     run("warehouse", "create", CENTRAL_WH, "--name", "Farmacia central")
     run("site", "register", "BRG01", "--name", "Brigada río Magdalena", "--warehouse", FIELD)
     field = run.json("warehouse", "create", FIELD, "--name", "Farmacia de brigada", "--site", "BRG01")
@@ -124,7 +125,7 @@ def test_the_catalog_and_prices_on_central(central: Terminal) -> None:
         (SALINE, "supply", "bolsa"),
     ]
     assert central.json("catalog", "item", "show", ACETAMINOPHEN)["marketing_auth"] == "X-1"
-    assert [s["code"] for s in central.json("catalog", "service", "list")] == ["890201", "902210"]
+    assert [s["code"] for s in central.json("catalog", "service", "list")] == ["871121", "890201", "902210"]
     central("catalog", "price", "set", "--payer", "900123456", "--contract", "c-1", "890201", "35000.50")
     prices = central.json("catalog", "price", "list", "--payer", "900123456")
     assert prices == [
@@ -171,6 +172,17 @@ def test_central_stocks_the_field_warehouse_and_the_laptop_works_the_medication_
         ("A1", "transfer-in", 30, 30),
         ("B2", "transfer-in", 50, 80),
     ]
+    # Central, with BRG01 on site (INS), only transfers to and from its field warehouse.
+    visit = central.json("encounter", "open", "--patient", "CEN-1")["number"]
+    regimen = ["--dose", "500 mg", "--frequency", "cada 8 horas", "--days", "1", "--quantity", "2"]
+    ordered = central.json("prescription", "add", visit, "--item", ACETAMINOPHEN, *regimen)[0]["number"]
+    before = events(central.url)
+    dispense = ["pharmacy", "dispense", "--prescription", ordered, "--item", ACETAMINOPHEN]
+    assert one_line(central(*dispense, "--warehouse", FIELD, code=1)) == (
+        f"Central may only transfer medicines and supplies to and from {FIELD}, a field warehouse of "
+        "site BRG01 (not: Pharmacy dispensing)"
+    )
+    assert events(central.url) == before
 
     # The laptop: provisioned with its stock, then on mission.
     laptop = Terminal(f"sqlite:///{tmp_path}/brg01.db")
@@ -200,6 +212,7 @@ def test_central_stocks_the_field_warehouse_and_the_laptop_works_the_medication_
     )
     assert "dispensed" in laptop("prescription", "list").stdout
 
+    laptop("admission", "admit", "--patient", "CEN-1")  # an ambulatory visit hangs from an admission
     ambulatory = laptop.json("encounter", "open", "--patient", "CEN-1", "--kind", "ambulatory")["number"]
     request = laptop.json("pharmacy", "request", ambulatory, "--line", f"{SALINE}:3")[0]["number"]
     laptop("pharmacy", "dispense", "--request", request, "--item", SALINE)
@@ -222,10 +235,10 @@ def test_central_stocks_the_field_warehouse_and_the_laptop_works_the_medication_
 
     # Orders on the visit, with the result kept out of the tables.
     assert laptop.json("order", "add", visit, "--cups", "890201")[0]["state"] == "ordered"
-    study = laptop.json("diagnostic", "request", visit, "--cups", "902210")[0]["number"]
-    laptop("diagnostic", "result", study, "--text", "Hemoglobina 13.2")
-    assert laptop.json("diagnostic", "show", study)["result"] == "Hemoglobina 13.2"
-    assert "Hemoglobina" not in laptop("diagnostic", "list").stdout
+    study = laptop.json("diagnostic", "request", visit, "--cups", "871121")[0]["number"]
+    laptop("diagnostic", "result", study, "--text", "Campos pulmonares limpios")
+    assert laptop.json("diagnostic", "show", study)["result"] == "Campos pulmonares limpios"
+    assert "pulmonares" not in laptop("diagnostic", "list").stdout
     surgery = ["surgery", "link", ambulatory, "--cups", "902210", "--date", str(TODAY), "--surgeon"]
     assert laptop.json(*surgery, NURSE)[0]["visit_number"] == ambulatory
     assert one_line(laptop(*surgery, "nadie", code=3)) == "no user named nadie"

@@ -13,6 +13,7 @@ from inventory_support import (
     AMOXICILLIN,
     CONSULTATION,
     FIELD,
+    CHEST_XRAY,
     HEMOGRAM,
     SALINE,
     SUTURE,
@@ -171,7 +172,7 @@ def test_service_orders_diagnostic_services_and_surgeries_on_a_visit(mission: Mi
     visit = mission.visit()
     order = laptop.orders.order_service(ana, visit, {"cups": HEMOGRAM, "quantity": 2})
     assert (order.number, order.code, order.quantity, order.state) == ("BRG01-1", HEMOGRAM, 2, "ordered")
-    study = laptop.orders.request_diagnostic(ana, visit, {"cups": HEMOGRAM})
+    study = laptop.orders.request_diagnostic(ana, visit, {"cups": CHEST_XRAY})
     assert laptop.orders.record_result(ana, study.number, RESULT_TEXT).state == "resulted"
     refused(
         laptop,
@@ -179,7 +180,7 @@ def test_service_orders_diagnostic_services_and_surgeries_on_a_visit(mission: Mi
         f"diagnostic service {study.number} already has its result (recorded on 2026-03-01)",
     )
     shown = laptop.orders.show_diagnostic(ana, study.number)
-    assert (shown.result, shown.name) == (RESULT_TEXT, "Hemograma")
+    assert (shown.result, shown.name) == (RESULT_TEXT, "Radiografía de tórax")
     surgery = laptop.orders.link_surgery(ana, visit, {"cups": SUTURE, "date": "2026-03-01", "surgeon": "ana"})
     assert (surgery.code, surgery.visit_number) == (SUTURE, visit)
     before = head(laptop)
@@ -196,7 +197,7 @@ def test_the_activity_log_names_the_chain_with_identifiers_and_never_clinical_te
     visit = mission.visit("ambulatory")
     number = prescribe(mission, visit, quantity=5)
     laptop.pharmacy.dispense(ana, "prescription", number, {"item": ACETAMINOPHEN})
-    study = laptop.orders.request_diagnostic(ana, visit, {"cups": HEMOGRAM})
+    study = laptop.orders.request_diagnostic(ana, visit, {"cups": CHEST_XRAY})
     laptop.orders.record_result(ana, study.number, RESULT_TEXT)
     laptop.orders.show_diagnostic(ana, study.number)
     rows = laptop.views.store("activity_log").all_rows()
@@ -218,6 +219,12 @@ def test_the_activity_log_names_the_chain_with_identifiers_and_never_clinical_te
         assert clinical not in logged
 
 
+ONLY_TRANSFERS = (
+    "Central may only transfer medicines and supplies to and from BRG01-FARMACIA, a field warehouse of "
+    "site BRG01 (not: Pharmacy dispensing)"
+)
+
+
 def test_central_may_not_touch_a_field_warehouse_or_the_sites_visits_while_on_mission(
     mission: Mission,
 ) -> None:
@@ -237,7 +244,7 @@ def test_central_may_not_touch_a_field_warehouse_or_the_sites_visits_while_on_mi
         lambda: central.pharmacy.dispense(
             admin, "prescription", number, {"item": ACETAMINOPHEN, "warehouse": FIELD}
         ),
-        "Site BRG01 is on mission (MSN): central cannot change its data until it syncs",
+        ONLY_TRANSFERS,
     )
     result = central.pharmacy.dispense(admin, "prescription", number, {"item": ACETAMINOPHEN})
     # Central's only ordinary warehouse serves by default, A1 (earliest expiry) first.
@@ -255,3 +262,11 @@ def test_central_may_not_touch_a_field_warehouse_or_the_sites_visits_while_on_mi
     )
     mission.set_mode(SiteMode.ON_SITE)
     assert central.orders.prescribe(admin, laptop_visit, data).visit_number == laptop_visit
+    # On site (INS) too, central only transfers to and from the field warehouse (seed 000).
+    refused(
+        central,
+        lambda: central.pharmacy.dispense(
+            admin, "prescription", number, {"item": ACETAMINOPHEN, "warehouse": FIELD}
+        ),
+        ONLY_TRANSFERS,
+    )

@@ -13,6 +13,7 @@ from domain.catalog import CatalogItem, ItemKind, NotStocked, catalog_id
 from domain.context import recording
 from domain.errors import DomainError, InvalidValue
 from domain.price_list import PriceList
+from domain.site import SiteAction
 from domain.site_policy import OperationRefused
 from domain.stock_lot import (
     InsufficientStock,
@@ -140,6 +141,23 @@ def test_on_a_laptop_stock_moves_only_in_the_sites_own_field_warehouses() -> Non
             "A disconnected environment may never do this: inventory movements in warehouses not marked "
             f"disconnected ({warehouse.code} is not a field warehouse of site BRG01)"
         )
+
+
+@pytest.mark.parametrize("operation", [SiteAction.DISPENSING, SiteAction.RETURNS])
+def test_central_only_transfers_with_a_field_warehouse(operation: SiteAction) -> None:
+    """Given a field warehouse of BRG01 and an ordinary one, when central dispenses or takes a
+    return there, then only the ordinary warehouse allows it; a transfer is allowed in both."""
+    with recording(context()):
+        field = Warehouse.create("BRG01-FARMACIA", "Farmacia", "BRG01", ["BRG01-FARMACIA"])
+        ordinary = Warehouse.create("CEN", "Central", None, None)
+    ordinary.require_movable_on(on_central=True, site="CEN", operation=operation)
+    field.require_movable_on(on_central=True, site="CEN", operation=SiteAction.FIELD_TRANSFERS)
+    with pytest.raises(OperationRefused) as refused:
+        field.require_movable_on(on_central=True, site="CEN", operation=operation)
+    assert str(refused.value).startswith(
+        "Central may only transfer medicines and supplies to and from BRG01-FARMACIA, a field warehouse "
+        "of site BRG01 (not: "
+    )
 
 
 # -- stock lots ---------------------------------------------------------------------------------
