@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 import sqlalchemy as sa
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -27,6 +27,34 @@ class StoreUnreachable(DomainError):
     """The store cannot be opened (exit code 5)."""
 
     template = N_("cannot open the store {store}: {reason}")
+
+
+SECRET_WORDS = ("pass", "pwd", "token", "secret", "key", "code")  # query names whose values are hidden
+
+
+def redacted(url: str) -> str:
+    """``url`` fit for a message or a log: a password in it, and the value of any query parameter
+    named like a secret, shown as ***; what cannot be parsed keeps only its scheme."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url.split(":", 1)[0][:20] + ":***" if ":" in url else "***"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    secret = [any(word in name.lower() for word in SECRET_WORDS) for name, _value in pairs]
+    if "@" in url and parts.username is None:  # credentials urlsplit did not make out
+        head, _at, tail = url.rpartition("@")
+        return (head.split("://", 1)[0] + "://" if "://" in head else "") + f"***@{tail}"
+    if parts.password is None and not any(secret):
+        return url
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{port}" if port else "")
+    query = "&".join(
+        f"{name}=***" if hidden else f"{name}={value}"
+        for (name, value), hidden in zip(pairs, secret, strict=True)
+    )
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
 
 
 class UnsupportedStore(DomainError):
@@ -56,7 +84,7 @@ class StoreLocation:
         if scheme == "sqlite":
             raw = url.split(":///", 1)[1] if ":///" in url else ""
             if not raw:
-                raise UnsupportedStore(store=url)
+                raise UnsupportedStore(store=redacted(url))
             return cls(url=url, kind="sqlite", path=Path(unquote(raw)))
         if scheme in ("postgresql", "postgres"):
             query = parse_qs(parts.query)
@@ -70,7 +98,7 @@ class StoreLocation:
                 database=parts.path.lstrip("/") or "postgres",
                 schema=query.get("schema", ["public"])[0],
             )
-        raise UnsupportedStore(store=url)
+        raise UnsupportedStore(store=redacted(url))
 
     def remove(self) -> None:
         """Delete an SQLite store that holds nothing (a refused ``init``)."""

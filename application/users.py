@@ -132,12 +132,20 @@ class Users:
         self.queries = queries
 
     # -- records --------------------------------------------------------------------------------
-    def create(self, actor: Actor, data: dict[str, Any], password: str) -> UserView:
-        """Create a user with the menu options and sections of ``like`` (else none)."""
+    def may_create(self, actor: Actor, data: dict[str, Any]) -> NewUser:
+        """Every check of ``create`` that needs no password (who asks, the data, the name free,
+        the model user): run before a password is asked for."""
         self._administer(actor, "user.create", N_("create users"))
         cmd = parse(NewUser, data)
         if self.core.get(User, user_id(cmd.username)) is not None:
             raise UsernameTaken(username=cmd.username)
+        if cmd.like:
+            self._load(cmd.like)
+        return cmd
+
+    def create(self, actor: Actor, data: dict[str, Any], password: str) -> UserView:
+        """Create a user with the menu options and sections of ``like`` (else none)."""
+        cmd = self.may_create(actor, data)
         model = self._load(cmd.like) if cmd.like else None
         self.policies.check_new_password(password, username=cmd.username)
         password_hash = self.core.hasher.hash(password)
@@ -200,10 +208,14 @@ class Users:
         return view_of(self._load(username))
 
     # -- passwords and lockout ------------------------------------------------------------------
+    def may_reset_password(self, actor: Actor, username: str) -> User:
+        """Every check of ``reset_password`` that needs no password: run before one is asked for."""
+        self._administer(actor, "user.reset-password", N_("reset passwords"))
+        return self._load(username)
+
     def reset_password(self, actor: Actor, username: str, password: str) -> UserView:
         """Give a user a new password they must change at their next login."""
-        self._administer(actor, "user.reset-password", N_("reset passwords"))
-        user = self._load(username)
+        user = self.may_reset_password(actor, username)
         self.policies.check_new_password(password, username=user.username, history=user.password_history)
         password_hash = self.core.hasher.hash(password)
         with self.core.acting_as(actor.username):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from adapters.store import StoreLocation
+from adapters.store import StoreLocation, redacted
 from application.setup import CENTRAL_CODE
 from cli.base import Command
 from cli.env import Env, pass_env, read_password
@@ -50,7 +50,7 @@ def init(
     kind = _("central server") if identity.is_central else _("site")
     env.say(
         _("Store created for {kind} {code} at {store}; first user: {user}").format(
-            kind=kind, code=identity.site_code, store=env.store_url, user=username
+            kind=kind, code=identity.site_code, store=redacted(env.store_url), user=username
         )
     )
 

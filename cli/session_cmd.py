@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from adapters.store import redacted
 from cli.base import Command
 from cli.env import Env, pass_env, read_password, render
 from cli.i18n import N_, _
@@ -79,7 +80,7 @@ def whoami(env: Env, as_json: bool) -> None:
             (_("User"), actor.username),
             (_("Administrator"), _("yes") if actor.is_admin else _("no")),
             (_("Site"), identity.site_code),
-            (_("Store"), env.store_url),
+            (_("Store"), redacted(env.store_url)),
         ],
     )
 

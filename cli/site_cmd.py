@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from adapters.bootstrap import open_brigada
 from adapters.site_credentials import read_certificate
-from adapters.store import StoreLocation
+from adapters.store import StoreLocation, redacted
 from cli.base import Command, group
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
@@ -264,7 +264,7 @@ def provision(
         )
     env.say(
         _("Laptop store for {site} created at {store}: {n} events copied, mode {mode}").format(
-            site=code.upper(), store=target_url, n=copied, mode=central.sites.show(actor, code).mode
+            site=code.upper(), store=redacted(target_url), n=copied, mode=central.sites.show(actor, code).mode
         )
     )
 

@@ -130,8 +130,9 @@ def create(
     as_json: bool,
 ) -> None:
     actor = env.actor()
-    password = read_password(password_stdin, _("Password for {user}").format(user=username), confirm=True)
     data = {"username": username, "full_name": full_name, "is_admin": is_admin, "like": like}
+    env.brigada().users.may_create(actor, data)  # refused before a password is asked for
+    password = read_password(password_stdin, _("Password for {user}").format(user=username), confirm=True)
     created = env.brigada().users.create(actor, data, password)
     if not as_json:
         env.say(_("User {user} created.").format(user=created.username))
@@ -209,6 +210,7 @@ def show(env: Env, username: str, as_json: bool) -> None:
 @pass_env
 def reset_password(env: Env, username: str, password_stdin: bool) -> None:
     actor = env.actor()
+    env.brigada().users.may_reset_password(actor, username)  # refused before a password is asked for
     password = read_password(password_stdin, _("New password for {user}").format(user=username), confirm=True)
     env.brigada().users.reset_password(actor, username, password)
     env.say(

@@ -80,6 +80,32 @@ def test_users_access_and_passwd_end_to_end(brigada: Terminal, store: Path) -> N
     assert_no_secret_anywhere(brigada, store)
 
 
+def test_user_create_and_reset_password_refuse_before_asking_for_a_password(brigada: Terminal) -> None:
+    """Without --password-stdin the commands prompt; someone who may not run them (or a name
+    taken, or a user that does not exist) is refused before the prompt, and nothing is read."""
+    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA}\n")
+    taken = brigada("user", "create", "ana", "--full-name", "Ana", code=1)
+    missing = brigada("user", "reset-password", "nadie", code=3)
+    brigada("login", "ana", "--password-stdin", input=f"{ANA}\n")
+    create = brigada("user", "create", "beto", "--full-name", "Beto", code=1)
+    reset = brigada("user", "reset-password", "admin", code=1)
+    for refused in (taken, missing, create, reset):
+        assert "password" not in refused.stdout.lower()
+        assert "Password" not in refused.stderr and "Aborted" not in refused.stderr
+    assert create.stderr.strip() == "you have no access to menu option user.create (Create a user)"
+
+
+def test_a_store_url_with_a_password_is_never_echoed(tmp_path: Path) -> None:
+    """An unsupported or unreachable store URL names the store with its password hidden."""
+    for url, code in (
+        ("mysql://root:hunter2-secret@db.example/brigada", 1),
+        ("postgresql://brigada:hunter2-secret@127.0.0.1:1/brigada?password=hunter2-secret", 5),
+    ):
+        result = Terminal(url)("whoami", code=code)
+        assert "hunter2-secret" not in result.stdout + result.stderr
+        assert "***" in result.stderr or "127.0.0.1" in result.stderr, result.stderr
+
+
 def test_reset_password_forces_a_new_one_at_login(brigada: Terminal, store: Path) -> None:
     brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA}\n")
     brigada("user", "reset-password", "ana", "--password-stdin", input=f"{TEMPORARY}\n")
