@@ -22,6 +22,7 @@ from domain.errors import N_, NotFound
 from domain.invoice import INVOICE_PRINT, INVOICE_RIPS, Invoice, invoice_id
 from domain.invoice_series import InvoiceSeries, SeriesAlreadyExists, invoice_series_id, series_in_force
 from domain.payer_contract import payer_nit
+from domain.price_list import PriceList, price_list_id
 from domain.rips import rips_document
 from domain.service_voucher import ServiceVoucher, voucher_id
 from domain.site_policy import Forbidden
@@ -145,7 +146,9 @@ class Invoicing:
     # -- invoices -------------------------------------------------------------------------------
     def from_vouchers(self, actor: Actor, data: dict[str, Any]) -> list[InvoiceRow]:
         """One invoice per voucher issued and not yet invoiced ("evento"), numbered from the
-        series in force; each invoice is saved with its voucher's link in one transaction."""
+        series in force; each invoice is saved with its voucher's link in one transaction. Lines
+        issued "sin tarifa" are priced from the contract's price list first; while one still has
+        no price the run is refused, naming voucher and line, before anything is written."""
         self._start(actor, "invoice.from-vouchers")
         cmd = parse(InvoiceRun, data)
         today = self.core.effective_today()
@@ -156,16 +159,30 @@ class Invoicing:
             until=cmd.until.isoformat() if cmd.until else None,
             limit=None,
         )
-        issued: list[str] = []
+        vouchers = []
         for row in rows:
             self.operations.require(Forbidden.INVOICING, owner_site=row.site)
-            voucher = self.core.get(ServiceVoucher, voucher_id(row.number))
+            vouchers.append(self._priced(actor, self.core.get(ServiceVoucher, voucher_id(row.number))))
+        issued: list[str] = []
+        for voucher in vouchers:
             with self.core.acting_as(actor.username):
                 series = self._series_in_force(today)
                 invoice = Invoice.from_voucher(series.prefix, series.take(today), voucher, today)
                 self.core.save(series, invoice, voucher)
             issued.append(invoice.number)
         return [self._row(number) for number in issued]
+
+    def _priced(self, actor: Actor, voucher: ServiceVoucher) -> ServiceVoucher:
+        """The voucher with its "sin tarifa" lines priced from the price list (unsaved)."""
+        if voucher.unpriced:
+            contract = voucher.contract
+            prices = self.core.get(
+                PriceList, price_list_id(contract["payer_nit"], contract["contract_number"])
+            )
+            with self.core.acting_as(actor.username):
+                voucher.price_missing(prices.prices if prices else {})
+            voucher.require_priced()
+        return voucher
 
     def _load(self, number: str) -> Invoice:
         invoice = self.core.get(Invoice, invoice_id(number))

@@ -40,8 +40,9 @@ from domain.service_voucher import (
 from domain.site import SiteAction
 from domain.site_policy import Always
 from domain.supply_request import SupplyRequest
+from domain.voucher_slot import VoucherSlot, voucher_slot_id
 from projections.encounters import EncounterQueries
-from projections.orders import DIAGNOSTIC, PRESCRIPTION, REQUEST, SERVICE_ORDER, OrderQueries
+from projections.orders import DIAGNOSTIC, PRESCRIPTION, REQUEST, SERVICE_ORDER, SURGERY, OrderQueries
 from projections.vouchers import VoucherQueries, VoucherRow
 
 CONSULTATION_PREFIX = "890"  # CUPS 890xxx: consultations; other services are procedures
@@ -161,8 +162,10 @@ class Vouchers:
         return voucher, row
 
     def issue(self, actor: Actor, data: dict[str, Any]) -> VoucherRow:
-        """A voucher for a finalized visit: its services, orders and medicines dispensed net of
-        returns, priced from the patient's contract (a snapshot of the tariff)."""
+        """A voucher for a finalized visit: its services, orders, surgeries and medicines
+        dispensed net of returns, priced from the patient's contract (a snapshot of the tariff;
+        a service without a price goes "sin tarifa"). It carries the visit's site, and holds the
+        visit's voucher slot: a second voucher at the same time is refused by the store."""
         self.access.require(actor, "voucher.issue")
         cmd = parse(IssueVoucher, data)
         row = self.encounters.by_number(cmd.encounter)
@@ -175,18 +178,16 @@ class Vouchers:
             patient.contracts, encounter.chart_number, encounter.visit_date, cmd.contract
         )
         prices = self.core.get(PriceList, price_list_id(contract.payer_nit, contract.contract_number))
-        lines = price_lines(
-            self.wanted(encounter),
-            prices.prices if prices else {},
-            contract.payer_nit,
-            contract.contract_number,
-        )
+        lines = price_lines(self.wanted(encounter), prices.prices if prices else {})
         others = [
             self.core.get(ServiceVoucher, UUID(v.voucher_id))
             for v in self.queries.of_encounter(row.encounter_id)
         ]
         site = self.core.require_identity().site_code
         with self.core.acting_as(actor.username):
+            slot = self.core.get(VoucherSlot, voucher_slot_id(encounter.id)) or VoucherSlot(
+                encounter_id=encounter.id, visit_number=encounter.number
+            )
             series = self.core.get(NumberSeries, series_id(site, SERIES)) or NumberSeries(
                 site=site, series=SERIES
             )
@@ -196,15 +197,17 @@ class Vouchers:
                 patient_snapshot(patient),
                 contract,
                 lines,
+                slot,
                 others,
                 self.core.effective_today(),
+                site=row.site,
             )
-            self.core.save(series, voucher)
+            self.core.save(series, slot, voucher)
         return self.load(voucher.number)[1]
 
     def wanted(self, encounter: Encounter) -> list[WantedLine]:
-        """What the visit produced: its services, service orders and diagnostic services, and
-        the medicines and supplies dispensed for it net of returns."""
+        """What the visit produced: its services, service orders, diagnostic services and linked
+        surgeries, and the medicines and supplies dispensed for it net of returns."""
         lines = [
             WantedLine(
                 LineKind.CONSULTATION if s.cups_code.startswith(CONSULTATION_PREFIX) else LineKind.PROCEDURE,
@@ -216,7 +219,7 @@ class Vouchers:
             for s in encounter.services.values()
             if not s.removed
         ]
-        for kind in (SERVICE_ORDER, DIAGNOSTIC):
+        for kind in (SERVICE_ORDER, DIAGNOSTIC, SURGERY):
             for order in self.orders.listing(kind, encounter.number, limit=None):
                 name = self._service_name(order.code)
                 lines.append(WantedLine(LineKind.PROCEDURE, order.code, name, max(order.quantity, 1), {}))
@@ -257,9 +260,14 @@ class Vouchers:
         cmd = parse(VoidVoucher, data)
         voucher, row = self.load(number)
         self.operations.require(SiteAction.SERVICE_VOUCHERS, owner_site=row.site)
+        slot = self.core.get(VoucherSlot, voucher_slot_id(voucher.encounter_id))
         with self.core.acting_as(actor.username):
             voucher.void(cmd.reason, self.core.effective_today())
-            self.core.save(voucher)
+            if slot is None:  # issued before visits had a voucher slot
+                self.core.save(voucher)
+            else:
+                slot.free(voucher.number)
+                self.core.save(slot, voucher)
         return self.load(number)[1]
 
     def printed(self, actor: Actor, number: str) -> PrintedDocument:
@@ -281,7 +289,8 @@ class Vouchers:
         body = [
             (
                 f"{line['kind']} {line['code']}",
-                f"{line['description']}: {line['quantity']} x {line['unit_value']} = {line['total']}",
+                f"{line['description']}: {line['quantity']} x "
+                + (f"{line['unit_value']} = {line['total']}" if line["priced"] else "SIN TARIFA"),
             )
             for line in view.lines
         ]

@@ -25,6 +25,7 @@ COLUMNS = [
     ("state", N_("State")),
     ("invoice_number", N_("Invoice")),
     ("site", N_("Site")),
+    ("unpriced", N_("No tariff")),
 ]
 
 
@@ -73,7 +74,12 @@ def show_view(env: Env, view: VoucherView) -> None:
         ("unit_value", _("Unit value")),
         ("total", _("Total")),
     ]
-    env.table(_("Lines"), columns, view.lines)
+    no_tariff = _("no tariff")
+    lines = [
+        line if line["priced"] else {**line, "unit_value": no_tariff, "total": no_tariff}
+        for line in view.lines
+    ]
+    env.table(_("Lines"), columns, lines)
 
 
 @group(help=N_("Service vouchers: issue, show, list, print, void."))
@@ -90,7 +96,12 @@ def issue(env: Env, encounter: str, contract: str | None, as_json: bool) -> None
     actor = env.actor()
     data = {"encounter": encounter, **({"contract": contract} if contract else {})}
     row = env.brigada().vouchers.issue(actor, data)
-    show_rows(env, [row], as_json, _("Voucher {number} issued").format(number=row.number))
+    message = _("Voucher {number} issued").format(number=row.number)
+    if row.unpriced:
+        message += "\n" + _(
+            "Lines without tariff: {codes}; central sets their price before invoicing"
+        ).format(codes=row.unpriced)
+    show_rows(env, [row], as_json, message)
 
 
 @voucher.command("show", cls=Command, help=N_("Show a service voucher with its lines."))

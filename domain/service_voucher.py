@@ -3,7 +3,10 @@ non-fiscal, immutable pre-billing record of one care event for one patient under
 contract. A laptop issues vouchers; only central turns them into invoices (seed 000).
 
 The voucher snapshots what billing and RIPS need (patient, contract, tariff, diagnoses, visit
-data), so later changes to the contract, the price list or the chart never change it. Its states:
+data), so later changes to the contract, the price list or the chart never change it. A service the
+contract has no price for does not stop the laptop: its line is issued "sin tarifa" (no tariff),
+and central prices it from the price list when it invoices, refusing while the price is missing.
+It carries the site of its visit, whoever issued it (central may voucher a site's visit). Its states:
 issued -> invoiced (an invoice number) or voided (a reason). A rectified invoice releases its
 voucher back to issued (see domain/invoice.py).
 """
@@ -11,7 +14,7 @@ voucher back to issued (see domain/invoice.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
@@ -24,6 +27,7 @@ from domain.base import BrigadaAggregate
 from domain.encounter import Encounter, EncounterClosed
 from domain.errors import N_, DomainError, InvalidValue
 from domain.payer_contract import ContractNotFound, PayerContract
+from domain.voucher_slot import AlreadyVouchered, VoucherSlot
 
 SERIES = "VOL"
 COLOMBIA_TIME = timezone(timedelta(hours=-5))  # no daylight saving time
@@ -46,16 +50,15 @@ class NotFinalized(DomainError):
     template = N_("visit {number} is not finalized: it cannot be vouchered yet")
 
 
-class AlreadyVouchered(DomainError):
-    template = N_("visit {number} is already on voucher {voucher}: void it first to issue another")
-
-
 class ContractNotInForce(DomainError):
     template = N_("contract {contract_id} of chart {chart_number} does not cover the visit date {on}")
 
 
-class NoPrice(DomainError):
-    template = N_("{code} has no price in the price list of payer {payer_nit}, contract {contract}")
+class LineWithoutTariff(DomainError):
+    template = N_(
+        "voucher {voucher}, line {line} ({code}) has no tariff in the price list of payer {payer_nit}, "
+        "contract {contract}: set its price before invoicing"
+    )
 
 
 class NothingToVoucher(DomainError):
@@ -86,6 +89,7 @@ class VoucherLine:
     unit_value: Decimal
     total: Decimal
     details: dict[str, str]
+    priced: bool = True  # False: "sin tarifa", no price in the contract when it was issued
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,7 +100,11 @@ class VoucherLine:
             "unit_value": self.unit_value,
             "total": self.total,
             "details": dict(self.details),
+            "priced": self.priced,
         }
+
+    def with_price(self, unit_value: Decimal) -> VoucherLine:
+        return replace(self, unit_value=unit_value, total=unit_value * self.quantity, priced=True)
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> VoucherLine:
@@ -108,30 +116,20 @@ class VoucherLine:
             Decimal(data["unit_value"]),
             Decimal(data["total"]),
             dict(data["details"]),
+            bool(data.get("priced", True)),  # vouchers issued before "sin tarifa" were all priced
         )
 
 
-def price_lines(
-    wanted: Iterable[WantedLine], prices: dict[str, Decimal], payer_nit: str, contract: str
-) -> list[VoucherLine]:
+def price_lines(wanted: Iterable[WantedLine], prices: dict[str, Decimal]) -> list[VoucherLine]:
     """Each line priced from the contract's price list (a snapshot of the tariff); a line without
-    a price is refused, naming its code."""
+    a price is kept "sin tarifa" (valued 0) for central to price before invoicing."""
     lines = []
     for line in wanted:
-        unit_value = prices.get(line.code)
-        if unit_value is None:
-            raise NoPrice(code=line.code, payer_nit=payer_nit, contract=contract)
-        lines.append(
-            VoucherLine(
-                line.kind,
-                line.code,
-                line.description,
-                line.quantity,
-                unit_value,
-                unit_value * line.quantity,
-                line.details,
-            )
+        unpriced = VoucherLine(
+            line.kind, line.code, line.description, line.quantity, Decimal(0), Decimal(0), line.details, False
         )
+        unit_value = prices.get(line.code)
+        lines.append(unpriced if unit_value is None else unpriced.with_price(unit_value))
     return lines
 
 
@@ -166,6 +164,13 @@ class ServiceVoucher(BrigadaAggregate):
         lines: list[dict[str, Any]]
         diagnoses: list[dict[str, str]]
         issued_on: date
+        site: str = ""  # the visit's site; older vouchers: the site that recorded them
+
+    class Priced(Event):
+        """Central priced its lines "sin tarifa" from the contract's price list."""
+
+        TOPIC = "brigada.ServiceVoucher.Priced"
+        lines: list[dict[str, Any]]
 
     class Voided(Event):
         TOPIC = "brigada.ServiceVoucher.Voided"
@@ -201,6 +206,7 @@ class ServiceVoucher(BrigadaAggregate):
         lines: list[dict[str, Any]],
         diagnoses: list[dict[str, str]],
         issued_on: date,
+        site: str = "",
     ) -> None:
         self.number = number
         self.encounter_id = encounter_id
@@ -213,6 +219,7 @@ class ServiceVoucher(BrigadaAggregate):
         self.lines = [VoucherLine.of(line) for line in lines]
         self.diagnoses = [dict(d) for d in diagnoses]
         self.issued_on = issued_on
+        self.site = site
         self.voided_reason: str | None = None
         self.invoice_number: str | None = None
 
@@ -224,11 +231,13 @@ class ServiceVoucher(BrigadaAggregate):
         patient: dict[str, str],
         contract: PayerContract,
         lines: list[VoucherLine],
+        slot: VoucherSlot,
         others: Iterable[ServiceVoucher],
         today: date,
+        site: str,
     ) -> ServiceVoucher:
-        """One patient, one contract in force on the visit date, one care event, lines not
-        already on a voucher in force (a voided voucher frees them)."""
+        """One patient, one contract in force on the visit date, one care event, held in the
+        visit's slot (a voided voucher frees it); ``others``: its vouchers from before slots."""
         if encounter.deleted:
             raise EncounterClosed(number=encounter.number, state=N_("deleted"), what=N_("a voucher"))
         if encounter.finalized_on is None:
@@ -244,6 +253,7 @@ class ServiceVoucher(BrigadaAggregate):
             )
         if not lines:
             raise NothingToVoucher(number=encounter.number)
+        slot.hold(number)
         return cls(
             number=number,
             encounter_id=encounter.id,
@@ -264,6 +274,7 @@ class ServiceVoucher(BrigadaAggregate):
                 for d in encounter.diagnoses.values()
             ],
             issued_on=today,
+            site=site,
         )
 
     # -- state ----------------------------------------------------------------------------------
@@ -278,6 +289,10 @@ class ServiceVoucher(BrigadaAggregate):
     @property
     def total(self) -> Decimal:
         return sum((line.total for line in self.lines), Decimal(0))
+
+    @property
+    def unpriced(self) -> list[VoucherLine]:
+        return [line for line in self.lines if not line.priced]
 
     @property
     def invoiceable(self) -> bool:
@@ -299,8 +314,35 @@ class ServiceVoucher(BrigadaAggregate):
     def _void(self, reason: str, voided_on: date) -> None:
         self.voided_reason = reason
 
+    def price_missing(self, prices: dict[str, Decimal]) -> None:
+        """Price the lines issued "sin tarifa" whose code the price list now holds."""
+        lines = [
+            line.with_price(prices[line.code]) if not line.priced and line.code in prices else line
+            for line in self.lines
+        ]
+        if lines != self.lines:
+            self._require_issued(N_("pricing"))
+            self._price(lines=[line.as_dict() for line in lines])
+
+    @event(Priced)
+    def _price(self, lines: list[dict[str, Any]]) -> None:
+        self.lines = [VoucherLine.of(line) for line in lines]
+
+    def require_priced(self) -> None:
+        """No invoice while a line is "sin tarifa": the first such line is named."""
+        for position, line in enumerate(self.lines, start=1):
+            if not line.priced:
+                raise LineWithoutTariff(
+                    voucher=self.number,
+                    line=position,
+                    code=line.code,
+                    payer_nit=self.contract["payer_nit"],
+                    contract=self.contract["contract_number"],
+                )
+
     def mark_invoiced(self, invoice_number: str) -> None:
         self._require_issued(N_("invoicing"))
+        self.require_priced()
         self._mark_invoiced(invoice_number=invoice_number)
 
     @event(Invoiced)

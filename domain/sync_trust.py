@@ -222,6 +222,7 @@ def _rules() -> dict[str, TopicRule]:
     add("DiagnosticService", ["Requested", "ResultRecorded"], TopicRule(SiteAction.DIAGNOSTIC_SERVICES))
     add("Surgery", ["Linked"], TopicRule(SiteAction.SURGERIES))
     add("ServiceVoucher", ["Issued", "Voided", "Released"], TopicRule(SiteAction.SERVICE_VOUCHERS))
+    add("VoucherSlot", ["Opened", "Held", "Freed"], TopicRule(SiteAction.SERVICE_VOUCHERS))
     # Numbering (chart, visit, voucher numbers...) goes with whichever action takes a number.
     add("NumberSeries", ["Started", "Advanced"], TopicRule())
     add("Access", ["Recorded"], TopicRule())

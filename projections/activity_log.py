@@ -112,6 +112,10 @@ def _voucher(event: Any, names: NameCache) -> dict[str, str]:
     return names.recall(event.originator_id, {"VISITA": "visit_number", "VOL": "number"})
 
 
+def _slot(event: Any, names: NameCache) -> dict[str, str]:
+    return {**names.recall(event.originator_id, {"VISITA": "visit_number"}), "VOL": event.voucher_number}
+
+
 # topic -> (action, how to build its comment). Seed actions keep the seed's names and formats.
 ACTIONS: dict[str, tuple[Action, Fields]] = {
     "brigada.StoreIdentity.Established": (
@@ -488,6 +492,13 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
         lambda e, n: n.learn(e.originator_id, {"VISITA": e.visit_number, "VOL": e.number}),
     ),
     "brigada.ServiceVoucher.Voided": (Action("voucher.void", N_("Voucher - Void")), _voucher),
+    "brigada.ServiceVoucher.Priced": (Action("voucher.price", N_("Voucher - Price")), _voucher),
+    "brigada.VoucherSlot.Opened": (
+        Action("voucher.slot.open", N_("Voucher slot - Open")),
+        lambda e, n: n.learn(e.originator_id, {"VISITA": e.visit_number}),
+    ),
+    "brigada.VoucherSlot.Held": (Action("voucher.slot.hold", N_("Voucher slot - Hold")), _slot),
+    "brigada.VoucherSlot.Freed": (Action("voucher.slot.free", N_("Voucher slot - Free")), _slot),
     "brigada.ServiceVoucher.Invoiced": (
         Action("voucher.invoiced", N_("Voucher - Invoiced")),
         lambda e, n: {**_voucher(e, n), "FRA": e.invoice_number},

@@ -1,5 +1,6 @@
-"""Service vouchers: one row per voucher, its state (issued | voided | invoiced) and the site that
-issued it, for ``voucher list`` and for central's choice of what to invoice."""
+"""Service vouchers: one row per voucher, its state (issued | voided | invoiced), the site of its
+visit and its lines still "sin tarifa", for ``voucher list`` and for central's choice of what to
+invoice."""
 
 from __future__ import annotations
 
@@ -24,16 +25,18 @@ class VoucherRow:
     total: Decimal
     state: str  # issued | voided | invoiced
     invoice_number: str
-    site: str
+    site: str  # the visit's site, whoever issued the voucher
     issued_on: str  # ISO date
+    unpriced: str  # codes of its lines "sin tarifa", space-separated
     updated_at: str
 
 
 class VouchersProjection(Projection):
     name = "vouchers"
-    version = 1
+    version = 2  # 2: the visit's site, lines "sin tarifa", priced on central
     topics = (
         ServiceVoucher.Issued.TOPIC,
+        ServiceVoucher.Priced.TOPIC,
         ServiceVoucher.Voided.TOPIC,
         ServiceVoucher.Invoiced.TOPIC,
         ServiceVoucher.Released.TOPIC,
@@ -57,22 +60,33 @@ class VouchersProjection(Projection):
                 payer_nit=event.contract["payer_nit"],
                 payer_name=event.contract["payer_name"],
                 contract_number=event.contract["contract_number"],
-                total=sum((Decimal(line["total"]) for line in event.lines), Decimal(0)),
+                total=_total(event.lines),
                 state="issued",
                 invoice_number="",
-                site=event.context.site,
+                site=event.site or event.context.site,
                 issued_on=event.issued_on.isoformat(),
+                unpriced=_unpriced(event.lines),
                 updated_at=stamp,
             )
         if row is None:
             return None
-        if isinstance(event, ServiceVoucher.Voided):
+        if isinstance(event, ServiceVoucher.Priced):
+            row = replace(row, total=_total(event.lines), unpriced=_unpriced(event.lines))
+        elif isinstance(event, ServiceVoucher.Voided):
             row = replace(row, state="voided")
         elif isinstance(event, ServiceVoucher.Invoiced):
             row = replace(row, state="invoiced", invoice_number=event.invoice_number)
         elif isinstance(event, ServiceVoucher.Released):
             row = replace(row, state="issued", invoice_number="")
         return replace(row, updated_at=stamp)
+
+
+def _total(lines: list[dict[str, Any]]) -> Decimal:
+    return sum((Decimal(line["total"]) for line in lines), Decimal(0))
+
+
+def _unpriced(lines: list[dict[str, Any]]) -> str:
+    return " ".join(line["code"] for line in lines if not line.get("priced", True))
 
 
 class VoucherQueries:

@@ -1,4 +1,5 @@
-"""Domain fixtures for the billing tests: a finalized encounter, a contract, priced lines."""
+"""Domain fixtures for the billing tests: a finalized encounter, a contract, priced lines, the
+visit's voucher slot."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from domain.encounter import DiagnosisRole, DiagnosisType, Encounter, EncounterK
 from domain.payer_contract import PayerContract, PaymentModel, Regime
 from domain.service_voucher import LineKind, ServiceVoucher, WantedLine, price_lines
 from domain.vocabulary import CoverageStatus
+from domain.voucher_slot import VoucherSlot
 
 TODAY = date(2026, 3, 1)
 PATIENT = {
@@ -82,12 +84,29 @@ def lines(quantity: int = 1) -> list[Any]:
             LineKind.MEDICINE, "19943528-1", "Acetaminofén", 10, {"form": "tableta", "unit": "tableta"}
         ),
     ]
-    return price_lines(wanted, PRICES, "900123456", "EVT-2026")
+    return price_lines(wanted, PRICES)
+
+
+def slot(visit: Encounter) -> VoucherSlot:
+    """The visit's voucher slot, never held yet."""
+    return run(lambda: VoucherSlot(encounter_id=visit.id, visit_number=visit.number))
 
 
 def voucher(
-    number: str = "CEN-1", visit: Encounter | None = None, others: list[ServiceVoucher] = ()
+    number: str = "CEN-1",
+    visit: Encounter | None = None,
+    others: list[ServiceVoucher] = (),
+    held: VoucherSlot | None = None,
+    priced: list[Any] | None = None,
+    site: str = "CEN",
 ) -> ServiceVoucher:
+    """A voucher of ``visit`` (default: a new finalized one), holding ``held`` (default: a new
+    slot of the visit), with ``priced`` lines (default: ``lines()``)."""
     visit = visit or encounter()
-    made = run(lambda: ServiceVoucher.issue(number, visit, PATIENT, CONTRACT, lines(), list(others), TODAY))
-    return made
+    held = held or slot(visit)
+    chosen = lines() if priced is None else priced
+    return run(
+        lambda: ServiceVoucher.issue(
+            number, visit, PATIENT, CONTRACT, chosen, held, list(others), TODAY, site
+        )
+    )

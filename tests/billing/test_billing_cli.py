@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from billing_support import (
     ADMIN_PASSWORD,
+    APPENDECTOMY,
     CONSULTATION,
+    CONTRACT,
+    PAYER,
+    UNPRICED,
+    add_series,
+    back_on_site,
     billing_central,
     finalized_visit,
     insured_patient,
+    laptop_on_mission,
 )
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from cli.main import cli
 
@@ -84,3 +92,70 @@ def test_vouchers_and_invoices_from_the_command_line(open_store, tmp_path: Path)
     run("voucher", "void", "CEN-1", "--reason", "re-issue")
     run("invoice", "show", "FE-404", code=3)
     assert "FRA=FE-1" in run("audit", "search", "--action", "invoice.issue")
+
+
+def cli_runner(url: str) -> Callable[..., Result]:
+    """`brigada --store URL ARGS` as the logged-in administrator: its result, exit code checked."""
+    runner = CliRunner()
+    login = runner.invoke(
+        cli, ["--store", url, "login", "admin", "--password-stdin"], input=ADMIN_PASSWORD + "\n"
+    )
+    assert login.exit_code == 0, login.output
+
+    def run(*args: str, code: int = 0) -> Result:
+        result = runner.invoke(cli, ["--store", url, *args], catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result
+
+    return run
+
+
+def test_a_service_without_a_price_is_vouchered_sin_tarifa_and_invoiced_once_priced(
+    open_store, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/central.db"
+    brigada, admin = billing_central(open_store, url)
+    visit = finalized_visit(
+        brigada, admin, insured_patient(brigada, admin), ((CONSULTATION, 1), (UNPRICED, 1))
+    )
+    add_series(brigada, admin)
+    brigada.close()
+    run = cli_runner(url)
+
+    issued = run("voucher", "issue", "--encounter", visit).output
+    assert "Voucher CEN-1 issued" in issued and f"Lines without tariff: {UNPRICED}" in issued
+    assert "no tariff" in run("voucher", "show", "CEN-1").output
+    refused = run("invoice", "from-vouchers", code=1).output
+    assert f"voucher CEN-1, line 2 ({UNPRICED}) has no tariff" in refused
+    assert json.loads(run("invoice", "list", "--json").stdout) == []
+
+    run("catalog", "price", "set", "--payer", PAYER, "--contract", CONTRACT, UNPRICED, "20000")
+    invoices = json.loads(run("invoice", "from-vouchers", "--json").stdout)
+
+    assert [(i["number"], i["voucher_numbers"], i["total"]) for i in invoices] == [
+        ("FE-1", "CEN-1", "55000.00")
+    ]
+    [line] = [
+        x
+        for x in json.loads(run("voucher", "show", "CEN-1", "--json").stdout)["lines"]
+        if x["code"] == UNPRICED
+    ]
+    assert (line["priced"], line["total"]) == (True, "20000")
+
+
+def test_central_vouchers_a_sites_visit_and_invoices_it_by_site(open_store, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/central.db"
+    brigada, admin = billing_central(open_store, url)
+    chart = insured_patient(brigada, admin)
+    laptop, ana = laptop_on_mission(brigada, admin, open_store, tmp_path)
+    visit = finalized_visit(laptop, ana, chart, surgeries=(APPENDECTOMY,))
+    back_on_site(brigada, admin, laptop, visit)
+    add_series(brigada, admin)
+    brigada.close()
+    run = cli_runner(url)
+
+    [voucher] = json.loads(run("voucher", "issue", "--encounter", visit, "--json").stdout)
+    assert (voucher["number"], voucher["site"], voucher["total"]) == ("CEN-1", "BRG01", "885000.00")
+    invoices = json.loads(run("invoice", "from-vouchers", "--site", "BRG01", "--json").stdout)
+
+    assert [(i["voucher_numbers"], i["visit_numbers"]) for i in invoices] == [("CEN-1", visit)]

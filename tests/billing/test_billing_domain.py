@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from domain_support import CONTRACT, PATIENT, TODAY, encounter, lines, run, voucher
+from domain_support import CONTRACT, PATIENT, PRICES, TODAY, encounter, lines, run, slot, voucher
 
 from domain.encounter import EncounterClosed
 from domain.invoice import Invoice, InvoiceAlreadyRectified
@@ -16,13 +16,16 @@ from domain.service_voucher import (
     AlreadyVouchered,
     ContractNotInForce,
     LineKind,
-    NoPrice,
+    LineWithoutTariff,
     NotFinalized,
     ServiceVoucher,
     VoucherClosed,
     WantedLine,
     price_lines,
 )
+from domain.voucher_slot import VoucherSlot
+
+SUTURE = WantedLine(LineKind.PROCEDURE, "869500", "Sutura", 2, {})
 
 
 def test_issuing_records_one_event_with_the_snapshots() -> None:
@@ -40,22 +43,105 @@ def test_a_voucher_needs_a_finalized_live_visit_and_a_contract_in_force() -> Non
     with pytest.raises(EncounterClosed):
         voucher(visit=encounter(deleted=True))
     ended = replace(CONTRACT, valid_to=date(2026, 2, 1))
+    visit = encounter()
     with pytest.raises(ContractNotInForce):
-        run(lambda: ServiceVoucher.issue("CEN-1", encounter(), PATIENT, ended, lines(), [], TODAY))
+        run(
+            lambda: ServiceVoucher.issue(
+                "CEN-1", visit, PATIENT, ended, lines(), slot(visit), [], TODAY, "CEN"
+            )
+        )
 
 
 def test_the_same_visit_is_not_vouchered_twice_until_the_first_is_voided() -> None:
     visit = encounter()
-    first = voucher("CEN-1", visit)
+    held = slot(visit)
+    first = voucher("CEN-1", visit, held=held)
     with pytest.raises(AlreadyVouchered, match="CEN-1"):
-        voucher("CEN-2", visit, [first])
+        voucher("CEN-2", visit, held=held)
     run(lambda: first.void("wrong contract", TODAY))
-    assert voucher("CEN-2", visit, [first]).number == "CEN-2"
+    run(lambda: held.free("CEN-1"))
+    assert voucher("CEN-2", visit, [first], held=held).number == "CEN-2"
 
 
-def test_a_line_without_a_price_is_refused_naming_its_code() -> None:
-    with pytest.raises(NoPrice, match="869500"):
-        price_lines([WantedLine(LineKind.PROCEDURE, "869500", "Sutura", 1, {})], {}, "900123456", "EVT")
+def test_a_voucher_from_before_slots_still_counts_against_a_second_one() -> None:
+    visit = encounter()
+    legacy = voucher("CEN-1", visit)  # its slot is not the one the next voucher holds
+    with pytest.raises(AlreadyVouchered, match="CEN-1"):
+        voucher("CEN-2", visit, [legacy])
+
+
+def test_issuing_holds_the_visits_slot_and_voiding_frees_it() -> None:
+    visit = encounter()
+    given = slot(visit)
+    given.collect_events()
+
+    issued = voucher("CEN-1", visit, held=given)
+
+    assert [type(e) for e in given.collect_events()] == [VoucherSlot.Held]
+    assert given.voucher == "CEN-1"
+    run(lambda: issued.void("duplicated", TODAY))
+    run(lambda: given.free("CEN-9"))  # another voucher's number frees nothing
+    assert given.collect_events() == [] and given.voucher == "CEN-1"
+    run(lambda: given.free("CEN-1"))
+    [freed] = given.collect_events()
+    assert isinstance(freed, VoucherSlot.Freed) and given.voucher is None
+
+
+def test_the_voucher_carries_the_site_of_its_visit_not_the_issuers() -> None:
+    issued = voucher(site="BRG01")  # recorded by central (the context says CEN)
+    [event] = issued.collect_events()
+    assert (event.site, event.context.site, issued.site) == ("BRG01", "CEN", "BRG01")
+
+
+def test_a_service_without_a_price_is_issued_sin_tarifa() -> None:
+    [priced, unpriced] = price_lines(
+        [WantedLine(LineKind.CONSULTATION, "890201", "Consulta", 1, {}), SUTURE], PRICES
+    )
+    assert (priced.priced, priced.total) == (True, Decimal("35000"))
+    assert (unpriced.priced, unpriced.unit_value, unpriced.total) == (False, 0, 0)
+
+    issued = voucher(priced=[priced, unpriced])
+
+    assert issued.total == Decimal("35000") and issued.unpriced == [unpriced]
+
+
+def test_a_voucher_with_a_line_sin_tarifa_is_not_invoiced_naming_voucher_and_line() -> None:
+    given = voucher(priced=[*lines(), *price_lines([SUTURE], {})])
+    given.collect_events()
+    with pytest.raises(
+        LineWithoutTariff, match=r"voucher CEN-1, line 4 \(869500\) has no tariff .* 900123456"
+    ):
+        run(lambda: Invoice.from_voucher("FE", "FE-1", given, TODAY))
+    run(lambda: given.price_missing(PRICES))  # the price list still lacks it: nothing to record
+    assert given.collect_events() == [] and given.state == "issued"
+
+
+def test_once_its_price_exists_the_line_is_priced_and_the_voucher_invoiced() -> None:
+    given = voucher(priced=[*lines(), *price_lines([SUTURE], {})])
+    given.collect_events()
+
+    run(lambda: given.price_missing({**PRICES, "869500": Decimal("20000")}))
+    invoice = run(lambda: Invoice.from_voucher("FE", "FE-1", given, TODAY))
+
+    [priced, invoiced] = given.collect_events()
+    assert isinstance(priced, ServiceVoucher.Priced) and isinstance(invoiced, ServiceVoucher.Invoiced)
+    assert given.unpriced == [] and given.lines[3].total == Decimal("40000")
+    assert invoice.total == Decimal("35000") + Decimal("12500.50") + Decimal("1200") + Decimal("40000")
+
+
+def test_a_voucher_recorded_before_sites_and_tariffs_still_loads() -> None:
+    """Events stored by older releases lack ``site`` and each line's ``priced``: they take the
+    defaults (the recording site; every line priced)."""
+    issued = voucher()
+    [event] = issued.collect_events()
+    state = {k: v for k, v in event.__dict__.items() if k != "site"}
+    state["lines"] = [{k: v for k, v in line.items() if k != "priced"} for line in event.lines]
+    old = object.__new__(ServiceVoucher.Issued)
+    old.__dict__.update(state)
+
+    loaded = old.mutate(None)
+
+    assert loaded.site == "" and loaded.total == issued.total and loaded.unpriced == []
 
 
 def test_an_invoiced_voucher_cannot_be_voided_nor_invoiced_again() -> None:

@@ -6,32 +6,34 @@ from decimal import Decimal
 
 import pytest
 from billing_support import (
+    APPENDECTOMY,
     CONSULTATION,
     HEMOGRAM,
     JOSE,
     MARIA,
+    PAYER,
     UNPRICED,
     add_series,
+    back_on_site,
     billing_central,
     comments,
     finalized_visit,
     insured_patient,
+    laptop_on_mission,
 )
-from sites_support import ANA_PASSWORD
 
 from application.brigada import Brigada
 from application.context import Actor
 from domain import menu
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError
 from domain.invoice_series import NoSeriesInForce, SeriesExhausted
-from domain.service_voucher import AlreadyVouchered, NoPrice, NotFinalized, VoucherClosed
-from domain.site import SiteMode
+from domain.service_voucher import AlreadyVouchered, LineWithoutTariff, NotFinalized, VoucherClosed
 from domain.site_policy import OperationRefused
 
 
 @pytest.fixture
-def central(open_store, sqlite_url: str) -> tuple[Brigada, Actor]:
-    return billing_central(open_store, sqlite_url)
+def central(open_store, store_url: str) -> tuple[Brigada, Actor]:
+    return billing_central(open_store, store_url)
 
 
 def test_a_voucher_snapshots_the_visit_the_contract_and_the_tariff(central) -> None:
@@ -56,15 +58,12 @@ def test_a_voucher_snapshots_the_visit_the_contract_and_the_tariff(central) -> N
     assert brigada.vouchers.show(admin, row.number).total == "60001.00"
 
 
-def test_a_voucher_is_refused_for_an_open_visit_twice_or_without_a_price(central) -> None:
+def test_a_voucher_is_refused_for_an_open_visit_or_twice(central) -> None:
     brigada, admin = central
     chart = insured_patient(brigada, admin)
     open_visit = brigada.encounters.open(admin, {"chart_number": chart}).number
     with pytest.raises(NotFinalized):
         brigada.vouchers.issue(admin, {"encounter": open_visit})
-    unpriced = finalized_visit(brigada, admin, chart, ((CONSULTATION, 1), (UNPRICED, 1)))
-    with pytest.raises(NoPrice, match=UNPRICED):
-        brigada.vouchers.issue(admin, {"encounter": unpriced})
     visit = finalized_visit(brigada, admin, chart)
     first = brigada.vouchers.issue(admin, {"encounter": visit})
     with pytest.raises(AlreadyVouchered):
@@ -160,16 +159,7 @@ def test_every_new_cli_option_is_in_the_menu() -> None:
 def test_the_laptop_issues_vouchers_on_mission_and_never_invoices(central, open_store, tmp_path) -> None:
     brigada, admin = central
     chart = insured_patient(brigada, admin)  # a central patient with a contract goes in the slice
-    brigada.users.create(admin, {"username": "ana", "full_name": "Ana"}, ANA_PASSWORD)
-    brigada.users.change_access(admin, "ana", grant=sorted(menu.EVERYTHING), revoke=[])
-    brigada.users.change_sections(admin, "ana", ["visit", "services", "history"], [])
-    laptop = open_store(f"sqlite:///{tmp_path}/brg01.db")
-    brigada.sites.provision(admin, "BRG01", laptop, "brg01")
-    brigada.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION)
-    laptop.sites.receive_site_record(brigada)
-    from security_support import log_in
-
-    ana = log_in(laptop, "ana", ANA_PASSWORD)
+    laptop, ana = laptop_on_mission(brigada, admin, open_store, tmp_path)
     visit = finalized_visit(laptop, ana, chart)
 
     row = laptop.vouchers.issue(ana, {"encounter": visit})
@@ -192,3 +182,114 @@ def test_numbers_taken_from_an_invoice_series_are_logged(central) -> None:
     )
     brigada.invoicing.from_vouchers(admin, {})
     assert comments(brigada, "invoice.series.take") == ["SERIE=FE NUM=5"]
+
+
+# -- issue 16, point 6: vouchers that reach invoices -------------------------------------------
+def test_a_voucher_central_issues_for_a_sites_visit_carries_the_site_and_is_invoiced_by_it(
+    central, open_store, tmp_path
+) -> None:
+    brigada, admin = central
+    chart = insured_patient(brigada, admin)
+    laptop, ana = laptop_on_mission(brigada, admin, open_store, tmp_path)
+    visit = finalized_visit(laptop, ana, chart)
+    back_on_site(brigada, admin, laptop, visit)
+
+    row = brigada.vouchers.issue(admin, {"encounter": visit})
+
+    assert (row.number, row.visit_number, row.site) == ("CEN-1", visit, "BRG01")
+    add_series(brigada, admin)
+    assert brigada.invoicing.from_vouchers(admin, {"site": "CEN"}) == []
+    [invoice] = brigada.invoicing.from_vouchers(admin, {"site": "brg01"})
+    assert (invoice.voucher_numbers, invoice.total) == ("CEN-1", Decimal("35000"))
+
+
+def test_surgeries_linked_to_the_visit_are_priced_on_its_voucher(central) -> None:
+    brigada, admin = central
+    visit = finalized_visit(brigada, admin, insured_patient(brigada, admin), surgeries=(APPENDECTOMY,))
+
+    row = brigada.vouchers.issue(admin, {"encounter": visit})
+
+    lines = brigada.vouchers.show(admin, row.number).lines
+    assert [(line["kind"], line["code"], line["total"]) for line in lines] == [
+        ("consulta", CONSULTATION, "35000"),
+        ("procedimiento", APPENDECTOMY, "850000"),
+    ]
+    assert row.total == Decimal("885000")
+
+
+def test_a_service_without_a_price_is_vouchered_sin_tarifa_and_invoiced_once_priced(central) -> None:
+    brigada, admin = central
+    add_series(brigada, admin)
+    chart = insured_patient(brigada, admin)
+    visit = finalized_visit(brigada, admin, chart, ((CONSULTATION, 1), (UNPRICED, 2)))
+
+    row = brigada.vouchers.issue(admin, {"encounter": visit})
+
+    assert (row.state, row.total, row.unpriced) == ("issued", Decimal("35000"), UNPRICED)
+    line = brigada.vouchers.show(admin, row.number).lines[1]
+    assert (line["code"], line["priced"], line["total"]) == (UNPRICED, False, "0")
+    with pytest.raises(LineWithoutTariff, match=rf"voucher CEN-1, line 2 \({UNPRICED}\) has no tariff"):
+        brigada.invoicing.from_vouchers(admin, {})
+    assert brigada.invoicing.listing(admin) == []  # nothing written: no number taken either
+    assert brigada.invoicing.list_series(admin)[0].next_number == 1
+
+    brigada.catalog.set_price(
+        admin, {"payer_nit": PAYER, "contract": "EVT-2026", "code": UNPRICED, "unit_value": "20000"}
+    )
+    [invoice] = brigada.invoicing.from_vouchers(admin, {})
+
+    assert (invoice.number, invoice.total) == ("FE-1", Decimal("75000"))
+    [after] = brigada.vouchers.listing(admin)
+    assert (after.state, after.total, after.unpriced) == ("invoiced", Decimal("75000"), "")
+    assert comments(brigada, "voucher.price") == [f"VISITA={visit} VOL=CEN-1"]
+
+
+def test_the_laptop_vouchers_a_service_without_a_price(central, open_store, tmp_path) -> None:
+    brigada, admin = central
+    chart = insured_patient(brigada, admin)
+    laptop, ana = laptop_on_mission(brigada, admin, open_store, tmp_path)
+    visit = finalized_visit(laptop, ana, chart, ((CONSULTATION, 1), (UNPRICED, 1)))
+
+    row = laptop.vouchers.issue(ana, {"encounter": visit})
+
+    assert (row.number, row.site, row.total, row.unpriced) == ("BRG01-1", "BRG01", Decimal("35000"), UNPRICED)
+
+
+@pytest.mark.parametrize("where", ["after its view check", "just before its save"])
+def test_one_voucher_per_visit_holds_in_the_store_whatever_the_views_said(
+    central, open_store, store_url: str, where: str
+) -> None:
+    """Two stores open on the same database (as two processes would): the other one issues the
+    visit's voucher while this one is between its view check and its save. The store refuses
+    this one; the visit keeps one voucher."""
+    brigada, admin = central
+    visit = finalized_visit(brigada, admin, insured_patient(brigada, admin))
+    other = open_store(store_url, create=False)
+    issued: list[str] = []
+
+    def the_other_issues() -> None:
+        if not issued:
+            issued.append(other.vouchers.issue(admin, {"encounter": visit}).number)
+
+    queries, core = brigada.vouchers.queries, brigada.core
+    read, save = queries.of_encounter, core.save
+
+    def read_then_wait(encounter_id: str) -> list:
+        rows = read(encounter_id)
+        the_other_issues()
+        return rows
+
+    def wait_then_save(*aggregates, **options) -> None:
+        the_other_issues()
+        save(*aggregates, **options)
+
+    if where == "after its view check":  # the other's voucher and slot are in the store: seen
+        queries.of_encounter, refusal = read_then_wait, AlreadyVouchered
+    else:  # both hold the slot's same version: the store takes the first write only
+        core.save, refusal = wait_then_save, Conflict
+
+    with pytest.raises(refusal):
+        brigada.vouchers.issue(admin, {"encounter": visit})
+
+    brigada.views.catch_up()
+    assert [(r.number, r.state) for r in brigada.vouchers.listing(admin)] == [(issued[0], "issued")]
