@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from argon2 import PasswordHasher as Argon2
+from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.low_level import hash_secret_raw
 
 
 class SystemClock:
@@ -61,8 +65,8 @@ def this_host() -> Host:
 class Argon2Hasher:
     """argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile)."""
 
-    def __init__(self) -> None:
-        self._argon2 = Argon2()
+    def __init__(self, **parameters: int) -> None:
+        self._argon2 = Argon2(**parameters)
 
     def hash(self, password: str) -> str:
         return self._argon2.hash(password)
@@ -72,3 +76,37 @@ class Argon2Hasher:
             return self._argon2.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
+
+    @staticmethod
+    def partial(password_hash: str) -> str:
+        """A hash cut to its first byte (with its parameters, salt and length): enough to tell a
+        right password from most wrong ones (255 in 256), too little to find the password from it
+        offline (one candidate in 256 passes, and each must then be tried where the whole hash is,
+        behind a lockout). What a laptop holds of an administrator's password."""
+        head, _sep, digest = password_hash.rpartition("$")
+        raw = base64.b64decode(digest + "=" * (-len(digest) % 4))
+        return f"{head}${len(raw)}:{raw[:1].hex()}"
+
+    @staticmethod
+    def matches_partial(partial: str, password: str) -> bool:
+        """Whether ``password`` hashes (with the partial's parameters and salt, the same work as a
+        whole check) to the partial's first byte."""
+        try:
+            head, _sep, cut = partial.rpartition("$")
+            length, first = cut.split(":")
+            params = extract_parameters(f"{head}$AAAAAAAAAAAAAAAAAAAAAA")
+            salt_text = head.rsplit("$", 1)[1]
+            salt = base64.b64decode(salt_text + "=" * (-len(salt_text) % 4))
+            raw = hash_secret_raw(
+                password.encode(),
+                salt,
+                time_cost=params.time_cost,
+                memory_cost=params.memory_cost,
+                parallelism=params.parallelism,
+                hash_len=int(length),
+                type=params.type,
+                version=params.version,
+            )
+        except (ValueError, InvalidHashError, IndexError):
+            return False
+        return hmac.compare_digest(raw[:1].hex(), first)

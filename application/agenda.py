@@ -26,7 +26,7 @@ from domain.agenda import AgendaDay, Appointment, AppointmentNotFound, agenda_da
 from domain.errors import N_, DomainError, NotFound
 from domain.numbering import NumberSeries, series_id
 from domain.site import SiteAction
-from domain.site_policy import Forbidden, OperationRefused
+from domain.site_policy import OperationRefused
 from domain.user import User, user_id
 from projections.agenda import AgendaQueries
 
@@ -211,10 +211,7 @@ class Agendas:
         query = parse(
             AgendaDayQuery, {"professional": professional.strip().casefold(), "day": day, "site": site}
         )
-        own = self._site()
-        wanted = (query.site or own).upper()
-        if wanted != own:
-            self.operations.require(Forbidden.OTHER_SITES_REPORTS)
+        wanted = self.operations.report_site(query.site) or self._site()
         agenda = self._day(wanted, query.professional, query.day)
         self.core.record_access(
             actor.username, AGENDA_VIEW, {"PROFESIONAL": agenda.professional, "FECHA": query.day.isoformat()}

@@ -19,7 +19,7 @@ from application.ports import SessionTicket
 from domain.access_log import LOGIN_UNKNOWN_USER
 from domain.errors import N_
 from domain.password_policy import EXPIRY_WARNING_DAYS
-from domain.user import LoginRefused, User, UserLocked, user_id
+from domain.user import AdminNotOnSite, LoginRefused, User, UserLocked, user_id
 
 UNKNOWN_USER = "?"  # the acting user recorded for a login under a name that does not exist
 IDLE_TIMEOUT = timedelta(minutes=15)
@@ -80,8 +80,17 @@ class Auth:
             # An unknown name is refused exactly like a wrong password, after the same argon2
             # work (so timing does not tell which names exist), and is recorded as "Login
             # incorrecto" without the name typed (it may be a password typed in the wrong box).
-            self.core.hasher.verify(self._decoy_hash(), password)
+            # Central's administrator on a laptop, with their password, is told why instead:
+            # the laptop holds only the first byte of that password's hash.
+            partial = identity.administrator_verifiers.get(username.strip().lower())
+            if partial is not None:
+                is_admin = self.core.hasher.matches_partial(partial, password)
+            else:
+                is_admin = False
+                self.core.hasher.verify(self._decoy_hash(), password)
             self.core.record_access(UNKNOWN_USER, LOGIN_UNKNOWN_USER, {})
+            if is_admin:
+                raise AdminNotOnSite()
             raise LoginRefused()
         settings = self.policies.current()
         now, today = self.core.clock.now(), self.core.clock.today()

@@ -125,6 +125,7 @@ class Brigada:
             self.operations,
             patients,
             EncounterQueries(self.views.store("encounters")),
+            AdmissionQueries(self.views.store("admissions")),
         )
         # Orders, pharmacy and inventory: the catalog and the site's stock go into a laptop's slice.
         self.catalog = Catalog(
@@ -205,7 +206,13 @@ class Brigada:
         # Sync: the laptop's side, and central's (the direct transport calls it in-process).
         runs = SyncRunQueries(self.views.store("sync_runs"))
         self.sync = SiteSync(
-            self.core, self.access, EncounterQueries(self.views.store("encounters")), site_log, runs
+            self.core,
+            self.access,
+            self.operations,
+            EncounterQueries(self.views.store("encounters")),
+            admissions,
+            site_log,
+            runs,
         )
         self.sync_central = CentralSync(
             self.core,

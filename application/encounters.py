@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import Field
 
 from application.access import Access
+from application.admissions import AdmissionNotFound
 from application.context import Actor
 from application.core import Core
 from application.errors import PatientNotFound
@@ -32,6 +33,7 @@ from domain.access_log import (
     REPORT_VIEW,
     REPORT_ZIP,
 )
+from domain.admission import CARE_OPERATIONS, AdmissionFacts, AdmissionKind, care_admission
 from domain.encounter import (
     DiagnosisRole,
     DiagnosisType,
@@ -47,6 +49,7 @@ from domain.patient import ChartMerged, Patient
 from domain.sections import Section
 from domain.site import SiteAction
 from domain.site_policy import Always
+from projections.admissions import AdmissionQueries
 from projections.encounters import EncounterQueries, EncounterRow
 from projections.patients import PatientQueries
 
@@ -166,12 +169,14 @@ class Encounters:
         operations: Operations,
         patients: PatientQueries,
         encounters: EncounterQueries,
+        admissions: AdmissionQueries,
     ) -> None:
         self.core = core
         self.access = access
         self.operations = operations
         self.patients = patients
         self.encounters = encounters
+        self.admissions = admissions
 
     # -- helpers --------------------------------------------------------------------------------
     def lock_settings(self) -> LockSettings:
@@ -225,23 +230,48 @@ class Encounters:
         if patient_row.merged_into:  # a merged chart takes no new visits: its kept chart does
             raise ChartMerged(chart_number=patient_row.chart_number, kept_chart=patient_row.merged_into)
         site = self.core.require_identity().site_code
+        patient_id = UUID(patient_row.patient_id)
+        named = self._admission(cmd.admission, patient_id, site)
+        if named is not None:  # care under an emergency or inpatient admission: central only
+            self.operations.require(CARE_OPERATIONS[named.kind])
+        ambulatory = cmd.kind is EncounterKind.AMBULATORY
+        admission = care_admission(ambulatory, patient_id, patient_row.chart_number, site, named)
         today = self.core.effective_today()
         with self.core.acting_as(actor.username):
             series = self.core.get(NumberSeries, series_id(site, "VISITA"))
             series = series or NumberSeries(site=site, series="VISITA")
             encounter = Encounter(
                 number=series.take(),
-                patient_id=UUID(patient_row.patient_id),
+                patient_id=patient_id,
                 chart_number=patient_row.chart_number,
                 kind=cmd.kind,
                 visit_date=today,
                 professional=actor.username,
                 visit_data=visit_data(cmd.model_dump()),
                 appointment=cmd.appointment,
-                admission=cmd.admission,
+                admission=admission.number if admission else None,
             )
             self.core.save(series, encounter)
         return self._row(encounter.number)
+
+    def _admission(self, number: str | None, patient_id: UUID, site: str) -> AdmissionFacts | None:
+        """The admission named (it must exist), or the patient's open ambulatory admission here."""
+        if number is None:
+            rows = [
+                r
+                for r in self.admissions.open_for_patient(patient_id)
+                if r.site == site and r.kind == AdmissionKind.AMBULATORY.value
+            ]
+            row = rows[0] if rows else None
+        else:
+            row = self.admissions.by_number(number)
+            if row is None:
+                raise AdmissionNotFound(number=number.strip().upper())
+        if row is None:
+            return None
+        return AdmissionFacts(
+            row.number, UUID(row.patient_id), row.site, AdmissionKind(row.kind), row.state == "open"
+        )
 
     # -- sections -------------------------------------------------------------------------------
     def change_visit_data(self, actor: Actor, number: str, data: dict[str, Any]) -> EncounterRow:

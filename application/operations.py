@@ -5,7 +5,7 @@ from __future__ import annotations
 from application.core import Core
 from domain import site_policy
 from domain.site import Site, SiteMode, site_id
-from domain.site_policy import Operation
+from domain.site_policy import Forbidden, Operation
 
 
 class Operations:
@@ -34,3 +34,15 @@ class Operations:
             mode=site.mode if site else SiteMode.ON_SITE,
             enabled=site.enabled if site else frozenset(),
         )
+
+    def report_site(self, requested: str | None) -> str | None:
+        """The site a report or listing covers. On a laptop: its own site (also when none is
+        asked), and another site's is refused (seed 000: no reports of other sites). Central
+        reports on any site, or on all (None)."""
+        identity = self.core.require_identity()
+        wanted = requested.strip().upper() if requested else None
+        if identity.is_central:
+            return wanted
+        if wanted is not None and wanted != identity.site_code:
+            self.require(Forbidden.OTHER_SITES_REPORTS)
+        return identity.site_code

@@ -148,9 +148,11 @@ class Orders:
         operation: Operation,
         what: str,
         ambulatory_only: bool = False,
+        open_only: bool = False,
     ) -> tuple[Encounter, VisitRef]:
-        """The start of every order: menu option, the services section, the visit (not deleted),
-        then the sites policy (central: the visit's site must not be on mission)."""
+        """The start of every order: menu option, the services section, the visit (not deleted;
+        ``open_only``: not finalized), then the sites policy (central: the visit's site must not
+        be on mission)."""
         self.access.require(actor, option)
         self.access.require_section(actor, Section.SERVICES)
         row = self.encounters.by_number(number)
@@ -158,7 +160,11 @@ class Orders:
         if row is None or encounter is None:
             raise EncounterNotFound(number=number)
         self.operations.require(operation, owner_site=row.site)
-        return encounter, visit_of(encounter, what, ambulatory_only)
+        return encounter, visit_of(encounter, what, ambulatory_only, open_only)
+
+    def _site_of(self, visit: VisitRef) -> str | None:
+        row = self.encounters.by_number(visit.visit_number)
+        return row.site if row else None
 
     def next_number(self, series: str) -> tuple[NumberSeries, str]:
         """Inside a recording context: the site's series and its next number (saved with the order)."""
@@ -178,7 +184,12 @@ class Orders:
     def prescribe(self, actor: Actor, visit_number: str, data: dict[str, Any]) -> OrderRow:
         """Prescribe a medicine or supply on a visit."""
         _encounter, visit = self.visit(
-            actor, "prescription.add", visit_number, SiteAction.PRESCRIPTIONS, N_("prescribing")
+            actor,
+            "prescription.add",
+            visit_number,
+            SiteAction.PRESCRIPTIONS,
+            N_("prescribing"),
+            open_only=True,
         )
         cmd = parse(NewPrescription, data)
         item = self.catalog.item(cmd.item)
@@ -226,7 +237,7 @@ class Orders:
     def order_service(self, actor: Actor, visit_number: str, data: dict[str, Any]) -> OrderRow:
         """Order a service or procedure (CUPS) on a visit."""
         _encounter, visit = self.visit(
-            actor, "order.add", visit_number, SiteAction.SERVICE_ORDERS, N_("ordering")
+            actor, "order.add", visit_number, SiteAction.SERVICE_ORDERS, N_("ordering"), open_only=True
         )
         cmd = parse(NewServiceOrder, data)
         service = self.catalog.service(cmd.cups)
@@ -236,15 +247,18 @@ class Orders:
         return self.row(SERVICE_ORDER, number)
 
     def request_diagnostic(self, actor: Actor, visit_number: str, data: dict[str, Any]) -> OrderRow:
-        """Request an on-demand diagnostic service (CUPS) on a visit."""
+        """Request an on-demand diagnostic service (CUPS) on a visit; clinical laboratory is
+        central's only (seed 000)."""
         _encounter, visit = self.visit(
             actor,
             "diagnostic.request",
             visit_number,
             SiteAction.DIAGNOSTIC_SERVICES,
             N_("requesting a diagnostic service"),
+            open_only=True,
         )
         cmd = parse(NewDiagnostic, data)
+        self.operations.require(diagnostic_service.operation_for(cmd.cups), owner_site=self._site_of(visit))
         service = self.catalog.service(cmd.cups)
         with self.core.acting_as(actor.username):
             numbers, number = self.next_number(diagnostic_service.SERIES)
@@ -294,11 +308,12 @@ class Orders:
             actor, "surgery.link", visit_number, SiteAction.SURGERIES, N_("linking a surgery")
         )
         cmd = parse(NewSurgery, data)
+        today = self.core.effective_today()
+        self.operations.require(surgery.operation_for(cmd.date, today), owner_site=self._site_of(visit))
         procedure = self.catalog.service(cmd.cups)
         surgeon = self.core.get(User, user_id(cmd.surgeon))
         if surgeon is None:
             raise UserNotFound(username=cmd.surgeon)
-        today = self.core.effective_today()
         with self.core.acting_as(actor.username):
             numbers, number = self.next_number(surgery.SERIES)
             linked = Surgery.link(

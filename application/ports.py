@@ -26,6 +26,10 @@ class HostInfo(Protocol):
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
+    def partial(self, password_hash: str) -> str:
+        """A verifier that tells a right password from most wrong ones, too little to find it."""
+
+    def matches_partial(self, partial: str, password: str) -> bool: ...
 
 
 class PasswordBlocklist(Protocol):

@@ -72,11 +72,13 @@ def seed_site_store(
     software_version: str,
     central_url: str = "",
     central_certificate: str = "",
+    administrators: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Fill an empty laptop store with central's slice, then write its identity: a laptop's own
     events are those recorded after ``slice_end``, the last position copied. ``target`` is an
-    open Brigada. Returns the events copied."""
+    open Brigada; ``administrators``: central's, each with a partial verifier of the password
+    (what the laptop's login tells them). Returns the events copied."""
     app = target.core.app  # type: ignore[attr-defined]
     copied = copy_aggregates(source, app, aggregate_ids, progress)
     slice_end = app.recorder.max_notification_id() or 0
@@ -87,6 +89,8 @@ def seed_site_store(
         )
         if central_url:
             identity.address_central(central_url, central_certificate)
+        if administrators:
+            identity.note_administrators(administrators)
         app.save(identity)
     target.core.views.catch_up()  # type: ignore[attr-defined]
     return copied

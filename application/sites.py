@@ -29,6 +29,7 @@ from domain.password_policy import PASSWORD_POLICY_ID
 from domain.site import NoLaptopToReplace, Site, SiteAction, SiteAlreadyRegistered, SiteMode, site_id
 from domain.store_identity import STORE_IDENTITY_ID, StoreRole
 from domain.sync import SyncCrossing
+from domain.user import User
 from projections.patients import PatientQueries
 from projections.sites import SiteQueries, SiteRow
 from projections.sync import SyncRunQueries, SyncRunRow
@@ -418,6 +419,7 @@ class Sites:
             software_version=SOFTWARE_VERSION,
             central_url=central_url,
             central_certificate=central_certificate,
+            administrators=self.administrator_verifiers(),
             progress=advance,
         )
         # Central's checkpoint of the new laptop's log: its own events must follow this link.
@@ -436,6 +438,13 @@ class Sites:
         if copied:
             self.core.views.catch_up()
         return copied
+
+    def administrator_verifiers(self) -> dict[str, str]:
+        """Central's active administrators, each with a partial verifier of the password (what a
+        laptop holds so as to tell an administrator, and only one, why they cannot log in there)."""
+        admins = [row for row in self.users.all() if row.is_admin and row.active]
+        records = (self.core.get(User, UUID(row.user_id)) for row in admins)
+        return {user.username: self.core.hasher.partial(user.password_hash) for user in records if user}
 
     def slice_ids(self, site: str, *, history: bool) -> list[UUID]:
         """What a laptop gets: the site record, configuration, users that may work there (no

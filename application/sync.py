@@ -20,6 +20,7 @@ from application.access import Access
 from application.context import Actor
 from application.core import Core
 from application.faults import checkpoint
+from application.operations import Operations
 from application.replication import EventReader, seed_site_store
 from application.setup import SOFTWARE_VERSION
 from application.sync_port import Batch, Central, CentralStatus, LoggedEvent, RunState
@@ -33,6 +34,7 @@ from domain.store_identity import (
     StoreIdentity,
 )
 from domain.sync import SyncCrossing, SyncFunction, SyncRefused, SyncRun, function_of, plan_crossing
+from projections.admissions import AdmissionQueries
 from projections.encounters import EncounterQueries
 from projections.sync import SyncRunQueries, SyncRunRow
 
@@ -119,19 +121,24 @@ class SiteSync:
         self,
         core: Core,
         access: Access,
+        operations: Operations,
         encounters: EncounterQueries,
+        admissions: AdmissionQueries,
         log: SiteLog,
         runs: SyncRunQueries,
     ) -> None:
         self.core = core
         self.access = access
+        self.operations = operations
         self.encounters = encounters
+        self.admissions = admissions
         self.log = log
         self.runs = runs
 
     def history(self, actor: Actor, site: str | None = None) -> list[SyncRunRow]:
+        """The syncs recorded here (a laptop's own only: another site's are a report of that site)."""
         self.access.require(actor, "sync.history")
-        return self.runs.history(site)
+        return self.runs.history(self.operations.report_site(site))
 
     def preflight(self, actor: Actor, central: Central) -> tuple[SyncPlan, CentralStatus, RunState | None]:
         """Every check, before anything is written on either side."""
@@ -158,6 +165,7 @@ class SiteSync:
             server_version=status.software_version,
             laptop_version=SOFTWARE_VERSION,
             open_visits=[v.number for v in self.encounters.open_at_site(site)],
+            open_admissions=[a.number for a in self.admissions.open_at_site(site)],
             laptop_mode=mode,
             central_mode=status.mode,
             resuming=run.crossing if run else None,
@@ -337,6 +345,7 @@ class SiteSync:
             software_version=identity.software_version,
             central_url=identity.central_url,
             central_certificate=identity.central_certificate,
+            administrators=identity.administrator_verifiers,  # as provisioning left them
             progress=advance,
         )
         self._verify_rebuilt(fresh, site, outcome.rebuilt)

@@ -252,6 +252,9 @@ def see_patient(mission: Mission, timed: Timer = untimed) -> None:
     reason, code, treatment = mission.consultations.consultation()
     ambulatory = n % 20 == 0 and bool(mission.formulary.supplies)  # these get a supply request
     opening = {"chart_number": chart, "reason": reason, **({"kind": "ambulatory"} if ambulatory else {})}
+    admission = (
+        site.admissions.admit(actor, {"chart_number": chart, "reason": reason}) if ambulatory else None
+    )
     visit = timed("open encounter", lambda: site.encounters.open(actor, opening))
     paragraph = {"name": "TRATAMIENTO", "text": treatment}
     timed("add paragraph", lambda: site.encounters.add_paragraph(actor, visit.number, paragraph))
@@ -274,6 +277,8 @@ def see_patient(mission: Mission, timed: Timer = untimed) -> None:
     if ambulatory:
         supplies(mission, actor, visit.number)
     site.encounters.finalize(actor, visit.number)
+    if admission is not None:
+        site.admissions.discharge(actor, admission.number, {"condition": "01"})
     for number, item in prescriptions:
         timed("dispense", lambda: site.pharmacy.dispense(actor, "prescription", number, {"item": item}))  # noqa: B023
     timed("issue voucher", lambda: site.vouchers.issue(actor, {"encounter": visit.number}))

@@ -127,8 +127,12 @@ def dispense_prescriptions(site: Brigada, actor: Actor, numbers: list[str]) -> i
 
 
 def ambulatory_chain(site: Brigada, actor: Actor, chart: str) -> dict[str, Any]:
-    """An ambulatory patient: the request, the pharmacy's dispensing, nursing's administration, the
-    return of what was not applied; then the visit is finalized."""
+    """An ambulatory patient: admitted, the request, the pharmacy's dispensing, nursing's
+    administration, the return of what was not applied; then the visit is finalized and the
+    patient discharged home."""
+    admission = site.admissions.admit(
+        actor, {"chart_number": chart, "kind": "ambulatory", "reason": "Deshidratación"}
+    )
     visit = site.encounters.open(
         actor, {"chart_number": chart, "kind": "ambulatory", "reason": "Deshidratación"}
     )
@@ -147,4 +151,5 @@ def ambulatory_chain(site: Brigada, actor: Actor, chart: str) -> dict[str, Any]:
     site.pharmacy.return_unused(actor, "request", number, {"item": ACETAMINOPHEN, "quantity": 1})
     site.encounters.set_diagnosis(actor, visit.number, {"code": "E86X"})
     site.encounters.finalize(actor, visit.number)
+    site.admissions.discharge(actor, admission.number, {"condition": "01"})
     return {"visit": visit.number, "request": number}

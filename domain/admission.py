@@ -7,6 +7,7 @@ exist on central (seed 000). Which rule of the sites policy applies to each kind
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from uuid import UUID
@@ -46,6 +47,58 @@ ADMISSION_OPERATIONS: dict[AdmissionKind, Operation] = {
     AdmissionKind.EMERGENCY: Forbidden.EMERGENCY_ADMISSIONS,
     AdmissionKind.INPATIENT: Forbidden.INPATIENT_ADMISSIONS,
 }
+
+
+# The sites-policy rule for care given under each kind of admission (emergency and inpatient
+# care, like those admissions, happen on central only).
+CARE_OPERATIONS: dict[AdmissionKind, Operation] = {
+    AdmissionKind.AMBULATORY: SiteAction.CARE,
+    AdmissionKind.EMERGENCY: Forbidden.EMERGENCY_CARE,
+    AdmissionKind.INPATIENT: Forbidden.INPATIENT_CARE,
+}
+
+
+class AdmissionRequired(DomainError):
+    template = N_(
+        "an ambulatory-hospitalization visit needs an open ambulatory admission of chart "
+        "{chart_number} at {site}: admit the patient first"
+    )
+
+
+class AdmissionNotUsable(DomainError):
+    template = N_("admission {number} is not an open ambulatory admission of chart {chart_number} at {site}")
+
+
+@dataclass(frozen=True)
+class AdmissionFacts:
+    """What a care event checks of the admission it names (read from the admissions view)."""
+
+    number: str
+    patient_id: UUID
+    site: str
+    kind: AdmissionKind
+    is_open: bool
+
+
+def care_admission(
+    ambulatory: bool, patient_id: UUID, chart_number: str, site: str, admission: AdmissionFacts | None
+) -> AdmissionFacts | None:
+    """The admission a visit opened at ``site`` hangs from: an ambulatory-hospitalization visit
+    needs an open ambulatory admission of the same patient at the same site; a consultation may
+    name one too, on the same conditions. (Which sites-policy rule care under each kind of
+    admission falls under is CARE_OPERATIONS': the application asks it first.)"""
+    if admission is None:
+        if ambulatory:
+            raise AdmissionRequired(chart_number=chart_number, site=site)
+        return None
+    if (
+        not admission.is_open
+        or admission.kind is not AdmissionKind.AMBULATORY
+        or admission.patient_id != patient_id
+        or admission.site != site
+    ):
+        raise AdmissionNotUsable(number=admission.number, chart_number=chart_number, site=site)
+    return admission
 
 
 class AlreadyAdmitted(DomainError):

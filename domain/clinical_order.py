@@ -35,10 +35,16 @@ class VisitRef:
         }
 
 
-def visit_of(encounter: Encounter, what: str, ambulatory_only: bool = False) -> VisitRef:
-    """The visit an order is made on: it must not be deleted (``what`` names the order, a msgid)."""
+def visit_of(
+    encounter: Encounter, what: str, ambulatory_only: bool = False, open_only: bool = False
+) -> VisitRef:
+    """The visit an order is made on: it must not be deleted (``what`` names the order, a msgid).
+    ``open_only``: a finalized visit takes no new orders of this kind either (prescriptions,
+    service orders and diagnostic services are part of the care event the visit closed)."""
     if encounter.deleted:
         raise EncounterClosed(number=encounter.number, state=N_("deleted"), what=what)
+    if open_only and encounter.finalized_on is not None:
+        raise EncounterClosed(number=encounter.number, state=N_("finalized"), what=what)
     if ambulatory_only and encounter.kind is not EncounterKind.AMBULATORY:
         raise NotAmbulatory(number=encounter.number, what=what)
     return VisitRef(encounter.id, encounter.number, encounter.patient_id, encounter.chart_number)

@@ -13,9 +13,29 @@ from domain.catalog import CatalogItem
 from domain.clinical_order import VisitRef, order_id
 from domain.errors import N_, DomainError, InvalidValue
 from domain.service_order import require_service
+from domain.site import SiteAction
+from domain.site_policy import Forbidden, Operation
 
 SERIES = "AYD"
 MAX_RESULT = 20_000
+# CUPS (Res. 2641 of 2024 and the tabular lists before it) codes a procedure in 6 digits whose
+# first two are its chapter; chapter 90 is "laboratorio clínico" (901 microbiology, 902
+# hematology, e.g. 902210 hemograma, 903 clinical chemistry, 904 hormones, 906 immunology, 907
+# urine and stool, 908 molecular biology). Imaging (87, 88), anatomic pathology (898) and other
+# diagnostic procedures fall outside it. Point-of-care tests coded in chapter 90 (903883
+# glucometría) are laboratory too: the seed forbids "laboratorio clínico" on a laptop as a whole.
+CLINICAL_LABORATORY_CHAPTER = "90"
+
+
+def is_clinical_laboratory(cups_code: str) -> bool:
+    return cups_code.startswith(CLINICAL_LABORATORY_CHAPTER)
+
+
+def operation_for(cups_code: str) -> Operation:
+    """The sites-policy rule requesting this study falls under."""
+    if is_clinical_laboratory(cups_code):
+        return Forbidden.CLINICAL_LABORATORY
+    return SiteAction.DIAGNOSTIC_SERVICES
 
 
 class ResultAlreadyRecorded(DomainError):

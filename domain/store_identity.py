@@ -90,6 +90,14 @@ class StoreIdentity(BrigadaAggregate):
         url: str
         certificate: str  # PEM
 
+    class AdministratorsNoted(Event):
+        """Central's administrators, each with a partial verifier of their password (its first
+        byte only: adapters/system.Argon2Hasher.partial), so that an administrator who tries to
+        log in on this laptop is told why not, and anyone else is told nothing (seed 000)."""
+
+        TOPIC = "brigada.StoreIdentity.AdministratorsNoted"
+        verifiers: dict[str, str]  # username -> partial verifier
+
     class Upgraded(Event):
         """The store brought to the software that runs it (``brigada upgrade``): from then on
         ``software_version`` is ``to_version``.
@@ -120,6 +128,7 @@ class StoreIdentity(BrigadaAggregate):
         self.slice_end = 0
         self.central_url = ""
         self.central_certificate = ""
+        self.administrators: dict[str, str] = {}
 
     def mark_provisioned(self, central_code: str, sync_secret: str, generation: str, slice_end: int) -> None:
         self._mark_provisioned(
@@ -132,6 +141,18 @@ class StoreIdentity(BrigadaAggregate):
         self.sync_secret = sync_secret
         self.generation = generation
         self.slice_end = slice_end
+
+    def note_administrators(self, verifiers: dict[str, str]) -> None:
+        if verifiers != self.administrator_verifiers:
+            self._note_administrators(verifiers={k.lower(): v for k, v in verifiers.items()})
+
+    @event(AdministratorsNoted)
+    def _note_administrators(self, verifiers: dict[str, str]) -> None:
+        self.administrators = dict(verifiers)
+
+    @property
+    def administrator_verifiers(self) -> dict[str, str]:
+        return getattr(self, "administrators", {})  # none in a store made before 0.2.0
 
     def address_central(self, url: str, certificate: str) -> None:
         if (url, certificate) != (self.central_url, self.central_certificate):

@@ -1,6 +1,7 @@
 """A surgery linked to a care event (seed 000: "asociación de cirugías a eventos de atención"):
 the procedure (CUPS), the date it was done and the surgeon. Scheduling surgeries is not part of
-it (a disconnected site may never schedule them)."""
+it: a surgery dated after today is a booking, which the sites policy calls surgical scheduling
+(never on a disconnected site, and not built on central yet)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,15 @@ from domain.catalog import CatalogItem
 from domain.clinical_order import VisitRef, order_id
 from domain.errors import N_, InvalidValue
 from domain.service_order import require_service
+from domain.site import SiteAction
+from domain.site_policy import Forbidden, Operation
 
 SERIES = "CIR"
+
+
+def operation_for(performed_on: date, today: date) -> Operation:
+    """The sites-policy rule a surgery dated ``performed_on`` falls under."""
+    return Forbidden.SURGICAL_SCHEDULING if performed_on > today else SiteAction.SURGERIES
 
 
 class Surgery(BrigadaAggregate):

@@ -76,6 +76,7 @@ _BY_AGGREGATE = {
     "DiagnosticService": SyncFunction.DIAGNOSTIC_SERVICES,
     "Surgery": SyncFunction.SURGERIES,
     "ServiceVoucher": SyncFunction.VOUCHERS,
+    "VoucherSlot": SyncFunction.VOUCHERS,
 }
 
 
@@ -120,6 +121,13 @@ class EncountersOpen(SyncRefused):
     template = N_("encounters not finalized at {site}: {visits}; finalize them before syncing")
 
 
+class AdmissionsOpen(SyncRefused):
+    """An admission is a care event too (seed 000: "eventos de atención ... finalizados"): the
+    patient still admitted at the site would be left with no one to discharge them."""
+
+    template = N_("admissions still open at {site}: {admissions}; discharge them before syncing")
+
+
 class ModesDisagree(SyncRefused):
     template = N_(
         "central holds site {site} in mode {central}, this laptop in {laptop}: ask central to set it"
@@ -132,17 +140,21 @@ def plan_crossing(
     server_version: str,
     laptop_version: str,
     open_visits: list[str],
+    open_admissions: list[str],
     laptop_mode: SiteMode,
     central_mode: SiteMode,
     resuming: SyncCrossing | None,
 ) -> SyncCrossing:
     """The seed's conditions for a sync, and which crossing it is: the same version on both
-    sides, every visit at the site finalized, and both sides holding the same mode (unless a
+    sides, every care event at the site finished (visits finalized, admissions discharged), and
+    both sides holding the same mode (unless a
     sync cut half-way is being resumed: then its own crossing goes on)."""
     if server_version != laptop_version:
         raise VersionMismatch(server=server_version, laptop=laptop_version)
     if open_visits:
         raise EncountersOpen(site=site, visits=", ".join(open_visits))
+    if open_admissions:
+        raise AdmissionsOpen(site=site, admissions=", ".join(open_admissions))
     if resuming is not None:
         return resuming
     if laptop_mode is not central_mode:

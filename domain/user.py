@@ -24,7 +24,7 @@ class LoginRefused(DomainError):
 
 
 class AdminNotOnSite(DomainError):
-    template = N_("the administrator profile cannot log in on a disconnected site")
+    template = N_("the administrator profile is disabled in disconnected environments")
 
 
 class UserLocked(DomainError):

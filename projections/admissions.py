@@ -77,6 +77,9 @@ class AdmissionQueries:
     def open_for_patient(self, patient_id: UUID) -> list[AdmissionRow]:
         return self.rows.find(patient_id=patient_id.hex, state="open", order_by="admitted_at")
 
+    def open_at_site(self, site: str) -> list[AdmissionRow]:
+        return self.rows.find(site=site, state="open", order_by="admitted_at")
+
     def by_patient(self, patient_id: UUID) -> list[AdmissionRow]:
         return self.rows.find(patient_id=patient_id.hex, order_by="admitted_at")
 

@@ -8,33 +8,25 @@ hashes are still real argon2id PHC strings, checked by the same library.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 import adapters.bootstrap
 from adapters.store import StoreLocation
 from domain.chain import GENESIS, link, site_of
 
+_SECURITY = str(Path(__file__).resolve().parent.parent / "security")  # its hasher, shared
+if _SECURITY not in sys.path:
+    sys.path.insert(0, _SECURITY)
+
+from security_support import QuickArgon2Hasher  # noqa: E402
+
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-class QuickArgon2Hasher:
-    def __init__(self) -> None:
-        self._argon2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-    def hash(self, password: str) -> str:
-        return self._argon2.hash(password)
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        try:
-            return self._argon2.verify(password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
 
 
 @pytest.fixture(autouse=True)

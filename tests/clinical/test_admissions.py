@@ -34,11 +34,16 @@ from cli.exit_codes import Exit
 from cli.main import exit_code
 from domain.admission import (
     ADMISSION_OPERATIONS,
+    CARE_OPERATIONS,
     Admission,
+    AdmissionFacts,
     AdmissionKind,
+    AdmissionNotUsable,
+    AdmissionRequired,
     AlreadyAdmitted,
     AlreadyDischarged,
     DischargeCondition,
+    care_admission,
 )
 from domain.context import recording
 from domain.errors import InvalidValue
@@ -255,3 +260,99 @@ def test_admission_commands_end_to_end(tmp_path: Path) -> None:
     assert run.json("admission", "list", "--open") == []
     listed = run("admission", "list").stdout
     assert "CEN-1" in listed and "discharged" in listed
+
+
+# -- care events hang from real admissions ------------------------------------------------------
+def test_an_ambulatory_visit_needs_an_open_ambulatory_admission_of_the_patient_here(
+    open_store: OpenStore, tmp_path: Path
+) -> None:
+    mission = start_mission(open_store, f"sqlite:///{tmp_path}/central.db", tmp_path, options=["encounter"])
+    central, admin = mission.central, mission.admin
+    central_admission = central.admissions.admit(admin, {"chart_number": "CEN-1", "kind": "inpatient"})
+    central.admissions.discharge(admin, central_admission.number, {"condition": "01"})
+    copy_aggregates(central.app, mission.laptop.app, [UUID(central_admission.admission_id)])
+    laptop = Terminal(mission.laptop_url)
+    laptop.log_in("ana", "lluvia-sobre-el-rio-cauca")
+    laptop("patient", "register", *patient_options(MARIA))  # BRG01-1 on the laptop
+    ambulatory = ("encounter", "open", "--patient", "CEN-1", "--kind", "ambulatory")
+    before = head(mission.laptop)
+
+    assert one_line(laptop(*ambulatory, "--admission", "NOEXISTE-999", code=Exit.NOT_FOUND)) == (
+        "no admission with number NOEXISTE-999"
+    )
+    assert one_line(laptop(*ambulatory, "--admission", "CEN-1", code=Exit.REFUSED)) == (
+        "A disconnected environment may never do this: non-ambulatory hospital care"
+    )
+    assert one_line(laptop(*ambulatory, code=Exit.REFUSED)) == (
+        "an ambulatory-hospitalization visit needs an open ambulatory admission of chart CEN-1 at "
+        "BRG01: admit the patient first"
+    )
+    assert head(mission.laptop) == before  # nothing written
+    maria = laptop.json("admission", "admit", "--patient", "BRG01-1")["number"]
+    assert one_line(laptop(*ambulatory, "--admission", maria, code=Exit.REFUSED)) == (
+        f"admission {maria} is not an open ambulatory admission of chart CEN-1 at BRG01"
+    )
+    jose = laptop.json("admission", "admit", "--patient", "CEN-1")["number"]
+
+    named = laptop.json(*ambulatory, "--admission", jose.lower())
+    found = laptop.json(*ambulatory)  # the patient's open ambulatory admission here
+    encounters = mission.laptop.encounters
+    assert [encounters._load(v["number"]).admission for v in (named, found)] == [jose, jose]
+
+    laptop("admission", "discharge", jose, "--condition", "01")
+    assert one_line(laptop(*ambulatory, "--admission", jose, code=Exit.REFUSED)) == (
+        f"admission {jose} is not an open ambulatory admission of chart CEN-1 at BRG01"
+    )
+
+
+def test_a_finalized_visit_takes_no_new_orders_but_takes_addenda(
+    open_store: OpenStore, tmp_path: Path
+) -> None:
+    mission = start_mission(
+        open_store,
+        f"sqlite:///{tmp_path}/central.db",
+        tmp_path,
+        options=["encounter", "prescription", "order", "diagnostic"],
+    )
+    laptop = Terminal(mission.laptop_url)
+    laptop.log_in("ana", "lluvia-sobre-el-rio-cauca")
+    visit = laptop.json("encounter", "open", "--patient", "CEN-1")["number"]
+    laptop("encounter", "diagnosis", "add", visit, "--code", "J069")
+    laptop("encounter", "finalize", visit)
+    before = head(mission.laptop)
+
+    for command, what in (
+        (("prescription", "add", visit, "--item", "19943528-1", "--dose", "1", "--route", "oral",
+          "--frequency", "c/8h", "--days", "3", "--quantity", "9"), "prescribing"),
+        (("order", "add", visit, "--cups", "890301"), "ordering"),
+        (("diagnostic", "request", visit, "--cups", "871121"), "requesting a diagnostic service"),
+    ):  # fmt: skip
+        refused = laptop(*command, code=Exit.REFUSED)
+        assert one_line(refused) == f"visit {visit} is finalized: {what} is not possible"
+    assert head(mission.laptop) == before
+    laptop("encounter", "paragraph", "add", visit, "--name", "NOTA", "--text", "Addendum")
+
+
+def facts(**changes: object) -> AdmissionFacts:
+    base: dict[str, object] = dict(
+        number="BRG01-1", patient_id=JOSE_ID, site="BRG01", kind=AdmissionKind.AMBULATORY, is_open=True
+    )
+    return AdmissionFacts(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def test_a_care_event_hangs_from_an_open_ambulatory_admission_of_its_patient_at_its_site() -> None:
+    assert care_admission(True, JOSE_ID, "CEN-1", "BRG01", facts()) == facts()
+    assert care_admission(False, JOSE_ID, "CEN-1", "BRG01", None) is None
+    with pytest.raises(AdmissionRequired):
+        care_admission(True, JOSE_ID, "CEN-1", "BRG01", None)
+    for wrong in (
+        facts(is_open=False),
+        facts(site="CEN"),
+        facts(patient_id=uuid4()),
+        facts(kind=AdmissionKind.INPATIENT),
+    ):
+        for ambulatory in (True, False):
+            with pytest.raises(AdmissionNotUsable):
+                care_admission(ambulatory, JOSE_ID, "CEN-1", "BRG01", wrong)
+    assert CARE_OPERATIONS[AdmissionKind.EMERGENCY] is Forbidden.EMERGENCY_CARE
+    assert CARE_OPERATIONS[AdmissionKind.INPATIENT] is Forbidden.INPATIENT_CARE

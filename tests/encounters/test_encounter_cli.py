@@ -111,6 +111,7 @@ def test_a_visit_end_to_end(central: Terminal, chart: str, tmp_path: Path) -> No
     opened = central("encounter", "open", "--patient", chart, "--reason", "Fiebre y tos")
     assert "Visit CEN-1 opened" in opened.stderr
     assert "CEN-1" in opened.stdout
+    central("admission", "admit", "--patient", chart)
     second = central.json("encounter", "open", "--patient", chart, "--kind", "ambulatory")
     assert (second["number"], second["kind"], second["state"]) == ("CEN-2", "ambulatory", "open")
 

@@ -35,7 +35,8 @@ ACETAMINOPHEN = "19943528-1"  # tableta 500 mg
 AMOXICILLIN = "20001234-2"  # cápsula 500 mg
 SALINE = "SSN-500"  # a supply: bolsa de solución salina 500 mL
 CONSULTATION = "890201"  # CUPS: first general-practice consultation
-HEMOGRAM = "902210"  # CUPS: hemograma
+HEMOGRAM = "902210"  # CUPS: hemograma (clinical laboratory: never requested on a laptop)
+CHEST_XRAY = "871121"  # CUPS: radiografía de tórax (imaging: an on-demand diagnostic service)
 SUTURE = "869500"  # CUPS: a minor procedure
 MEDICINES = [
     {
@@ -61,6 +62,7 @@ MEDICINES = [
 SERVICES = {
     CONSULTATION: "Consulta de primera vez por medicina general",
     HEMOGRAM: "Hemograma",
+    CHEST_XRAY: "Radiografía de tórax",
     SUTURE: "Sutura",
 }
 
@@ -186,6 +188,11 @@ class Mission:
         self.laptop.sites.receive_site_record(self.central)
 
     def visit(self, kind: str = "outpatient", chart: str = "CEN-1") -> str:
+        """A visit on the laptop; an ambulatory one under the patient's ambulatory admission."""
+        if kind == "ambulatory" and not self.laptop.admissions.queries.open_for_patient(
+            uuid.UUID(self.laptop.patients.current(chart).patient_id)
+        ):
+            self.laptop.admissions.admit(self.ana, {"chart_number": chart})
         return self.laptop.encounters.open(self.ana, {"chart_number": chart, "kind": kind}).number
 
 

@@ -11,9 +11,9 @@ import pytest
 from inventory_support import (
     ACETAMINOPHEN,
     AMOXICILLIN,
+    CHEST_XRAY,
     CONSULTATION,
     FIELD,
-    CHEST_XRAY,
     HEMOGRAM,
     SALINE,
     SUTURE,

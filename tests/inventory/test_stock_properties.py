@@ -303,6 +303,7 @@ class StoreHistories(RuleBasedStateMachine):
         mission = self.templates.mission(open_store, run)
         mission.laptop.close()
         self.central, self.admin = mission.central, mission.admin
+        self.central.admissions.admit(self.admin, {"chart_number": "CEN-1"})
         self.visit = self.central.encounters.open(
             self.admin, {"chart_number": "CEN-1", "kind": "ambulatory"}
         ).number

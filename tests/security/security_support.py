@@ -7,9 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
+from adapters.system import Argon2Hasher
 from application.brigada import Brigada
 from application.context import Actor
 from domain.user import User, user_id
@@ -24,20 +22,11 @@ PASSWORDS = {
 }
 
 
-class QuickArgon2Hasher:
+class QuickArgon2Hasher(Argon2Hasher):
     """argon2id at its cheapest settings: real PHC hashes, checked by the same library."""
 
     def __init__(self) -> None:
-        self._argon2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-    def hash(self, password: str) -> str:
-        return self._argon2.hash(password)
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        try:
-            return self._argon2.verify(password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def log_in(brigada: Brigada, username: str, password: str, **kwargs: Any) -> Actor:

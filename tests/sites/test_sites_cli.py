@@ -43,7 +43,10 @@ class Terminal:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:
-        result = self.runner.invoke(cli, ["--store", self.url, "--lang", "en", *args], input=input)
+        return self.run_in("en", *args, input=input, code=code)
+
+    def run_in(self, language: str, *args: str, input: str | None = None, code: int = 0) -> Result:
+        result = self.runner.invoke(cli, ["--store", self.url, "--lang", language, *args], input=input)
         assert result.exit_code == code, (args, result.stdout, result.stderr)
         return result
 
@@ -127,7 +130,15 @@ def test_site_commands_end_to_end(central: Terminal, tmp_path: Path, count_event
     assert (shown["provisioned"], shown["software_version"]) == (True, SOFTWARE_VERSION)
 
     # The laptop: INS, refusing work with one line naming the rule, and site administration.
-    laptop("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n", code=1)
+    # Central's administrator is told why not (with the password, only), in the seed's words.
+    events = count_events(laptop.url)
+    admin = laptop("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n", code=1)
+    assert one_line(admin) == "the administrator profile is disabled in disconnected environments"
+    spanish = laptop.run_in("es", "login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n", code=1)
+    assert one_line(spanish) == "el perfil administrador está deshabilitado en los entornos desconectados"
+    guessed = laptop("login", "admin", "--password-stdin", input="not-the-admin-password\n", code=1)
+    assert one_line(guessed) == "Incorrect login"
+    assert count_events(laptop.url) == events + 3  # each attempt is a "Login incorrecto", nothing else
     laptop("login", "ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     assert laptop("site", "mode").stderr.strip() == "Site BRG01: mode INS (on site)"
     assert laptop.json("site", "mode") == {"site": "BRG01", "mode": "INS", "role": "site"}

@@ -64,6 +64,9 @@ def test_sync_shows_the_mode_each_step_and_the_seed_message(field: Field, sqlite
     assert laptop.json("site", "mode")["mode"] == "MSN"
     spanish = laptop("--lang", "es", "sync", "--dry-run")
     assert spanish.stderr.splitlines()[0] == "Modo de operación: MSN (en misión)"
+    # The rebuilt store still tells central's administrator why they cannot log in there.
+    admin = laptop("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n", code=1)
+    assert one_line(admin) == "the administrator profile is disabled in disconnected environments"
 
 
 def test_dry_run_counts_and_writes_nothing_then_json_reports_the_steps(
@@ -112,6 +115,24 @@ def test_a_sync_with_an_open_visit_is_refused_in_one_line(field: Field, sqlite_u
     assert one_line(laptop("sync", "--central", sqlite_url, code=2)) == (
         "--central: central's https:// address (brigada serve), never a database URL"
     )
+
+
+def test_a_sync_with_an_open_ambulatory_admission_is_refused_listing_it(field: Field) -> None:
+    """An admission is a care event too: the patient is discharged before the mission ends."""
+    field.sync()
+    nurse = field.nurse()
+    admitted = field.laptop.admissions.admit(nurse, {"chart_number": "CEN-1"}).number
+    visit = field.laptop.encounters.open(nurse, {"chart_number": "CEN-1", "kind": "ambulatory"}).number
+    field.laptop.encounters.set_diagnosis(nurse, visit, {"code": "E86X"})
+    field.laptop.encounters.finalize(nurse, visit)
+    laptop = laptop_terminal(field)
+    field.laptop.close()
+
+    refused = laptop("sync", code=1)
+
+    assert one_line(refused) == (f"admissions still open at BRG01: {admitted}; discharge them before syncing")
+    laptop("admission", "discharge", admitted, "--condition", "01")
+    assert laptop.json("sync")["new_mode"] == "INS"
 
 
 def test_conflicts_are_listed_and_resolved_on_central(field: Field, sqlite_url: str) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from domain.site import SiteMode
 from domain.sync import (
+    AdmissionsOpen,
     CrossingRefused,
     EncountersOpen,
     ModesDisagree,
@@ -29,6 +30,7 @@ def crossing(**changes: Any) -> SyncCrossing:
         "server_version": "1.0",
         "laptop_version": "1.0",
         "open_visits": [],
+        "open_admissions": [],
         "laptop_mode": MSN,
         "central_mode": MSN,
         "resuming": None,
@@ -59,6 +61,11 @@ def test_a_sync_cut_half_way_goes_on_with_its_own_crossing_even_though_the_modes
             {"open_visits": ["BRG01-4", "BRG01-7"]},
             EncountersOpen,
             "encounters not finalized at BRG01: BRG01-4, BRG01-7; finalize them before syncing",
+        ),
+        (
+            {"open_admissions": ["BRG01-1"]},
+            AdmissionsOpen,
+            "admissions still open at BRG01: BRG01-1; discharge them before syncing",
         ),
         (
             {"central_mode": INS},
