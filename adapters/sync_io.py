@@ -158,19 +158,27 @@ class SqlSiteLog:
             row = conn.execute(statement, {"site": site, "identity": identity}).first()
         return (row.position, row.link) if row else (0, GENESIS)
 
-    def count_by_topic(self, site: str, after: int, leave_out: UUID) -> dict[str, int]:
-        """How many linked events of ``site`` after ``after`` there are per topic (one query on
-        the chain's (site, position) index), leaving out one aggregate (the store's identity)."""
+    def count_by_record(self, site: str, after: int, leave_out: UUID) -> list[tuple[str, UUID, int]]:
+        """How many linked events of ``site`` after ``after`` there are per topic and record
+        (one query on the chain's (site, position) index), leaving out one aggregate (the store's
+        identity): the sync screen counts records and events per function from them."""
         statement = sa.text(
-            f"SELECT e.topic, COUNT(*) AS n FROM {self.chain} c"
+            f"SELECT e.topic, e.originator_id, COUNT(*) AS n FROM {self.chain} c"
             f" JOIN {self.events} e ON e.{self.position} = c.position"
             " WHERE c.site = :site AND c.position > :after AND e.originator_id <> :leave_out"
-            " GROUP BY e.topic"
+            " GROUP BY e.topic, e.originator_id"
         )
         leave = leave_out.hex if self.position == "rowid" else leave_out
         with self.engine.connect() as conn:
             rows = conn.execute(statement, {"site": site, "after": after, "leave_out": leave}).all()
-        return {row.topic: row.n for row in rows}
+        return [
+            (
+                row.topic,
+                row.originator_id if isinstance(row.originator_id, UUID) else UUID(row.originator_id),
+                row.n,
+            )
+            for row in rows
+        ]
 
     def aggregates_of_site(self, site: str) -> list[UUID]:
         """Every aggregate with an event recorded at ``site``, by first appearance in the log."""

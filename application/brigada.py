@@ -56,6 +56,7 @@ from projections.sync import (
     SyncRunQueries,
     SyncRunsProjection,
 )
+from projections.sync_refusals import SyncRefusalQueries, SyncRefusalsProjection
 from projections.users import UserQueries, UsersProjection
 from projections.vouchers import VoucherQueries, VouchersProjection
 from projections.warehouses import WarehouseQueries, WarehousesProjection
@@ -84,6 +85,7 @@ def all_projections(app: BrigadaApplication) -> list[Projection]:
         InvoiceSeriesProjection(),
         # Sync history and conflicts.
         SyncRunsProjection(),
+        SyncRefusalsProjection(),
         SyncConflictsProjection(),
         QuarantineProjection(),
         ActivityLogProjection(StoreDirectory(app)),
@@ -213,6 +215,7 @@ class Brigada:
             admissions,
             site_log,
             runs,
+            SyncRefusalQueries(self.views.store("sync_refusals")),
         )
         self.sync_central = CentralSync(
             self.core,

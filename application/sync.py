@@ -32,18 +32,31 @@ from domain.store_identity import (
     StoreAheadOfSoftware,
     StoreBehindSoftware,
     StoreIdentity,
+    version_order,
 )
-from domain.sync import SyncCrossing, SyncFunction, SyncRefused, SyncRun, function_of, plan_crossing
+from domain.sync import (
+    StepCount,
+    SyncCrossing,
+    SyncFunction,
+    SyncNotAllowed,
+    SyncRefused,
+    SyncRun,
+    function_of,
+    plan_crossing,
+    tally,
+)
+from domain.sync_refusal import SyncRefusal
 from projections.admissions import AdmissionQueries
 from projections.encounters import EncounterQueries
 from projections.sync import SyncRunQueries, SyncRunRow
+from projections.sync_refusals import SyncRefusalQueries, SyncRefusalRow
 
 PAGE = 2000  # laptop log rows read per batch
 
 
 class SiteLog(Protocol):
     def events_of_site(self, site: str, after: int, limit: int) -> tuple[list[LoggedEvent], int]: ...
-    def count_by_topic(self, site: str, after: int, leave_out: UUID) -> dict[str, int]: ...
+    def count_by_record(self, site: str, after: int, leave_out: UUID) -> list[tuple[str, UUID, int]]: ...
     def events_of(self, wanted: list[tuple[UUID, int | None]]) -> list[StoredEvent]: ...
     def aggregates_of_site(self, site: str) -> list[UUID]: ...
     def identity_link(self, site: str, identity_id: UUID) -> tuple[int, str]: ...
@@ -91,7 +104,7 @@ class SyncPlan:
     mode: SiteMode  # the laptop's, shown at the top
     central_mode: SiteMode
     crossing: SyncCrossing
-    pending: dict[SyncFunction, int]  # in the seed's order
+    steps: dict[SyncFunction, StepCount]  # every function, in the seed's order, zeros included
     resuming: bool
 
     @property
@@ -99,8 +112,17 @@ class SyncPlan:
         return self.crossing.new_mode
 
     @property
+    def pending(self) -> dict[SyncFunction, int]:
+        """Events to push per function (what central's run records)."""
+        return {function: step.events for function, step in self.steps.items()}
+
+    @property
     def total(self) -> int:
-        return sum(self.pending.values())
+        return sum(step.events for step in self.steps.values())
+
+    @property
+    def total_records(self) -> int:
+        return sum(step.records for step in self.steps.values())
 
 
 @dataclass
@@ -126,6 +148,7 @@ class SiteSync:
         admissions: AdmissionQueries,
         log: SiteLog,
         runs: SyncRunQueries,
+        refusals: SyncRefusalQueries,
     ) -> None:
         self.core = core
         self.access = access
@@ -134,11 +157,15 @@ class SiteSync:
         self.admissions = admissions
         self.log = log
         self.runs = runs
+        self.refusals = refusals
 
-    def history(self, actor: Actor, site: str | None = None) -> list[SyncRunRow]:
-        """The syncs recorded here (a laptop's own only: another site's are a report of that site)."""
+    def history(self, actor: Actor, site: str | None = None) -> list[SyncRunRow | SyncRefusalRow]:
+        """The syncs recorded here, newest first, refused ones too (a laptop's own only: another
+        site's are a report of that site)."""
         self.access.require(actor, "sync.history")
-        return self.runs.history(self.operations.report_site(site))
+        site = self.operations.report_site(site)
+        rows: list[SyncRunRow | SyncRefusalRow] = [*self.runs.history(site), *self.refusals.history(site)]
+        return sorted(rows, key=lambda row: row.started_at, reverse=True)[:100]
 
     def preflight(self, actor: Actor, central: Central) -> tuple[SyncPlan, CentralStatus, RunState | None]:
         """Every check, before anything is written on either side."""
@@ -170,12 +197,8 @@ class SiteSync:
             central_mode=status.mode,
             resuming=run.crossing if run else None,
         )
-        pending = {f: 0 for f in SyncFunction}
-        for topic, count in self.log.count_by_topic(
-            site, self._after(identity, status), STORE_IDENTITY_ID
-        ).items():
-            pending[function_of(topic)] += count
-        plan = SyncPlan(site, mode, status.mode, crossing, pending, resuming)
+        steps = tally(self.log.count_by_record(site, self._after(identity, status), STORE_IDENTITY_ID))
+        plan = SyncPlan(site, mode, status.mode, crossing, steps, resuming)
         return plan, status, run
 
     def run(
@@ -187,7 +210,11 @@ class SiteSync:
     ) -> SyncOutcome:
         progress = progress or QuietProgress()
         started = time.monotonic()
-        plan, status, run = self.preflight(actor, central)
+        try:
+            plan, status, run = self.preflight(actor, central)
+        except SyncNotAllowed as refused:
+            self._record_refusal(actor, refused)
+            raise
         progress.planned(plan)
         identity = self._identity()
         site, generation = identity.site_code, identity.generation
@@ -200,7 +227,11 @@ class SiteSync:
         checkpoint("before-push")
         if run is None:
             pending = {f.value: n for f, n in plan.pending.items() if n}
-            run = central.start(site, uuid4(), plan.crossing, generation, pending)
+            try:
+                run = central.start(site, uuid4(), plan.crossing, generation, pending)
+            except SyncRefused as refused:  # central would not start this crossing
+                self._record_refusal(actor, refused)
+                raise
         if run.run_id.hex != generation:  # not yet rebuilt by this run: this store still pushes
             self._push(central, site, run, self._after(identity, status), outcome, progress)
         checkpoint("after-push")
@@ -252,6 +283,19 @@ class SiteSync:
         return len(missing)
 
     # -- inside ------------------------------------------------------------------------------------
+    def _record_refusal(self, actor: Actor, refused: SyncRefused) -> None:
+        """The one event a refused sync writes (seed 000 wants the attempt on record): in the
+        site's own log, so the next push takes it to central. Older software never writes to a
+        newer store, so there the refusal is only shown."""
+        identity = self.core.require_identity()
+        if version_order(identity.software_version) > version_order(SOFTWARE_VERSION):
+            return
+        site = identity.site_code
+        record = self.core.get(Site, site_id(site))
+        mode = record.mode if record else SiteMode.ON_SITE
+        with self.core.acting_as(actor.username):
+            self.core.save(SyncRefusal.of(site, mode, refused))
+
     def _holds_completion(self, run_id: UUID) -> bool:
         run = self.core.get(SyncRun, run_id)
         return run is not None and run.completed

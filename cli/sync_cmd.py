@@ -16,8 +16,9 @@ from cli.env import Env, pass_env
 from cli.exit_codes import Exit
 from cli.i18n import N_, _, ngettext
 from domain.site import SiteMode
-from domain.sync import FUNCTION_LABELS, ConflictKeep, SyncFunction
+from domain.sync import FUNCTION_LABELS, ConflictKeep, StepCount, SyncFunction
 from domain.sync_trust import RULE_TEXTS, TrustRule
+from projections.sync_refusals import SyncRefusalRow
 
 REBUILD_BAR = N_("Rebuilding the laptop")
 MODE_NAMES = {SiteMode.ON_SITE: N_("INS (on site)"), SiteMode.ON_MISSION: N_("MSN (on mission)")}
@@ -31,6 +32,16 @@ STAGES = {
 
 def mode_name(mode: SiteMode) -> str:
     return _(MODE_NAMES[mode])
+
+
+def step_line(function: SyncFunction, step: StepCount) -> str:
+    """One step of the seed's screen: the function, its records, and the events beside them."""
+    label = _(FUNCTION_LABELS[function])
+    records = ngettext("{n} record", "{n} records", step.records).format(n=step.records)
+    if not step.events:
+        return _("{function}: {records}").format(function=label, records=records)
+    events = ngettext("{n} event", "{n} events", step.events).format(n=step.events)
+    return _("{function}: {records} ({events})").format(function=label, records=records, events=events)
 
 
 class Display:
@@ -55,16 +66,20 @@ class Display:
         self.plan = plan
         self.say(_("Operating mode: {mode}").format(mode=mode_name(plan.mode)))
         step = _("End of mission") if plan.new_mode is SiteMode.ON_SITE else _("Start of mission")
+        n = plan.total_records
         self.say(
-            _("{step} for site {site}: {n} records to synchronize").format(
-                step=step, site=plan.site, n=plan.total
-            )
+            ngettext(
+                "{step} for site {site}: {n} record to synchronize",
+                "{step} for site {site}: {n} records to synchronize",
+                n,
+            ).format(step=step, site=plan.site, n=n)
         )
         if self.bars:
             self.progress.start()
-            for function, count in plan.pending.items():
-                if count:
-                    self.tasks[function] = self.progress.add_task(_(FUNCTION_LABELS[function]), total=count)
+            for function, counted in plan.steps.items():  # every step, zeros included
+                self.tasks[function] = self.progress.add_task(
+                    step_line(function, counted), total=counted.events
+                )
 
     def merged(self, function: SyncFunction, count: int) -> None:
         if function in self.tasks:
@@ -80,18 +95,21 @@ class Display:
             return
         if stage == "rebuild":
             if done == total:
-                self.say(_("{stage}: {n} records").format(stage=_(STAGES[stage]), n=total))
+                self.say(
+                    ngettext("{stage}: {n} record", "{stage}: {n} records", total).format(
+                        stage=_(STAGES[stage]), n=total
+                    )
+                )
             return
         if not self.bars:
             self.say(_(STAGES[stage]))
 
     def steps_done(self) -> None:
-        """Without bars, one line per function once its records are merged."""
+        """Without bars, one line per function once its records are merged, zeros included."""
         if self.bars or self.plan is None:
             return
-        for function, count in self.plan.pending.items():
-            if count:
-                self.say(_("{function}: {n} records").format(function=_(FUNCTION_LABELS[function]), n=count))
+        for function, step in self.plan.steps.items():
+            self.say(step_line(function, step))
 
     def stop(self) -> None:
         if self.bars:
@@ -106,8 +124,12 @@ def plan_json(plan: SyncPlan) -> dict[str, Any]:
         "crossing": plan.crossing.value,
         "new_mode": plan.new_mode.value,
         "resuming": plan.resuming,
-        "steps": [{"function": f.value, "records": n} for f, n in plan.pending.items()],
-        "total": plan.total,
+        "steps": [
+            {"function": f.value, "records": step.records, "events": step.events}
+            for f, step in plan.steps.items()
+        ],
+        "total": plan.total,  # events
+        "total_records": plan.total_records,
     }
 
 
@@ -172,8 +194,8 @@ def dry(env: Env, plan: SyncPlan, as_json: bool) -> None:
         env.emit_json({**plan_json(plan), "dry_run": True})
         return
     env.say(_("Operating mode: {mode}").format(mode=mode_name(plan.mode)))
-    for function, count in plan.pending.items():
-        env.say(_("{function}: {n} records").format(function=_(FUNCTION_LABELS[function]), n=count))
+    for function, step in plan.steps.items():
+        env.say(step_line(function, step))
     env.say(
         _("Dry run: nothing was written. The sync would change the mode to {mode}").format(
             mode=mode_name(plan.new_mode)
@@ -184,11 +206,14 @@ def dry(env: Env, plan: SyncPlan, as_json: bool) -> None:
 def report(display: Display, outcome: SyncOutcome) -> None:
     """The end of the seed's screen: success only when central applied everything."""
     if outcome.reapplied or outcome.conflicts:
-        display.say(
-            _(
-                "{n} changes to shared records were re-applied on central; {c} sync conflicts to review"
-            ).format(n=outcome.reapplied, c=outcome.conflicts)
-        )
+        n, c = outcome.reapplied, outcome.conflicts
+        reapplied = ngettext(
+            "{n} change to shared records was re-applied on central",
+            "{n} changes to shared records were re-applied on central",
+            n,
+        ).format(n=n)
+        conflicts = ngettext("{n} sync conflict to review", "{n} sync conflicts to review", c).format(n=c)
+        display.say(f"{reapplied}; {conflicts}")
     if outcome.backup:
         display.say(_("The previous store was kept at {backup}").format(backup=outcome.backup))
     if outcome.quarantined:
@@ -229,17 +254,19 @@ def history(env: Env, site: str | None, as_json: bool) -> None:
     actor = env.actor()
     rows = env.brigada().sync.history(actor, site)
     if as_json:
-        env.emit_json(
-            [
-                {**row.__dict__, "pending": json.loads(row.pending), "merged": json.loads(row.merged)}
-                for row in rows
-            ]
-        )
+        env.emit_json([history_json(row) for row in rows])
         return
-    outcome = {"started": _("interrupted"), "flipped": _("interrupted"), "completed": _("completed")}
+    outcome = {
+        "started": _("interrupted"),
+        "flipped": _("interrupted"),
+        "completed": _("completed"),
+        "refused": _("refused"),
+    }
     crossing = {"end-of-mission": _("end of mission"), "start-of-mission": _("start of mission")}
+    blank = dict.fromkeys((field for field, _heading in HISTORY_COLUMNS), "")
     shown = [
         {
+            **blank,
             **row.__dict__,
             "status": outcome[row.status],
             "crossing": crossing[row.crossing],
@@ -249,6 +276,10 @@ def history(env: Env, site: str | None, as_json: bool) -> None:
     ]
     env.table(_("Sync history"), [(f, _(h)) for f, h in HISTORY_COLUMNS], shown)
     for row in rows:
+        when = f"{row.started_at[:19].replace('T', ' ')} {row.site}"
+        if isinstance(row, SyncRefusalRow):
+            env.say(f"{when}: {row.message(_)}")
+            continue
         merged = json.loads(row.merged)
         if merged:
             steps = ", ".join(
@@ -257,7 +288,20 @@ def history(env: Env, site: str | None, as_json: bool) -> None:
                     merged.items(), key=lambda item: list(SyncFunction).index(SyncFunction(item[0]))
                 )
             )
-            env.say(f"{row.started_at[:19].replace('T', ' ')} {row.site}: {steps}")
+            env.say(f"{when}: {steps}")
+
+
+def history_json(row: Any) -> dict[str, Any]:
+    """A run, or a refused attempt with its reason in the user's language (and as recorded)."""
+    if isinstance(row, SyncRefusalRow):
+        return {
+            **row.__dict__,
+            "status": row.status,
+            "reason": row.message(_),
+            "reason_msgid": row.reason,
+            "reason_params": json.loads(row.reason_params),
+        }
+    return {**row.__dict__, "pending": json.loads(row.pending), "merged": json.loads(row.merged)}
 
 
 CONFLICT_COLUMNS = [

@@ -7,6 +7,8 @@ reads the same rows on either side.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -15,7 +17,7 @@ from eventsourcing.domain import event
 
 from domain.base import BrigadaAggregate
 from domain.errors import N_, DomainError
-from domain.site import SiteMode
+from domain.site import ACTION_LABELS, SiteAction, SiteMode
 
 
 class SyncFunction(Enum):
@@ -38,21 +40,27 @@ class SyncFunction(Enum):
     SECURITY = "security-audit"
 
 
+# Each function but the last is one of the seed's site actions, and the screen names it as the
+# seed does; the last holds what a laptop records whatever the action (sessions, access records,
+# numbering, refused syncs).
+FUNCTION_ACTIONS: dict[SyncFunction, SiteAction] = {
+    SyncFunction.PATIENTS: SiteAction.PATIENTS,
+    SyncFunction.APPOINTMENTS: SiteAction.APPOINTMENTS,
+    SyncFunction.ADMISSIONS: SiteAction.AMBULATORY_ADMISSIONS,
+    SyncFunction.ENCOUNTERS: SiteAction.CARE,
+    SyncFunction.PRESCRIPTIONS: SiteAction.PRESCRIPTIONS,
+    SyncFunction.SERVICE_ORDERS: SiteAction.SERVICE_ORDERS,
+    SyncFunction.TRANSFERS: SiteAction.FIELD_TRANSFERS,
+    SyncFunction.REQUESTS: SiteAction.SUPPLY_REQUESTS,
+    SyncFunction.DISPENSING: SiteAction.DISPENSING,
+    SyncFunction.ADMINISTRATION: SiteAction.NURSING_ADMINISTRATION,
+    SyncFunction.RETURNS: SiteAction.RETURNS,
+    SyncFunction.DIAGNOSTIC_SERVICES: SiteAction.DIAGNOSTIC_SERVICES,
+    SyncFunction.SURGERIES: SiteAction.SURGERIES,
+    SyncFunction.VOUCHERS: SiteAction.SERVICE_VOUCHERS,
+}
 FUNCTION_LABELS: dict[SyncFunction, str] = {
-    SyncFunction.PATIENTS: N_("Patients"),
-    SyncFunction.APPOINTMENTS: N_("Appointments"),
-    SyncFunction.ADMISSIONS: N_("Admissions"),
-    SyncFunction.ENCOUNTERS: N_("Encounters"),
-    SyncFunction.PRESCRIPTIONS: N_("Prescriptions"),
-    SyncFunction.SERVICE_ORDERS: N_("Service orders"),
-    SyncFunction.TRANSFERS: N_("Transfers"),
-    SyncFunction.REQUESTS: N_("Requests"),
-    SyncFunction.DISPENSING: N_("Dispensing"),
-    SyncFunction.ADMINISTRATION: N_("Administration"),
-    SyncFunction.RETURNS: N_("Returns"),
-    SyncFunction.DIAGNOSTIC_SERVICES: N_("Diagnostic services"),
-    SyncFunction.SURGERIES: N_("Surgeries"),
-    SyncFunction.VOUCHERS: N_("Service vouchers"),
+    **{function: ACTION_LABELS[action] for function, action in FUNCTION_ACTIONS.items()},
     SyncFunction.SECURITY: N_("Security and audit"),
 }
 
@@ -77,6 +85,7 @@ _BY_AGGREGATE = {
     "Surgery": SyncFunction.SURGERIES,
     "ServiceVoucher": SyncFunction.VOUCHERS,
     "VoucherSlot": SyncFunction.VOUCHERS,
+    "SyncRefusal": SyncFunction.SECURITY,  # a refused sync, recorded on the laptop
 }
 
 
@@ -88,6 +97,27 @@ def function_of(topic: str) -> SyncFunction:
     if aggregate in _BY_AGGREGATE and parts[-1] in _BY_EVENT:
         return _BY_EVENT[parts[-1]]
     return _BY_AGGREGATE.get(aggregate, SyncFunction.SECURITY)
+
+
+@dataclass(frozen=True)
+class StepCount:
+    """A step of the sync screen: the records of its function (patients, visits...) and the
+    events that touch them."""
+
+    records: int = 0
+    events: int = 0
+
+
+def tally(touches: Iterable[tuple[str, UUID, int]]) -> dict[SyncFunction, StepCount]:
+    """Every function, in the seed's order, zeros included, from (topic, record, events) rows: a
+    record counts once per function however many of its events there are."""
+    records: dict[SyncFunction, set[UUID]] = {f: set() for f in SyncFunction}
+    events = dict.fromkeys(SyncFunction, 0)
+    for topic, record, count in touches:
+        function = function_of(topic)
+        records[function].add(record)
+        events[function] += count
+    return {f: StepCount(len(records[f]), events[f]) for f in SyncFunction}
 
 
 class SyncCrossing(Enum):
@@ -107,7 +137,12 @@ class SyncRefused(DomainError):
     """The preflight refused the sync: nothing was written on either side."""
 
 
-class VersionMismatch(SyncRefused):
+class SyncNotAllowed(SyncRefused):
+    """One of the seed's conditions for a sync does not hold. Nothing moves; the laptop records
+    the attempt and its reason (``SyncRefusal``), so ``sync history`` lists it."""
+
+
+class VersionMismatch(SyncNotAllowed):
     """Central and the laptop run different versions of Brigada: the seed wants the same on both
     sides, each store then brought to it with ``brigada upgrade``."""
 
@@ -117,18 +152,18 @@ class VersionMismatch(SyncRefused):
     )
 
 
-class EncountersOpen(SyncRefused):
+class EncountersOpen(SyncNotAllowed):
     template = N_("encounters not finalized at {site}: {visits}; finalize them before syncing")
 
 
-class AdmissionsOpen(SyncRefused):
+class AdmissionsOpen(SyncNotAllowed):
     """An admission is a care event too (seed 000: "eventos de atención ... finalizados"): the
     patient still admitted at the site would be left with no one to discharge them."""
 
     template = N_("admissions still open at {site}: {admissions}; discharge them before syncing")
 
 
-class ModesDisagree(SyncRefused):
+class ModesDisagree(SyncNotAllowed):
     template = N_(
         "central holds site {site} in mode {central}, this laptop in {laptop}: ask central to set it"
     )
@@ -162,7 +197,7 @@ def plan_crossing(
     return SyncCrossing.from_mode(laptop_mode)
 
 
-class CrossingRefused(SyncRefused):
+class CrossingRefused(SyncNotAllowed):
     template = N_("central holds site {site} in mode {mode}: a sync cannot start the {crossing}")
 
 

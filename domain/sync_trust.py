@@ -17,7 +17,8 @@ The rules, in the order they are asked:
 1. the topic is one Brigada knows, and the state could be read;
 2. the event was stamped at the pushing site;
 3. its topic is one a laptop may record: the 14 site actions of seed 000, sessions, access
-   records, the site's own numbering, and a user's own self-service security events;
+   records, refused syncs, the site's own numbering, and a user's own self-service security
+   events;
 4. the acting user is a non-administrator user central handed to the site;
 5. a site action was recorded on mission (an end-of-mission push) and enabled in the parameters
    central held when it handed the lease over; nothing the seed forbids a laptop (emergency or
@@ -226,6 +227,7 @@ def _rules() -> dict[str, TopicRule]:
     # Numbering (chart, visit, voucher numbers...) goes with whichever action takes a number.
     add("NumberSeries", ["Started", "Advanced"], TopicRule())
     add("Access", ["Recorded"], TopicRule())
+    add("SyncRefusal", ["Recorded"], TopicRule())  # a sync the laptop refused, in any mode
     # A user's own sessions and security events; those that cannot undo central's changes may
     # be re-applied over a newer copy of the user, the others (a password, an unlock) may not.
     add(

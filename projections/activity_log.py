@@ -170,6 +170,10 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
         Action("store.central", N_("Store - Central's address")),
         lambda e, n: {"URL": e.url[:80]},
     ),
+    "brigada.StoreIdentity.AdministratorsNoted": (  # the names only, never the verifiers
+        Action("store.administrators", N_("Store - Central's administrators")),
+        lambda e, n: {"USUARIOS": ", ".join(sorted(e.verifiers))[:200]},
+    ),
     "brigada.StoreIdentity.Provisioned": (
         Action("store.provisioned", N_("Store - Provisioned")),
         lambda e, n: {"CENTRAL": e.central_code},
@@ -227,6 +231,10 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     "brigada.SyncRun.Completed": (
         Action("sync.end", N_("Sync - Completed")),
         lambda e, n: {"RECONSTRUIDOS": str(e.rebuilt)},
+    ),
+    "brigada.SyncRefusal.Recorded": (
+        Action("sync.refused", N_("Sync - Refused")),
+        lambda e, n: {"SEDE": e.site, "PASO": e.crossing.value},
     ),
     "brigada.SyncConflict.Recorded": (
         Action("sync.conflict", N_("Sync - Conflict")),

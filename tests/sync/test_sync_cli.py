@@ -21,6 +21,7 @@ from sync_support import JOSE, Field
 
 from application.faults import FAULT_EXIT, FAULT_VARIABLE
 from application.sync_central import DirectCentral
+from domain.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
 
 Count = Any
@@ -37,6 +38,25 @@ def field(open_store: Any, sqlite_url: str, tmp_path: Path) -> Iterator[Field]:
     """BRG01's laptop provisioned for a `brigada serve` on central, which is running."""
     with served_field(open_store, sqlite_url, tmp_path) as field:
         yield field
+
+
+# Every step of the seed's screen, zeros included, named as the seed names the site's actions.
+NOTHING_BUT_SECURITY = [
+    "Patient management (creation, changes, contracts): 0 records",
+    "Planning, booking and confirming appointments: 0 records",
+    "Admissions to ambulatory hospitalization: 0 records",
+    "Outpatient and ambulatory hospitalization care (finalized only): 0 records",
+    "Prescribing medicines: 0 records",
+    "Service orders: 0 records",
+    "Transfers of medicines and supplies to field warehouses: 0 records",
+    "Requests of medicines and supplies for patients: 0 records",
+    "Pharmacy dispensing: 0 records",
+    "Nursing administration of medicines and supplies: 0 records",
+    "Returns of medicines and supplies not applied: 0 records",
+    "On-demand diagnostic services: 0 records",
+    "Surgeries linked to care events: 0 records",
+    "Service vouchers: 0 records",
+]
 
 
 def mission_work(field: Field) -> str:
@@ -57,8 +77,8 @@ def test_sync_shows_the_mode_each_step_and_the_seed_message(field: Field, sqlite
 
     lines = started.stderr.strip().splitlines()
     assert lines[0] == "Operating mode: INS (on site)"
-    assert lines[1].startswith("Start of mission for site BRG01: ")
-    assert "Security and audit: 1 records" in lines
+    assert lines[1] == "Start of mission for site BRG01: 1 record to synchronize"
+    assert lines[2:17] == [*NOTHING_BUT_SECURITY, "Security and audit: 1 record (1 event)"]
     assert "Rebuilding this laptop's store from central: " in started.stderr
     assert lines[-2:] == ["Sync completed successfully", "New operating mode: MSN (on mission)"]
     assert laptop.json("site", "mode")["mode"] == "MSN"
@@ -81,14 +101,17 @@ def test_dry_run_counts_and_writes_nothing_then_json_reports_the_steps(
     plan = laptop.json("sync", "--dry-run")
 
     assert (count_events(sqlite_url), count_events(field.laptop_url)) == before
-    steps = {s["function"]: s["records"] for s in plan["steps"]}
+    steps = {s["function"]: (s["records"], s["events"]) for s in plan["steps"]}
     assert [s["function"] for s in plan["steps"]][:4] == [
         "patients",
         "appointments",
         "admissions",
         "encounters",
     ]
-    assert steps["patients"] == 1 and steps["encounters"] == 3
+    assert len(steps) == 15 and steps["appointments"] == (0, 0)
+    assert steps["patients"] == (1, 1) and steps["encounters"] == (1, 3)  # one visit: three events
+    assert plan["total"] == sum(events for _records, events in steps.values())
+    assert plan["total_records"] == sum(records for records, _events in steps.values())
     assert (plan["mode"], plan["new_mode"], plan["dry_run"]) == ("MSN", "INS", True)
 
     done = laptop.json("sync")
@@ -143,7 +166,7 @@ def test_conflicts_are_listed_and_resolved_on_central(field: Field, sqlite_url: 
     laptop = laptop_terminal(field)
     field.laptop.close()
     done = laptop("sync")
-    assert "1 changes to shared records were re-applied on central; 1 sync conflicts to review" in done.stderr
+    assert "1 change to shared records was re-applied on central; 1 sync conflict to review" in done.stderr
     field.central.close()
     central = Terminal(sqlite_url)
     central.log_in("admin", ADMIN_PASSWORD)
@@ -217,6 +240,139 @@ def test_a_sync_with_held_events_says_so_exits_6_and_central_reviews_them(
     assert "administrator" in one_line(
         nurse_on_central("sync", "quarantine", "--release", "abcdef12", code=1)
     )
+
+
+def test_the_end_of_mission_screen_shows_every_step_with_its_records_in_english_and_spanish(
+    field: Field,
+) -> None:
+    """The seed's screen: each function with the records it moves (a visit is one record however
+    many events it has), the events beside them, every step shown even with nothing to move."""
+    field.sync()
+    mission_work(field)
+    laptop = laptop_terminal(field)
+    field.laptop.close()
+
+    english = laptop("sync", "--dry-run").stderr.strip().splitlines()
+    spanish = laptop("--lang", "es", "sync").stderr.strip().splitlines()
+
+    assert english[1:16] == ENGLISH_MISSION_STEPS
+    assert spanish[1] == "Fin de misión de la sede BRG01: 5 registros por sincronizar"
+    assert spanish[2:17] == SPANISH_MISSION_STEPS
+    assert spanish[-2:] == [
+        "Sincronización finalizada exitosamente",
+        "Nuevo modo de operación: INS (en sitio)",
+    ]
+
+
+ENGLISH_MISSION_STEPS = [
+    "Patient management (creation, changes, contracts): 1 record (1 event)",
+    "Planning, booking and confirming appointments: 0 records",
+    "Admissions to ambulatory hospitalization: 0 records",
+    "Outpatient and ambulatory hospitalization care (finalized only): 1 record (3 events)",
+    *NOTHING_BUT_SECURITY[4:],
+    "Security and audit: 3 records (6 events)",  # the nurse, two numberings
+]
+SPANISH_MISSION_STEPS = [
+    "Gestión de pacientes (creación, modificación, asignación de contratos): 1 registro (1 evento)",
+    "Planeación, agendamiento y confirmación de citas: 0 registros",
+    "Admisión de pacientes en hospitalización ambulatoria: 0 registros",
+    "Atención de pacientes en consulta externa y hospitalizaciones ambulatorias (solo finalizadas): "
+    "1 registro (3 eventos)",
+    "Formulación de medicamentos a pacientes: 0 registros",
+    "Órdenes de servicio: 0 registros",
+    "Traslados de medicamentos e insumos a bodegas de sedes desconectadas: 0 registros",
+    "Solicitud de medicamentos e insumos para aplicar a paciente desde hospitalizaciones "
+    "ambulatorias: 0 registros",
+    "Entrega de medicamentos e insumos por parte de farmacia: 0 registros",
+    "Aplicación de medicamentos e insumos por parte del personal asistencial desde "
+    "hospitalizaciones ambulatorias: 0 registros",
+    "Devolución de medicamentos e insumos no aplicados: 0 registros",
+    "Servicios por demanda (ayudas diagnósticas): 0 registros",
+    "Asociación de cirugías a eventos de atención: 0 registros",
+    "Volantes de servicio: 0 registros",
+    "Seguridad y auditoría: 3 registros (6 eventos)",
+]
+
+
+def test_a_sync_refused_for_an_open_visit_is_recorded_in_history_and_reaches_central(
+    field: Field, sqlite_url: str, count_events: Count
+) -> None:
+    """Nothing moves, but the attempt and its reason are on record: one event on the laptop,
+    listed by `sync history` (table, JSON, Spanish), pushed with the next sync and accepted by
+    central's trust boundary (nothing in quarantine)."""
+    field.sync()
+    visit = field.laptop.encounters.open(
+        field.nurse(), {"chart_number": "CEN-1", "kind": "outpatient"}
+    ).number
+    laptop = laptop_terminal(field)
+    field.laptop.close()
+    before = (count_events(sqlite_url), count_events(field.laptop_url))
+    reason = f"encounters not finalized at BRG01: {visit}; finalize them before syncing"
+
+    assert one_line(laptop("sync", code=1)) == reason
+
+    assert (count_events(sqlite_url), count_events(field.laptop_url)) == (before[0], before[1] + 1)
+    (refused, *_runs) = laptop.json("sync", "history")
+    assert (refused["status"], refused["crossing"], refused["site"], refused["operator"]) == (
+        "refused",
+        "end-of-mission",
+        "BRG01",
+        NURSE,
+    )
+    assert (refused["reason"], refused["reason_params"]) == (reason, {"site": "BRG01", "visits": visit})
+    table = laptop("sync", "history")
+    assert "refused" in table.stdout and f"BRG01: {reason}" in table.stderr
+    spanish = laptop("--lang", "es", "sync", "history")
+    assert "rechazada" in spanish.stdout
+    assert (
+        f"BRG01: hay eventos de atención sin finalizar en BRG01: {visit}; finalícelos antes de sincronizar"
+        in spanish.stderr
+    )
+
+    laptop("encounter", "diagnosis", "add", visit, "--code", "I10X")
+    laptop("encounter", "finalize", visit)
+    done = laptop.json("sync")
+
+    assert done["quarantined"] == 0 and done["new_mode"] == "INS"
+    assert [(h["crossing"], h["status"]) for h in laptop.json("sync", "history")] == [
+        ("end-of-mission", "completed"),
+        ("end-of-mission", "refused"),
+        ("start-of-mission", "completed"),
+    ]
+    field.central.close()
+    central = Terminal(sqlite_url)
+    central.log_in("admin", ADMIN_PASSWORD)
+    assert central.json("sync", "quarantine") == []
+    statuses = [h["status"] for h in central.json("sync", "history", "--site", "BRG01")]
+    assert statuses == ["completed", "refused", "completed"]
+
+
+def test_a_sync_refused_because_the_modes_disagree_is_recorded_and_pushed_on_site(
+    field: Field, sqlite_url: str
+) -> None:
+    """On site (INS) too: the refusal is a record a laptop may make in any mode."""
+    field.central.sites.set_mode(field.admin, "BRG01", SiteMode.ON_MISSION)  # by hand, on central
+    laptop = laptop_terminal(field)
+    field.laptop.close()
+    reason = "central holds site BRG01 in mode MSN, this laptop in INS: ask central to set it"
+
+    assert one_line(laptop("sync", code=1)) == reason
+
+    (refused,) = laptop.json("sync", "history")
+    assert (refused["status"], refused["crossing"], refused["mode"], refused["reason"]) == (
+        "refused",
+        "start-of-mission",
+        "INS",
+        reason,
+    )
+    field.central.sites.set_mode(field.admin, "BRG01", SiteMode.ON_SITE)
+    assert laptop.json("sync")["quarantined"] == 0
+    field.central.close()
+    central = Terminal(sqlite_url)
+    central.log_in("admin", ADMIN_PASSWORD)
+    assert central.json("sync", "quarantine") == []
+    refusals = [h for h in central.json("sync", "history", "--site", "BRG01") if h["status"] == "refused"]
+    assert [h["reason"] for h in refusals] == [reason]
 
 
 # -- crash safety ---------------------------------------------------------------------------------

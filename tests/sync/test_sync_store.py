@@ -148,7 +148,7 @@ def counts(field: Field, count_events: Count, central_url: str) -> tuple[int, in
     "case",
     ["version", "open encounter", "revoked", "modes", "central store"],
 )
-def test_a_refused_sync_writes_nothing_on_either_side(
+def test_a_refused_sync_writes_nothing_but_its_record(
     case: str,
     open_store: Any,
     store_url: str,
@@ -190,7 +190,11 @@ def test_a_refused_sync_writes_nothing_on_either_side(
 
     version = application.sync_central.SOFTWARE_VERSION
     assert str(refused.value) == expected.format(server=version)
-    assert counts(field, count_events, store_url) == before
+    # A seed condition that does not hold is recorded on the laptop (one SyncRefusal, which the
+    # next push takes to central); software older than its store writes nothing there, and a
+    # revoked site or central's own store is no sync attempt of a site.
+    recorded = 1 if case in ("open encounter", "modes") else 0
+    assert counts(field, count_events, store_url) == (before[0], before[1] + recorded)
 
 
 def test_central_refuses_a_laptop_log_whose_event_was_changed(field: Field) -> None:
