@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from cli.i18n import _
+from cli.i18n import N_, _, help_text
+from domain.errors import InvalidValue
 
 
 @contextmanager
@@ -17,9 +18,9 @@ def _translated(command: click.Command) -> Iterator[None]:
     options = [p for p in command.params if isinstance(p, click.Option) and p.help]
     saved = (command.help, [p.help for p in options])
     try:
-        command.help = _(command.help) if command.help else command.help
+        command.help = help_text(command.help) if command.help else command.help
         for option in options:
-            option.help = _(option.help) if option.help else option.help
+            option.help = help_text(option.help) if option.help else option.help
         yield
     finally:
         command.help = saved[0]
@@ -29,17 +30,42 @@ def _translated(command: click.Command) -> Iterator[None]:
 
 def _short_help(command: click.Command, limit: int) -> str:
     """The first line of the help, translated, cut at a word boundary to fit ``limit``."""
-    text = _(command.short_help or (command.help or "").split("\n")[0]) if command.help else ""
+    text = help_text(command.short_help or (command.help or "").split("\n")[0]) if command.help else ""
     if len(text) <= limit:
         return text
     cut = text[: limit - 3].rsplit(" ", 1)[0]
     return cut.rstrip(",;:") + "..."
 
 
+OPTIONS_METAVAR = N_("[OPTIONS]")
+SUBCOMMAND_METAVAR = N_("COMMAND [ARGS]...")
+
+
+def as_typed(error: InvalidValue, command: click.Command) -> InvalidValue:
+    """An invalid value named as the user typed it: the option (``--document-number``) or the
+    argument (``USERNAME``) whose value broke the rule, not the field it fills."""
+    head = error.field.split(".", 1)[0]
+    for param in command.params:
+        if param.name == head and not getattr(param, "hidden", False):
+            typed = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+            error.field = typed + error.field[len(head) :]
+            break
+    return error
+
+
 class Command(click.Command):
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _translated(self):
             super().format_help(ctx, formatter)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InvalidValue as error:
+            raise as_typed(error, self) from None
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [_(OPTIONS_METAVAR), *super().collect_usage_pieces(ctx)[1:]]
 
     def get_short_help_str(self, limit: int = 45) -> str:
         return _short_help(self, limit)
@@ -51,6 +77,10 @@ class Group(click.Group):
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _translated(self):
             super().format_help(ctx, formatter)
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        pieces = click.Command.collect_usage_pieces(self, ctx)
+        return [_(OPTIONS_METAVAR), *pieces[1:], _(SUBCOMMAND_METAVAR)]
 
     def get_short_help_str(self, limit: int = 45) -> str:
         return _short_help(self, limit)

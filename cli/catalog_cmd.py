@@ -98,13 +98,13 @@ def service() -> None:
 
 
 @service.command("add", cls=Command, help=N_("Add a service or procedure (central)."))
-@click.argument("cups")
+@click.argument("code", metavar="CUPS")
 @click.option("--name", required=True, help=N_("Name."))
 @json_option
 @pass_env
-def service_add(env: Env, cups: str, name: str, as_json: bool) -> None:
+def service_add(env: Env, code: str, name: str, as_json: bool) -> None:
     actor = env.actor()
-    row = env.brigada().catalog.add_service(actor, {"code": cups, "name": name})
+    row = env.brigada().catalog.add_service(actor, {"code": code, "name": name})
     if not as_json:
         env.say(_("{code} added to the catalog").format(code=row.code))
     show_rows(env, _("Catalog"), SERVICE_COLUMNS, [row], as_json)

@@ -14,6 +14,9 @@ DEFAULT = "es"
 _translation: gettext.NullTranslations = gettext.translation(
     DOMAIN, LOCALE_DIR, languages=[DEFAULT], fallback=True
 )
+_click_translation: gettext.NullTranslations = gettext.translation(
+    "click", LOCALE_DIR, languages=[DEFAULT], fallback=True
+)
 _language = DEFAULT
 
 
@@ -39,9 +42,10 @@ def locale_language() -> str:
 
 
 def set_language(language: str) -> None:
-    global _translation, _language
+    global _translation, _click_translation, _language
     _language = language if language in LANGUAGES else DEFAULT
     _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[_language], fallback=True)
+    _click_translation = gettext.translation("click", LOCALE_DIR, languages=[_language], fallback=True)
 
 
 def language() -> str:
@@ -60,18 +64,63 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 
 
+# Words click formats into its own messages ("{value!r} is not a valid {number_type}.") or hands
+# to gettext at run time ("[required]"): no extractor sees them, so they are marked here.
+CLICK_WORDS = frozenset(
+    (
+        N_("required"),
+        N_("integer"),
+        N_("float"),
+        N_("integer range"),
+        N_("float range"),
+        N_("text"),
+        N_("boolean"),
+        N_("option"),
+        N_("argument"),
+        N_("parameter"),
+    )
+)
+
+
+class _ClickText(str):
+    """A click message in the chosen language whose .format() translates click's words too."""
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        words = {k: _(v) if isinstance(v, str) and v in CLICK_WORDS else v for k, v in kwargs.items()}
+        return str.format(self, *args, **words)
+
+
+def click_gettext(message: str) -> str:
+    """click's texts come from the catalog extracted from click itself (domain "click", made by
+    scripts/i18n.sh); its run-time words from ours."""
+    translated = _click_translation.gettext(message)
+    if translated == message and message in CLICK_WORDS:
+        translated = _(message)
+    return _ClickText(translated)
+
+
+def click_ngettext(singular: str, plural: str, n: int) -> str:
+    return _ClickText(_click_translation.ngettext(singular, plural, n))
+
+
+def help_text(text: str) -> str:
+    """A help text marked in our code, or one of click's own (its --help and --version options)."""
+    translated = _(text)
+    return _click_translation.gettext(text) if translated == text else translated
+
+
 def localize_click() -> None:
-    """Let click's own texts ("Usage:", "Missing option"...) come from our catalog.
+    """Let click's own texts ("Usage:", "Missing option"...) follow --lang.
 
     click calls the stdlib's global gettext, whose language comes from environment variables;
-    pointing click's modules at our translation keeps --lang in charge. The texts are listed
-    for extraction in cli/click_texts.py.
+    pointing click's modules at the click catalog in the chosen language keeps --lang in charge.
     """
     import click.core
     import click.decorators
     import click.exceptions
     import click.formatting
     import click.parser
+    import click.termui
     import click.types
 
     for module in (
@@ -80,9 +129,21 @@ def localize_click() -> None:
         click.exceptions,
         click.formatting,
         click.parser,
+        click.termui,
         click.types,
     ):
         if hasattr(module, "_"):
-            module._ = _  # type: ignore[attr-defined]
+            module._ = click_gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
-            module.ngettext = ngettext  # type: ignore[attr-defined]
+            module.ngettext = click_ngettext  # type: ignore[attr-defined]
+    made = click.core.Option.make_metavar
+
+    def make_metavar(option: click.core.Option, ctx: click.core.Context) -> str:
+        """An option's placeholder made from its type's name (TEXT, INTEGER) in the language."""
+        metavar = made(option, ctx)
+        name = option.type.name.upper()
+        if option.metavar is None and metavar.startswith(name) and option.type.name in CLICK_WORDS:
+            return _(option.type.name).upper() + metavar[len(name) :]
+        return metavar
+
+    click.core.Option.make_metavar = make_metavar  # type: ignore[method-assign]

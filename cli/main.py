@@ -133,7 +133,12 @@ def main() -> None:
 @click.group(cls=RootGroup, help=N_("Brigada: clinical records for medical missions without internet."))
 @click.option("--store", envvar="BRIGADA_STORE", help=N_("Store URL (sqlite:///FILE or postgresql://...)."))
 @click.option("--lang", type=click.Choice(["es", "en"]), help=N_("Language of messages (es, en)."))
-@click.version_option(SOFTWARE_VERSION, prog_name="brigada", message="%(prog)s %(version)s")
+@click.version_option(
+    SOFTWARE_VERSION,
+    prog_name="brigada",
+    message="%(prog)s %(version)s",
+    help=N_("Show the version and exit."),
+)
 @click.pass_context
 def cli(ctx: click.Context, store: str | None, lang: str | None) -> None:
     set_language(choose_language(lang))

@@ -40,15 +40,29 @@ else
     cat "$tmp" >"$POT"
 fi
 
+# 1b. click's own texts ("Usage:", "Missing option", "Did you mean"...), extracted from the click
+#     installed here into a domain of their own (cli.i18n.localize_click routes click to it).
+#     No locations: the template then depends on click's version only, not on where it is.
+CLICK_DIR="$("$VENV/bin/python" -c 'import click, os; print(os.path.dirname(click.__file__))')"
+CLICK_POT="$LOCALES/click.pot"
+"$PYBABEL" --quiet extract --no-default-keywords -k _ -k ngettext:1,2 --no-location --omit-header \
+    --sort-output --width="$WIDTH" -o "$tmp" "$CLICK_DIR"
+if [[ ! -f "$CLICK_POT" ]] || ! diff -q "$CLICK_POT" "$tmp" >/dev/null; then
+    cat "$tmp" >"$CLICK_POT"
+fi
+
 # 2. Merge the template into each catalog (new entries empty, changed ones fuzzy, removed ones
 #    dropped).
 for lang in "${LANGS[@]}"; do
-    if [[ -f "$LOCALES/$lang/LC_MESSAGES/$DOMAIN.po" ]]; then
-        "$PYBABEL" --quiet update -D "$DOMAIN" -i "$POT" -d "$LOCALES" -l "$lang" \
-            --width="$WIDTH" --ignore-obsolete --previous
-    else
-        "$PYBABEL" --quiet init -D "$DOMAIN" -i "$POT" -d "$LOCALES" -l "$lang" --width="$WIDTH"
-    fi
+    for pair in "$DOMAIN:$POT" "click:$CLICK_POT"; do
+        domain="${pair%%:*}" template="${pair#*:}"
+        if [[ -f "$LOCALES/$lang/LC_MESSAGES/$domain.po" ]]; then
+            "$PYBABEL" --quiet update -D "$domain" -i "$template" -d "$LOCALES" -l "$lang" \
+                --width="$WIDTH" --ignore-obsolete --previous
+        else
+            "$PYBABEL" --quiet init -D "$domain" -i "$template" -d "$LOCALES" -l "$lang" --width="$WIDTH"
+        fi
+    done
 done
 
 # 3. List what still needs a translator (compiling leaves those messages in English).
@@ -59,8 +73,8 @@ from babel.messages.pofile import read_po
 
 locales, domain, *langs = sys.argv[1:]
 pending = 0
-for lang in langs:
-    path = f"{locales}/{lang}/LC_MESSAGES/{domain}.po"
+for lang, name in ((lang, name) for lang in langs for name in (domain, "click")):
+    path = f"{locales}/{lang}/LC_MESSAGES/{name}.po"
     with open(path, "rb") as f:
         catalog = read_po(f)
     for message in catalog:
@@ -75,3 +89,4 @@ PY
 
 # 4. Compile (fuzzy entries are left out of the .mo).
 "$PYBABEL" compile --statistics -D "$DOMAIN" -d "$LOCALES"
+"$PYBABEL" compile --statistics -D click -d "$LOCALES"

@@ -14,6 +14,7 @@ import string
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -47,9 +48,20 @@ def extracted() -> dict[str, list[str]]:
     return found
 
 
-def spanish() -> Catalog:
-    with PO.open("rb") as po:
-        return read_po(po, locale="es", domain=i18n.DOMAIN, abort_invalid=True)
+def spanish(domain: str = i18n.DOMAIN) -> Catalog:
+    with (MESSAGES / f"{domain}.po").open("rb") as po:
+        return read_po(po, locale="es", domain=domain, abort_invalid=True)
+
+
+def clicks_texts() -> set[str]:
+    """Every text the installed click marks for gettext (what scripts/i18n.sh extracts)."""
+    folder = Path(click.__file__).parent
+    method_map = [("**.py", "python")]
+    keywords = {"_": None, "ngettext": (1, 2)}
+    return {
+        message if isinstance(message, str) else message[0]
+        for _f, _line, message, _comments, _context in extract_from_dir(folder, method_map, keywords=keywords)
+    }
 
 
 def placeholders(text: str) -> set[str]:
@@ -93,6 +105,21 @@ def test_every_marked_text_has_a_spanish_translation() -> None:
     assert not problems, f"{PO.relative_to(ROOT)}; {FIX}:\n" + "\n".join(problems)
 
 
+def test_every_text_of_click_has_a_spanish_translation() -> None:
+    """click's own texts ("Usage:", "Missing option", "Did you mean"...) come from a catalog
+    extracted from the click installed here: a click with new texts fails here until
+    `make i18n` extracts them and someone translates them."""
+    catalog = spanish("click")
+    problems = []
+    for msgid in sorted(clicks_texts()):
+        message = catalog.get(msgid)
+        if message is None or message.fuzzy or not message.string:
+            problems.append(f"  {msgid!r}")
+        elif isinstance(message.string, tuple) and not all(message.string):
+            problems.append(f"  {msgid!r} (a plural form)")
+    assert not problems, f"click.po; {FIX}:\n" + "\n".join(problems)
+
+
 def test_the_catalog_header_is_usable() -> None:
     catalog = spanish()
     assert not catalog.fuzzy, "the .po header is marked fuzzy: pybabel compile would skip it"
@@ -109,18 +136,21 @@ def test_no_marked_text_is_an_identifier() -> None:
     assert not suspicious, "msgids that look like dictionary keys:\n" + "\n".join(suspicious)
 
 
-def test_translations_keep_the_placeholders_of_their_msgid() -> None:
+@pytest.mark.parametrize("domain", [i18n.DOMAIN, "click"])
+def test_translations_keep_the_placeholders_of_their_msgid(domain: str) -> None:
     problems = []
-    for message in spanish():
+    for message in spanish(domain):
         if not message.id or not message.string or message.fuzzy:
             continue  # fuzzy entries are reported above and left out of the .mo
         msgid = message.id if isinstance(message.id, str) else message.id[0]
         strings = [message.string] if isinstance(message.string, str) else message.string
-        try:
-            expected = placeholders(msgid)
-        except ValueError:
-            continue  # not a format template: nothing to keep
-        for text in strings:
+        # A plural's first form keeps the singular's fields, the others the plural's.
+        sources = [msgid] if isinstance(message.id, str) else [message.id[0], *[message.id[1]] * 9]
+        for text, source in zip(strings, sources, strict=False):
+            try:
+                expected = placeholders(source)
+            except ValueError:
+                continue  # not a format template: nothing to keep
             try:
                 actual = placeholders(text)
             except ValueError as error:
@@ -128,14 +158,16 @@ def test_translations_keep_the_placeholders_of_their_msgid() -> None:
                 continue
             if actual != expected:
                 problems.append(f"  {msgid!r} -> {text!r}: has {sorted(actual)}, needs {sorted(expected)}")
-    assert not problems, f"placeholders differ in {PO.relative_to(ROOT)}:\n" + "\n".join(problems)
+    assert not problems, f"placeholders differ in {domain}.po:\n" + "\n".join(problems)
 
 
-def test_the_shipped_mo_is_compiled_from_the_po() -> None:
+@pytest.mark.parametrize("domain", [i18n.DOMAIN, "click"])
+def test_the_shipped_mo_is_compiled_from_the_po(domain: str) -> None:
     compiled = io.BytesIO()
-    write_mo(compiled, spanish())
+    write_mo(compiled, spanish(domain))
     compiled.seek(0)
     expected = gettext.GNUTranslations(compiled)
+    MO = MESSAGES / f"{domain}.mo"
     assert MO.exists(), f"{MO.relative_to(ROOT)} is missing; {FIX}"
     with MO.open("rb") as mo:
         shipped = gettext.GNUTranslations(mo)

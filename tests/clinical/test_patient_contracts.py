@@ -288,10 +288,10 @@ def test_contract_commands_end_to_end(tmp_path: Path) -> None:
     again = run("patient", "contract", "add", "CEN-1", *contract_args, code=Exit.REFUSED)
     assert "already has contract C1 with payer 800197268" in one_line(again)
     bad = run("patient", "contract", "add", "CEN-1", *contract_args[:-1], "2026-02-30", code=Exit.INVALID)
-    assert one_line(bad).startswith("valid_from:")
+    assert one_line(bad).startswith("--from:")
     wrong_regime = [*contract_args[:7], "contributivo", *contract_args[8:]]
     assert one_line(run("patient", "contract", "add", "CEN-1", *wrong_regime, code=Exit.INVALID)).startswith(
-        "coverage_status:"
+        "--coverage:"
     )
 
     ended = run.json("patient", "contract", "end", "CEN-1", "c1", "--on", "2026-12-31")

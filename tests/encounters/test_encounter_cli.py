@@ -221,15 +221,18 @@ def test_a_visit_end_to_end(central: Terminal, chart: str, tmp_path: Path) -> No
 
 # -- bad input, unknown things ------------------------------------------------------------------
 BAD_INPUT = [
-    (("service", "add", "CEN-1", "--cups", "12"), "cups: must be a CUPS code of 6 digits"),
-    (("service", "add", "CEN-1", "--cups", "890201", "--quantity", "0"), "quantity: must be at least 1"),
-    (("service", "add", "CEN-1", "--cups", "890201", "--quantity", "1000"), "quantity: must be at most 999"),
-    (("diagnosis", "add", "CEN-1", "--code", "1234"), "code: "),
-    (("diagnosis", "add", "CEN-1", "--code", "W19"), "code: "),
-    (("paragraph", "add", "CEN-1", "--name", "TRATAMIENTO/1", "--text", "x"), "name: "),
-    (("paragraph", "add", "CEN-1", "--name", "TRATAMIENTO", "--text", ""), "text: "),
-    (("visit", "CEN-1", "--modality", "99"), "modality: must be a RIPS care modality, 01 to 09"),
-    (("open", "--patient", "CEN-1", "--purpose", "5"), "purpose: must be a RIPS purpose code, 11 to 44"),
+    (("service", "add", "CEN-1", "--cups", "12"), "--cups: must be a CUPS code of 6 digits"),
+    (("service", "add", "CEN-1", "--cups", "890201", "--quantity", "0"), "--quantity: must be at least 1"),
+    (
+        ("service", "add", "CEN-1", "--cups", "890201", "--quantity", "1000"),
+        "--quantity: must be at most 999",
+    ),
+    (("diagnosis", "add", "CEN-1", "--code", "1234"), "--code: "),
+    (("diagnosis", "add", "CEN-1", "--code", "W19"), "--code: "),
+    (("paragraph", "add", "CEN-1", "--name", "TRATAMIENTO/1", "--text", "x"), "--name: "),
+    (("paragraph", "add", "CEN-1", "--name", "TRATAMIENTO", "--text", ""), "--text: "),
+    (("visit", "CEN-1", "--modality", "99"), "--modality: must be a RIPS care modality, 01 to 09"),
+    (("open", "--patient", "CEN-1", "--purpose", "5"), "--purpose: must be a RIPS purpose code, 11 to 44"),
 ]
 
 

@@ -136,7 +136,7 @@ def test_the_catalog_and_prices_on_central(central: Terminal) -> None:
         one_line(twice) == "890201 is already in the catalog (Consulta de primera vez por medicina general)"
     )
     short = central("catalog", "service", "add", "8902", "--name", "X", code=2)
-    assert one_line(short) == "code: must be a CUPS code of 6 digits"
+    assert one_line(short) == "CUPS: must be a CUPS code of 6 digits"
     unknown = central(
         "catalog", "price", "set", "--payer", "900123456", "--contract", "C-1", "999999", "1", code=3
     )
@@ -156,7 +156,7 @@ def test_central_stocks_the_field_warehouse_and_the_laptop_works_the_medication_
         f"{FIELD} is a field warehouse of site BRG01: it receives stock by transfer only, never by an entry"
     )
     assert one_line(central(*receive(CENTRAL_WH, ACETAMINOPHEN, "A1", A1, 0), code=2)) == (
-        "quantity: must be at least 1"
+        "--quantity: must be at least 1"
     )
     missing = central(*transfer(CENTRAL_WH, FIELD, "1-1", "A1", 1), code=3)
     assert one_line(missing) == "1-1 is not in the catalog"

@@ -129,7 +129,7 @@ def test_policy_show_and_set_warn_about_weaker_settings(brigada: Terminal) -> No
     settings = json.loads(brigada("policy", "password", "show", "--json").stdout)["settings"]
     assert (settings["min_length"], settings["validity_days"]) == (8, 90)
     bad = brigada("policy", "password", "set", "--blocklist", "maybe", code=2)
-    assert bad.stderr.strip() == "blocklist: must be on or off"
+    assert bad.stderr.strip() == "--blocklist: must be on or off"
     brigada("policy", "password", "set", "--min-length", "200", code=2)
     back = brigada("policy", "password", "set", "--defaults", "--json")
     assert json.loads(back.stdout)["warnings"] == []
