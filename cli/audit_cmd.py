@@ -13,7 +13,7 @@ import click
 from cli import i18n
 from cli.base import Command, group
 from cli.env import Env, pass_env
-from cli.i18n import N_, _
+from cli.i18n import N_, _, ngettext
 from projections.activity_log import ActivityRow, action_label, all_action_codes
 
 HEADINGS = [
@@ -62,6 +62,10 @@ def display(row: ActivityRow) -> dict[str, Any]:
         "action": _(action_label(row.action)),
         "comment": row.comment,
     }
+
+
+def written(n: int, path: Path) -> str:
+    return ngettext("{n} row written to {path}", "{n} rows written to {path}", n).format(n=n, path=path)
 
 
 @group(help=N_("Activity log: search, export, verify."))
@@ -121,7 +125,12 @@ def search(
         return
     env.table(_("Activity log"), [(f, _(h)) for f, h in HEADINGS], [display(r) for r in found.rows])
     more = _("more on page {next}").format(next=page + 1) if found.has_more else _("last page")
-    env.say(_("Page {page}: {n} rows; {more}").format(page=page, n=len(found.rows), more=more))
+    n = len(found.rows)
+    env.say(
+        ngettext("Page {page}: {n} row; {more}", "Page {page}: {n} rows; {more}", n).format(
+            page=page, n=n, more=more
+        )
+    )
 
 
 def export(
@@ -136,7 +145,7 @@ def export(
     if csv_path:
         write_csv(csv_path, headers, table)
         audit_log.exported(actor, criteria, "csv", csv_path, len(rows))
-        env.say(_("{n} rows written to {path}").format(n=len(rows), path=csv_path))
+        env.say(written(len(rows), csv_path))
     if pdf_path:
         described = [f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in criteria.items()] or [
             _("all entries")
@@ -155,7 +164,7 @@ def export(
             _("Page {page} of {pages}"),
         )
         audit_log.exported(actor, criteria, "pdf", pdf_path, len(rows))
-        env.say(_("{n} rows written to {path}").format(n=len(rows), path=pdf_path))
+        env.say(written(len(rows), pdf_path))
 
 
 @audit.command(
@@ -169,7 +178,11 @@ def verify(env: Env, as_json: bool) -> None:
     if as_json:
         env.emit_json({"checked": checked, "broken": broken})
     if broken is None:
-        env.say(_("Chain intact: {n} events checked").format(n=checked))
+        env.say(
+            ngettext("Chain intact: {n} event checked", "Chain intact: {n} events checked", checked).format(
+                n=checked
+            )
+        )
         return
     reasons = {"changed": _("changed"), "inserted": _("inserted"), "deleted": _("deleted")}
     raise click.ClickException(

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cli.i18n import N_, _, help_text
+from cli.i18n import N_, _, click_gettext, help_text
 from domain.errors import InvalidValue
 
 
@@ -41,6 +41,16 @@ OPTIONS_METAVAR = N_("[OPTIONS]")
 SUBCOMMAND_METAVAR = N_("COMMAND [ARGS]...")
 
 
+# Values typed at a prompt or read from stdin have no option to name: their field, in words.
+PROMPTED_FIELDS = {"password": N_("password")}
+
+
+def field_name(field: str) -> str:
+    """The name an error gives the value it refuses: the option or argument as typed (set by
+    ``as_typed``), or, for a prompted value, its name in the user's language."""
+    return _(PROMPTED_FIELDS[field]) if field in PROMPTED_FIELDS else field
+
+
 def as_typed(error: InvalidValue, command: click.Command) -> InvalidValue:
     """An invalid value named as the user typed it: the option (``--document-number``) or the
     argument (``USERNAME``) whose value broke the rule, not the field it fills."""
@@ -53,7 +63,18 @@ def as_typed(error: InvalidValue, command: click.Command) -> InvalidValue:
     return error
 
 
+def help_option(option: click.Option | None) -> click.Option | None:
+    """click builds a command's --help option once and keeps it, its help in the language of
+    that moment: it is said again in the language of this one."""
+    if option is not None:
+        option.help = click_gettext("Show this message and exit.")
+    return option
+
+
 class Command(click.Command):
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return help_option(super().get_help_option(ctx))
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _translated(self):
             super().format_help(ctx, formatter)
@@ -72,6 +93,9 @@ class Command(click.Command):
 
 
 class Group(click.Group):
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return help_option(super().get_help_option(ctx))
+
     command_class = Command
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

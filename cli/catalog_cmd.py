@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.base import Command, group
-from cli.env import Env, pass_env
+from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
 from cli.order_tables import json_option, show_rows
 from projections.catalog import PriceRow
@@ -19,6 +19,7 @@ ITEM_COLUMNS = [
     ("dispensing_unit", N_("Dispensing unit")),
     ("marketing_auth", N_("INVIMA registration")),
 ]
+KIND_NAMES = {"kind": {"medicine": N_("medicine"), "supply": N_("supply"), "service": N_("service")}}
 SERVICE_COLUMNS = [("code", N_("CUPS")), ("name", N_("Name"))]
 PRICE_COLUMNS = [
     ("payer_nit", N_("Payer NIT")),
@@ -66,7 +67,7 @@ def item_add(env: Env, code: str, as_json: bool, **given: str) -> None:
     row = env.brigada().catalog.add_item(actor, {"code": code, **given})
     if not as_json:
         env.say(_("{code} added to the catalog").format(code=row.code))
-    show_rows(env, _("Catalog"), ITEM_COLUMNS, [row], as_json)
+    show_rows(env, _("Catalog"), ITEM_COLUMNS, [row], as_json, KIND_NAMES)
 
 
 @item.command("list", cls=Command, help=N_("List medicines and supplies."))
@@ -75,7 +76,12 @@ def item_add(env: Env, code: str, as_json: bool, **given: str) -> None:
 def item_list(env: Env, as_json: bool) -> None:
     actor = env.actor()
     show_rows(
-        env, _("Medicines and supplies"), ITEM_COLUMNS, env.brigada().catalog.listing(actor, False), as_json
+        env,
+        _("Medicines and supplies"),
+        ITEM_COLUMNS,
+        env.brigada().catalog.listing(actor, False),
+        as_json,
+        KIND_NAMES,
     )
 
 
@@ -89,7 +95,9 @@ def item_show(env: Env, code: str, as_json: bool) -> None:
     if as_json:
         env.emit_json(row)
         return
-    env.record(row.name, [(_(heading), getattr(row, field) or "-") for field, heading in ITEM_COLUMNS])
+    kinds = KIND_NAMES["kind"]
+    values = {**plain(row), "kind": _(kinds[row.kind]) if row.kind in kinds else row.kind}
+    env.record(row.name, [(_(heading), values[field] or "-") for field, heading in ITEM_COLUMNS])
 
 
 @catalog.group("service", cls=type(catalog), help=N_("Services and procedures (CUPS)."))

@@ -21,7 +21,7 @@ from cli.base import Command
 from cli.encounter_cmd import ROW_COLUMNS as VISIT_COLUMNS
 from cli.encounter_cmd import displayed
 from cli.env import Env, pass_env, render
-from cli.i18n import N_, _, language
+from cli.i18n import N_, _, language, ngettext
 from cli.inventory_cmd import stock_table
 from cli.patient_cmd import COLUMNS
 from cli.sync_cmd import Display, report
@@ -150,7 +150,9 @@ def mission(env: Env, folder: Path, patients: int, seed: int, central: Brigada, 
     actor, _ticket = site.auth.resume(site.auth.login("coordinador", DEMO_PASSWORD))
     site = run_sync(env, site, site_url, actor).laptop
 
-    env.say(_("5. Registering {n} patients").format(n=patients))
+    env.say(
+        ngettext("5. Registering {n} patient", "5. Registering {n} patients", patients).format(n=patients)
+    )
     faker = PatientFaker(seed=seed, today=site.core.clock.today())
     rows = [site.patients.register(actor, faker.patient()) for _i in range(patients)]
     env.table(
@@ -220,7 +222,11 @@ def mission(env: Env, folder: Path, patients: int, seed: int, central: Brigada, 
     admin, _admin_ticket = central.auth.resume(central.auth.login("admin", DEMO_PASSWORD))
     invoices = demo_billing.invoice_on_central(central, admin, DEMO_SITE, today)
     env.say(
-        _("9. Central: the {n} vouchers merged from the laptop become invoices {first} to {last}").format(
+        ngettext(
+            "9. Central: the {n} voucher merged from the laptop becomes invoice {first}",
+            "9. Central: the {n} vouchers merged from the laptop become invoices {first} to {last}",
+            len(vouchers),
+        ).format(
             n=len(vouchers), first=invoices[0] if invoices else "-", last=invoices[-1] if invoices else "-"
         )
     )

@@ -83,7 +83,7 @@ class Env:
             table.add_column(heading)
         for row in rows:
             values = plain(row)
-            table.add_row(*(str(values.get(name, "")) for name, _heading in columns))
+            table.add_row(*(cell(values.get(name)) for name, _heading in columns))
         self.out.print(table)
 
     def record(self, title: str, pairs: Sequence[tuple[str, Any]]) -> None:
@@ -91,8 +91,18 @@ class Env:
         table.add_column(style="bold")
         table.add_column()
         for label, value in pairs:
-            table.add_row(label, str(plain(value)))
+            table.add_row(label, cell(plain(value)))
         self.out.print(table)
+
+
+def cell(value: Any) -> str:
+    """A value as a table shows it: nothing for None, yes or no for a flag, never Python's
+    None, True or False."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
 
 
 def plain(value: Any) -> Any:

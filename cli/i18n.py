@@ -64,6 +64,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """A word whose translation depends on what it describes: a voucher is "emitido", an
+    invoice "emitida" (Spanish nouns have a gender, English states do not)."""
+    return _translation.pgettext(context, message)
+
+
 # Words click formats into its own messages ("{value!r} is not a valid {number_type}.") or hands
 # to gettext at run time ("[required]"): no extractor sees them, so they are marked here.
 CLICK_WORDS = frozenset(

@@ -13,7 +13,7 @@ from application.invoicing import InvoiceView
 from cli.base import Command, group
 from cli.encounter_cmd import json_option, out_option, write_pdf
 from cli.env import Env, pass_env
-from cli.i18n import N_, _
+from cli.i18n import N_, _, ngettext, pgettext
 from cli.voucher_cmd import show_priced_rows
 from projections.invoices import InvoiceRow
 
@@ -39,14 +39,19 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def show_rows(env: Env, rows: list[InvoiceRow], as_json: bool, message: str | None = None) -> None:
-    show_priced_rows(env, _("Invoices"), COLUMNS, rows, as_json, message)
+    show_priced_rows(env, _("Invoices"), COLUMNS, rows, as_json, message, invoice_state)
+
+
+def invoice_state(state: str) -> str:
+    names = {"issued": pgettext("invoice", "issued"), "rectified": pgettext("invoice", "rectified")}
+    return names.get(state, state)
 
 
 def show_view(env: Env, view: InvoiceView) -> None:
     env.record(
         _("Invoice {number}").format(number=view.number),
         [
-            (_("State"), view.state),
+            (_("State"), invoice_state(view.state)),
             (_("Date"), view.issued_on),
             (_("Payer"), f"{view.payer['payer_nit']} {view.payer['payer_name']}"),
             (_("Contract"), view.payer["contract_number"]),
@@ -123,7 +128,12 @@ def list_series(env: Env, as_json: bool) -> None:
 def from_vouchers(env: Env, site: str | None, payer: str | None, until: date | None, as_json: bool) -> None:
     data = {"site": site, "payer": payer, "until": until.date() if until else None}  # type: ignore[attr-defined]
     rows = env.brigada().invoicing.from_vouchers(env.actor(), {k: v for k, v in data.items() if v})
-    show_rows(env, rows, as_json, _("{n} invoices issued").format(n=len(rows)))
+    show_rows(
+        env,
+        rows,
+        as_json,
+        ngettext("{n} invoice issued", "{n} invoices issued", len(rows)).format(n=len(rows)),
+    )
 
 
 @invoice.command("rectify", cls=Command, help=N_("Issue the credit note that rectifies an invoice."))

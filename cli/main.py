@@ -40,7 +40,7 @@ from cli import (
     voucher_cmd,
     warehouse_cmd,
 )
-from cli.base import Group
+from cli.base import Group, field_name
 from cli.env import Env, render
 from cli.exit_codes import Exit
 from cli.i18n import N_, _, choose_language, localize_click, set_language
@@ -52,7 +52,7 @@ localize_click()
 def describe(error: DomainError) -> str:
     message = render(error.template, error.params)
     if isinstance(error, InvalidValue):
-        return f"{error.field}: {message}"
+        return f"{field_name(error.field)}: {message}"
     return message
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
 
-from cli.env import Env
+from cli.env import Env, plain
 from cli.i18n import N_, _
 from projections.orders import OrderRow
 
@@ -57,9 +57,21 @@ def show_orders(
 
 
 def show_rows(
-    env: Env, title: str, columns: Sequence[tuple[str, str]], rows: Sequence[Any], as_json: bool
+    env: Env,
+    title: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Any],
+    as_json: bool,
+    names: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
+    """Rows as JSON, or as a table whose coded values (a kind, a state) are shown by their
+    names in ``names`` (field -> value -> msgid), in the user's language."""
     if as_json:
         env.emit_json(list(rows))
         return
-    env.table(title, [(f, _(h)) for f, h in columns], rows)
+    shown = [plain(row) for row in rows]
+    for values in shown:
+        for field, known in (names or {}).items():
+            value = values.get(field)
+            values[field] = _(known[value]) if value in known else value
+    env.table(title, [(f, _(h)) for f, h in columns], shown)

@@ -7,7 +7,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from cli.base import Command, group
 from cli.env import Env, pass_env
-from cli.i18n import N_, _
+from cli.i18n import N_, _, ngettext
 
 
 @group(help=N_("Read models: their position in the log, and rebuilding them."))
@@ -76,11 +76,16 @@ def rebuild(env: Env, name: str | None) -> None:
             counts = views.rebuild_all(actor, progress=lambda done, total: bar.update(task, completed=done))
         bar.update(task, completed=head or 1)
     for view, count in counts.items():
-        env.say(
-            _("{view}: {rows} rows from {events} events in the log").format(
-                view=view, rows=count, events=head
-            )
-        )
+        env.say(rebuilt(view, count, head))
+
+
+def rebuilt(view: str, rows: int, events: int) -> str:
+    """A view rebuilt: its rows, from the events of the log ("1 fila", "2 filas")."""
+    return _("{view}: {rows} from {events} in the log").format(
+        view=view,
+        rows=ngettext("{n} row", "{n} rows", rows).format(n=rows),
+        events=ngettext("{n} event", "{n} events", events).format(n=events),
+    )
 
 
 def register(cli: click.Group) -> None:

@@ -7,7 +7,7 @@ import click
 from adapters.store import redacted
 from cli.base import Command
 from cli.env import Env, pass_env, read_password, render
-from cli.i18n import N_, _
+from cli.i18n import N_, _, ngettext
 from domain.errors import DomainError
 from domain.user import PasswordChangeRequired
 
@@ -37,9 +37,11 @@ def login(env: Env, username: str, password_stdin: bool, unlock_code: str | None
     env.say(_("Welcome, {user}.").format(user=signed.ticket.username))
     if signed.password_expires_in is not None:
         env.say(
-            _("Warning: your password expires in {days} days; change it with 'brigada passwd'.").format(
-                days=max(signed.password_expires_in, 0)
-            )
+            ngettext(
+                "Warning: your password expires in {days} day; change it with 'brigada passwd'.",
+                "Warning: your password expires in {days} days; change it with 'brigada passwd'.",
+                max(signed.password_expires_in, 0),
+            ).format(days=max(signed.password_expires_in, 0))
         )
 
 

@@ -14,7 +14,8 @@ from adapters.site_credentials import read_certificate
 from adapters.store import StoreLocation, redacted
 from cli.base import Command, group
 from cli.env import Env, pass_env, plain
-from cli.i18n import N_, _
+from cli.i18n import N_, _, ngettext
+from cli.sync_cmd import CROSSING_NAMES
 from domain.errors import InvalidValue
 from domain.site import ACTION_LABELS, SiteAction, SiteMode
 from projections.sites import SiteRow
@@ -98,7 +99,8 @@ def last_sync(env: Env, code: str) -> str:
         return "-"
     run = runs[0]
     state = _("completed") if run.status == "completed" else _("interrupted")
-    return f"{run.started_at[:19].replace('T', ' ')} {run.crossing} ({state})"
+    crossing = _(CROSSING_NAMES[run.crossing])
+    return f"{run.started_at[:19].replace('T', ' ')} {crossing} ({state})"
 
 
 @group(help=N_("Disconnected sites: register, parameters, provisioning, mode."))
@@ -263,7 +265,11 @@ def provision(
             ).format(site=code.upper())
         )
     env.say(
-        _("Laptop store for {site} created at {store}: {n} events copied, mode {mode}").format(
+        ngettext(
+            "Laptop store for {site} created at {store}: {n} event copied, mode {mode}",
+            "Laptop store for {site} created at {store}: {n} events copied, mode {mode}",
+            copied,
+        ).format(
             site=code.upper(), store=redacted(target_url), n=copied, mode=central.sites.show(actor, code).mode
         )
     )

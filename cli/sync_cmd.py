@@ -21,6 +21,7 @@ from domain.sync_trust import RULE_TEXTS, TrustRule
 from projections.sync_refusals import SyncRefusalRow
 
 REBUILD_BAR = N_("Rebuilding the laptop")
+CROSSING_NAMES = {"end-of-mission": N_("end of mission"), "start-of-mission": N_("start of mission")}
 MODE_NAMES = {SiteMode.ON_SITE: N_("INS (on site)"), SiteMode.ON_MISSION: N_("MSN (on mission)")}
 STAGES = {
     "flip": N_("Changing the site's mode on central"),
@@ -262,14 +263,13 @@ def history(env: Env, site: str | None, as_json: bool) -> None:
         "completed": _("completed"),
         "refused": _("refused"),
     }
-    crossing = {"end-of-mission": _("end of mission"), "start-of-mission": _("start of mission")}
     blank = dict.fromkeys((field for field, _heading in HISTORY_COLUMNS), "")
     shown = [
         {
             **blank,
             **row.__dict__,
             "status": outcome[row.status],
-            "crossing": crossing[row.crossing],
+            "crossing": _(CROSSING_NAMES[row.crossing]),
             "started_at": row.started_at[:19].replace("T", " "),
         }
         for row in rows

@@ -7,7 +7,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from cli.base import Command
 from cli.env import Env, pass_env
-from cli.i18n import N_, _
+from cli.i18n import N_, _, ngettext
+from cli.projections_cmd import rebuilt
 
 
 @click.command(
@@ -42,15 +43,13 @@ def upgrade(env: Env) -> None:
         )
         return
     for view, count in outcome.views.items():
-        env.say(
-            _("{view}: {rows} rows from {events} events in the log").format(
-                view=view, rows=count, events=outcome.events
-            )
-        )
+        env.say(rebuilt(view, count, outcome.events))
     env.say(
-        _("Store upgraded from version {old} to {new}: {views} views rebuilt.").format(
-            old=outcome.from_version, new=outcome.to_version, views=len(outcome.views)
-        )
+        ngettext(
+            "Store upgraded from version {old} to {new}: {views} view rebuilt.",
+            "Store upgraded from version {old} to {new}: {views} views rebuilt.",
+            len(outcome.views),
+        ).format(old=outcome.from_version, new=outcome.to_version, views=len(outcome.views))
     )
 
 

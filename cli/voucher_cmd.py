@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from application.vouchers import VoucherView
 from cli.base import Command, group
 from cli.encounter_cmd import json_option, out_option, write_pdf
 from cli.env import Env, pass_env
-from cli.i18n import N_, _
+from cli.i18n import N_, _, pgettext
 from projections.vouchers import VoucherRow
 
 CENTS = Decimal("0.01")
@@ -29,33 +30,50 @@ COLUMNS = [
 ]
 
 
+def voucher_state(state: str) -> str:
+    names = {
+        "issued": pgettext("voucher", "issued"),
+        "voided": pgettext("voucher", "voided"),
+        "invoiced": pgettext("voucher", "invoiced"),
+    }
+    return names.get(state, state)
+
+
 def money(value: Decimal) -> str:
     """An amount with two decimals, whatever the view's storage kept."""
     return str(Decimal(value).quantize(CENTS))
 
 
 def show_priced_rows(
-    env: Env, title: str, columns: list[tuple[str, str]], rows: list[Any], as_json: bool, message: str | None
+    env: Env,
+    title: str,
+    columns: list[tuple[str, str]],
+    rows: list[Any],
+    as_json: bool,
+    message: str | None,
+    state_name: Callable[[str], str],
 ) -> None:
-    """Vouchers or invoices: a table (or JSON) with their totals to two decimals."""
+    """Vouchers or invoices: a table (or JSON) with their totals to two decimals, their states
+    named in the user's language in the table."""
     values = [{**row.__dict__, "total": money(row.total)} for row in rows]
     if as_json:
         env.emit_json(values)
         return
+    values = [{**value, "state": state_name(value["state"])} for value in values]
     if message:
         env.say(message)
     env.table(title, [(f, _(h)) for f, h in columns], values)
 
 
 def show_rows(env: Env, rows: list[VoucherRow], as_json: bool, message: str | None = None) -> None:
-    show_priced_rows(env, _("Service vouchers"), COLUMNS, rows, as_json, message)
+    show_priced_rows(env, _("Service vouchers"), COLUMNS, rows, as_json, message, voucher_state)
 
 
 def show_view(env: Env, view: VoucherView) -> None:
     env.record(
         _("Service voucher {number}").format(number=view.number),
         [
-            (_("State"), view.state),
+            (_("State"), voucher_state(view.state)),
             (_("Visit"), view.visit_number),
             (_("HIST"), view.chart_number),
             (_("Patient"), view.patient_name),

@@ -15,6 +15,7 @@ COLUMNS = [
     ("kind", N_("Kind")),
     ("site", N_("Site")),
 ]
+KIND_NAMES = {"kind": {"ordinary": N_("ordinary"), "field": N_("field warehouse")}}
 
 
 @group(help=N_("Warehouses: ordinary ones on central, field warehouses of disconnected sites."))
@@ -35,7 +36,7 @@ def create(env: Env, code: str, name: str, site: str | None, as_json: bool) -> N
     row = env.brigada().inventory.create_warehouse(actor, {"code": code, "name": name, "site": site})
     if not as_json:
         env.say(_("Warehouse {code} created").format(code=row.code))
-    show_rows(env, _("Warehouses"), COLUMNS, [row], as_json)
+    show_rows(env, _("Warehouses"), COLUMNS, [row], as_json, KIND_NAMES)
 
 
 @warehouse.command("list", cls=Command, help=N_("List the warehouses."))
@@ -43,7 +44,9 @@ def create(env: Env, code: str, name: str, site: str | None, as_json: bool) -> N
 @pass_env
 def list_warehouses(env: Env, as_json: bool) -> None:
     actor = env.actor()
-    show_rows(env, _("Warehouses"), COLUMNS, env.brigada().inventory.list_warehouses(actor), as_json)
+    show_rows(
+        env, _("Warehouses"), COLUMNS, env.brigada().inventory.list_warehouses(actor), as_json, KIND_NAMES
+    )
 
 
 def register(cli: click.Group) -> None:

@@ -29,7 +29,7 @@ tmp="$(mktemp)"
 trap 'rm -f "$tmp"' EXIT
 
 # 1. Extract. Same method map (babel.cfg) and keywords as tests/test_i18n.py.
-"$PYBABEL" --quiet extract -F babel.cfg --no-default-keywords -k _ -k N_ -k ngettext:1,2 \
+"$PYBABEL" --quiet extract -F babel.cfg --no-default-keywords -k _ -k N_ -k ngettext:1,2 -k pgettext:1c,2 \
     --project=Brigada --version="$VERSION" --copyright-holder="Brigada" \
     --sort-by-file --width="$WIDTH" -o "$tmp" .
 # Keep the old template when only its creation date would change, so a no-op run leaves no diff.

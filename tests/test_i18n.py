@@ -31,20 +31,23 @@ PO = MESSAGES / f"{i18n.DOMAIN}.po"
 MO = MESSAGES / f"{i18n.DOMAIN}.mo"
 # The same keywords as scripts/i18n.sh (pybabel extract --no-default-keywords -k _ -k N_
 # -k ngettext:1,2).
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+CONTEXT = "\x04"  # gettext's own separator: "context\x04msgid"
 FIX = "run `make i18n`, translate what it lists in the .po, and run it again"
 
 
 def extracted() -> dict[str, list[str]]:
-    """Every msgid marked in the source, with where it is marked."""
+    """Every msgid marked in the source (with its context, if any, before CONTEXT), with where
+    it is marked."""
     with BABEL_CFG.open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg, filename=str(BABEL_CFG))
     found: dict[str, list[str]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
         ROOT, method_map, options_map, keywords=KEYWORDS
     ):
         msgid = message if isinstance(message, str) else message[0]
-        found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+        key = f"{context}{CONTEXT}{msgid}" if context else msgid
+        found.setdefault(key, []).append(f"{filename}:{lineno}")
     return found
 
 
@@ -91,8 +94,9 @@ def test_the_source_marks_texts() -> None:
 def test_every_marked_text_has_a_spanish_translation() -> None:
     catalog = spanish()
     problems = []
-    for msgid, where in sorted(extracted().items()):
-        message = catalog.get(msgid)
+    for key, where in sorted(extracted().items()):
+        context, _sep, msgid = key.rpartition(CONTEXT)
+        message = catalog.get(msgid, context or None)
         if message is None:
             state = "missing from the .po"
         elif message.fuzzy:
@@ -131,7 +135,7 @@ def test_no_marked_text_is_an_identifier() -> None:
     suspicious = [
         f"  {msgid!r} ({', '.join(where)})"
         for msgid, where in sorted(extracted().items())
-        if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", msgid)
+        if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", msgid.rpartition(CONTEXT)[2])
     ]
     assert not suspicious, "msgids that look like dictionary keys:\n" + "\n".join(suspicious)
 

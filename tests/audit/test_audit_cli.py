@@ -99,7 +99,7 @@ def test_search_shows_a_table_and_json_newest_first(central: Brigada) -> None:
     paged = json.loads(central.ok("audit", "search", "--json", "--page-size", "3").stdout)
     assert (len(paged["rows"]), paged["has_more"]) == (3, True)
     second = central.ok("audit", "search", "--page", "2", "--page-size", "3")
-    assert second.stderr.strip() == "Page 2: 1 rows; last page"
+    assert second.stderr.strip() == "Page 2: 1 row; last page"
     first = central.ok("audit", "search", "--page-size", "3")
     assert first.stderr.strip() == "Page 1: 3 rows; more on page 2"
 

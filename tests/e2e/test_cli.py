@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from installed import run_installed
 
 from cli.main import cli
 
@@ -189,7 +188,9 @@ def test_a_day_at_the_registration_desk(
     assert json_out(brigada(store_url, "patient", "show", "CEN-2", "--json")) == corrected
     every = brigada(store_url, "projections", "rebuild")  # all views, one pass over the log
     assert every.exit_code == 0, every.output
-    assert "patients: 2 rows" in every.stderr and "users: 1 rows" in every.stderr
+    assert "patients: 2 rows" in every.stderr and "users: 1 row from" in every.stderr
+    spanish = brigada(store_url, "--lang", "es", "projections", "rebuild", "users")
+    assert "users: 1 fila a partir de " in spanish.stderr  # one row, one "fila"
     assert json_out(brigada(store_url, "patient", "show", "CEN-2", "--json")) == corrected
 
     result = brigada(store_url, "logout")
@@ -321,24 +322,8 @@ def test_spanish_messages_with_lang_es_or_brigada_lang(
 
 
 # -- the installed script -----------------------------------------------------------------------
-def installed_script() -> str:
-    beside = Path(sys.executable).parent / "brigada"
-    found = str(beside) if beside.exists() else shutil.which("brigada")
-    assert found, "the brigada console script is not installed (pip install -e .)"
-    return found
-
-
 def run_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BRIGADA_LANG": "en"}
-    return subprocess.run(
-        [installed_script(), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
+    return run_installed(*args, env={**os.environ, "BRIGADA_LANG": "en"}, cwd=cwd, timeout=120)
 
 
 def test_the_installed_script_shows_help(tmp_path: Path) -> None:
