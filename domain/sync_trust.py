@@ -22,7 +22,8 @@ The rules, in the order they are asked:
 4. the acting user is a non-administrator user central handed to the site;
 5. a site action was recorded on mission (an end-of-mission push) and enabled in the parameters
    central held when it handed the lease over; nothing the seed forbids a laptop (emergency or
-   inpatient admissions, entries into field warehouses, an administrator's reset or unlock);
+   inpatient admissions, entries into field warehouses, an administrator's reset or unlock,
+   clinical laboratory, a surgery dated after the day it was recorded);
 6. the record has no event held in quarantine;
 7. the record belongs to the site (created there, its numbering, its agenda, its field
    warehouses' stock) or is a shared one a laptop may change (a patient; a user, only its own
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from typing import Any
 from uuid import UUID
@@ -43,6 +45,7 @@ from uuid import UUID
 from domain.access_log import LOGIN_UNKNOWN_USER, SITE_ACCESS_ACTIONS
 from domain.admission import AdmissionKind
 from domain.base import BrigadaAggregate
+from domain.diagnostic_service import is_clinical_laboratory
 from domain.errors import N_
 from domain.site import ACTION_LABELS, SiteAction
 from domain.site_policy import FORBIDDEN_LABELS, Forbidden
@@ -416,4 +419,13 @@ def _forbidden(event: Any) -> Forbidden | None:
         return Forbidden.ADMINISTRATION  # a reset by an administrator, not one's own change
     if topic == "brigada.User.Unlocked" and not getattr(event, "code_digest", None):
         return Forbidden.ADMINISTRATION  # an administrator's unlock, not one by an offline code
+    if topic == "brigada.DiagnosticService.Requested":
+        cups = getattr(event, "cups_code", None)
+        if not isinstance(cups, str) or is_clinical_laboratory(cups):
+            return Forbidden.CLINICAL_LABORATORY
+    if topic == "brigada.Surgery.Linked":
+        performed, context = getattr(event, "performed_on", None), getattr(event, "context", None)
+        recorded = getattr(context, "business_date", None)
+        if not isinstance(performed, date) or not isinstance(recorded, date) or performed > recorded:
+            return Forbidden.SURGICAL_SCHEDULING  # dated after the day it was recorded: a booking
     return None

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -26,6 +26,7 @@ from domain.agenda import AgendaDay
 from domain.base import BrigadaAggregate
 from domain.catalog import CatalogItem, ItemKind
 from domain.context import EventContext, recording
+from domain.diagnostic_service import DiagnosticService
 from domain.encounter import DiagnosisRole, DiagnosisType, Encounter, EncounterKind
 from domain.invoice import Invoice
 from domain.numbering import NumberSeries
@@ -626,6 +627,63 @@ def test_emergency_and_inpatient_admissions_are_forbidden_on_a_laptop(
 
     assert registered.outcome is Outcome.APPLY
     assert_held(admitted, TrustRule.FORBIDDEN_ON_LAPTOP, operation=FORBIDDEN_LABELS[forbidden])
+
+
+@pytest.mark.parametrize(("cups", "held"), [("902210", True), ("903883", True), ("881112", False)])
+def test_a_clinical_laboratory_request_pushed_by_a_laptop_is_held(cups: str, held: bool) -> None:
+    """A laptop whose software would not refuse it (or whose store was edited) still cannot
+    bring a clinical-laboratory request (CUPS chapter 90) to central; imaging is allowed."""
+    with at():
+        patient = new_patient()
+        encounter = new_encounter(patient)
+        study = DiagnosticService(
+            number="BRG01-1",
+            encounter_id=encounter.id,
+            visit_number=encounter.number,
+            patient_id=patient.id,
+            chart_number=patient.chart_number,
+            cups_code=cups,
+            requested_by="ana",
+        )
+
+    *_earlier, requested = judged(events_of(patient, encounter, study))
+
+    if held:
+        assert_held(
+            requested,
+            TrustRule.FORBIDDEN_ON_LAPTOP,
+            operation=FORBIDDEN_LABELS[Forbidden.CLINICAL_LABORATORY],
+        )
+    else:
+        assert requested.outcome is Outcome.APPLY
+
+
+@pytest.mark.parametrize(("days_after", "held"), [(0, False), (1, True), (30, True)])
+def test_a_surgery_dated_after_the_day_it_was_recorded_is_held_as_scheduling(
+    days_after: int, held: bool
+) -> None:
+    with at():
+        patient = new_patient()
+        encounter = new_encounter(patient)
+        surgery = Surgery(
+            number="BRG01-1",
+            encounter_id=encounter.id,
+            visit_number=encounter.number,
+            patient_id=patient.id,
+            chart_number=patient.chart_number,
+            cups_code="869500",
+            performed_on=TODAY + timedelta(days=days_after),
+            surgeon="ana",
+        )
+
+    *_earlier, linked = judged(events_of(patient, encounter, surgery))
+
+    if held:
+        assert_held(
+            linked, TrustRule.FORBIDDEN_ON_LAPTOP, operation=FORBIDDEN_LABELS[Forbidden.SURGICAL_SCHEDULING]
+        )
+    else:
+        assert linked.outcome is Outcome.APPLY
 
 
 def test_a_purchase_received_into_a_field_warehouse_is_forbidden_on_a_laptop() -> None:
