@@ -108,6 +108,11 @@ class StepCount:
     events: int = 0
 
 
+# A voucher's per-visit slot (it keeps one voucher in force per visit) is written with the voucher:
+# its events count beside the voucher's, but it is no record of its own to the user.
+COMPANION = "VoucherSlot"
+
+
 def tally(touches: Iterable[tuple[str, UUID, int]]) -> dict[SyncFunction, StepCount]:
     """Every function, in the seed's order, zeros included, from (topic, record, events) rows: a
     record counts once per function however many of its events there are."""
@@ -115,7 +120,8 @@ def tally(touches: Iterable[tuple[str, UUID, int]]) -> dict[SyncFunction, StepCo
     events = dict.fromkeys(SyncFunction, 0)
     for topic, record, count in touches:
         function = function_of(topic)
-        records[function].add(record)
+        if topic.split(".")[1:2] != [COMPANION]:
+            records[function].add(record)
         events[function] += count
     return {f: StepCount(len(records[f]), events[f]) for f in SyncFunction}
 
