@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -117,18 +118,25 @@ class StoreBackups:
         return target
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+# A cell a spreadsheet may run as a formula starts with one of these, or with white space before
+# one (some trim it): the ASCII signs, their full-width forms (which some spreadsheets fold to
+# ASCII), and control characters.
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\0")
 
 
 def spreadsheet_safe(value: Any) -> str:
     """A cell a spreadsheet will not run as a formula (OWASP: CSV injection)."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    risky = text.startswith(FORMULA_STARTS) or text[:1].isspace()  # tab, CR, LF, space, no-break space
+    return "'" + text if risky else text
 
 
-def write_csv(path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+def write_csv(
+    path: Path, headers: Sequence[str], rows: Sequence[Sequence[Any]], separator: str = ";"
+) -> None:
+    """UTF-8 with a byte order mark, so a spreadsheet opening it reads the accents right."""
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle, delimiter=separator)
         writer.writerow([spreadsheet_safe(h) for h in headers])
         writer.writerows([[spreadsheet_safe(v) for v in row] for row in rows])
 
@@ -168,6 +176,29 @@ def write_pdf(
     pdf.output(str(path))
 
 
+# Typography outside Latin-1 that has a plain equivalent.
+PLAIN_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+        "\u20ac": "EUR",
+        "\u2212": "-",
+    }
+)
+
+
 def latin1(text: str) -> str:
-    # The PDF core fonts speak Latin-1: Spanish text fits; anything else is replaced.
-    return text.encode("latin-1", "replace").decode("latin-1")
+    """The PDF core fonts print Latin-1, which holds every Spanish letter and sign (á é í ó ú ñ ü
+    ¿ ¡ º ª, capitals too); a letter beyond it prints as its base letter (ő as o), else as "?"."""
+    text = text.translate(PLAIN_TYPOGRAPHY)
+    return "".join(char if ord(char) < 256 else _base_letter(char) for char in text)
+
+
+def _base_letter(char: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if ord(c) < 256)
+    return base or "?"

@@ -35,6 +35,11 @@ class Access:
         if user is None or not menu.can_open(user.menu, chosen.id):
             raise MenuDenied(option=chosen.id, label=chosen.label)
 
+    def menu_tree(self, actor: Actor) -> tuple[menu.MenuOption, ...]:
+        """The whole menu tree, depth first (seed: "Administrador, Acceso a Menú", its left side)."""
+        self.require(actor, "access.tree")
+        return menu.MENU
+
     def require_section(self, actor: Actor, wanted: Section | str) -> None:
         """Refuse unless ``actor`` may see and change the visit section."""
         chosen = section(wanted)

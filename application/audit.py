@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from application.access import Access
 from application.context import Actor
@@ -18,11 +18,17 @@ from application.errors import AdministratorOnly
 from application.validation import Command, parse
 from domain.access_log import AUDIT_EXPORT, AUDIT_VERIFY, BACKUP
 from domain.chain import ChainBreak, ChainedEvent, verify
-from domain.errors import N_
-from projections.activity_log import ActivityRow
+from domain.errors import N_, InvalidValue
+from projections.activity_log import ActivityRow, all_action_codes
 from projections.base import Query, RowStore
 
 PAGE_SIZE = 50
+SCAN_BATCH = 1000  # rows read at a time when a criterion is finished in Python (the computer)
+MAX_TEXTS = 3  # seed: "hasta 3 casillas de texto"
+MAX_TEXT_LENGTH = 100
+MAX_NAME = 100
+TOO_MANY_TEXTS = N_("search for at most {limit} texts at once ({count} given)")
+TEXT_TOO_LONG = N_("a text to search for has at most {limit} characters (one has {length})")
 
 
 class ChainReader(Protocol):
@@ -39,19 +45,36 @@ class AuditCriteria(Command):
     date_to: date | None = None
     action: str | None = None
     ip: int | None = Field(None, ge=0, le=255)
-    computer: str | None = None
-    user: str | None = None
-    site: str | None = None
-    texts: list[str] = Field(default_factory=list, max_length=3)
+    computer: str | None = Field(None, max_length=MAX_NAME)
+    user: str | None = Field(None, max_length=MAX_NAME)
+    site: str | None = Field(None, max_length=MAX_NAME)
+    texts: list[str] = Field(default_factory=list)
+
+    @field_validator("texts")
+    @classmethod
+    def _few_short_texts(cls, texts: list[str]) -> list[str]:
+        # Beyond these a search is a mistake (or an attack on the text index), never a need.
+        if len(texts) > MAX_TEXTS:
+            raise InvalidValue("texts", TOO_MANY_TEXTS, limit=MAX_TEXTS, count=len(texts))
+        longest = max((len(t) for t in texts), default=0)
+        if longest > MAX_TEXT_LENGTH:
+            raise InvalidValue("texts", TEXT_TOO_LONG, limit=MAX_TEXT_LENGTH, length=longest)
+        return texts
 
     def query(self, page: int, page_size: int) -> Query:
+        """One page, plus one more row that tells whether another page follows."""
+        return self.window(offset=(page - 1) * page_size, limit=page_size + 1)
+
+    def window(self, offset: int, limit: int) -> Query:
+        # Usernames are lower case (USERNAME_PATTERN), so a user matches in any case by lowering
+        # it; a computer's name keeps the case it has, so it is found as a case-insensitive
+        # substring here and kept only when the whole name matches (``keeps``).
         equals = {
             name: value
             for name, value in (
                 ("action", self.action),
                 ("ip_octet", self.ip),
-                ("computer", self.computer),
-                ("user", self.user),
+                ("user", self.user.lower() if self.user else None),
                 ("site", self.site),
             )
             if value is not None and value != ""
@@ -59,15 +82,22 @@ class AuditCriteria(Command):
         low = _utc_start(self.date_from) if self.date_from else None
         high = _utc_end(self.date_to) if self.date_to else None
         ranges = {"recorded_at": (low, high)} if (low or high) else {}
+        contains = {"comment": [t for t in self.texts if t]} if self.texts else {}
+        if self.computer:
+            contains["computer"] = [self.computer]
         return Query(
             equals=equals,
             ranges=ranges,
-            contains={"comment": [t for t in self.texts if t]} if self.texts else {},
+            contains=contains,
             order_by="position",
             descending=True,
-            limit=page_size + 1,  # one more tells whether another page follows
-            offset=(page - 1) * page_size,
+            limit=limit,
+            offset=offset,
         )
+
+    def keeps(self, row: ActivityRow) -> bool:
+        """Whether a row the query found matches the computer's whole name (in any case)."""
+        return not self.computer or row.computer.casefold() == self.computer.casefold()
 
     def described(self) -> dict[str, str]:
         data = self.model_dump(exclude_none=True)
@@ -111,13 +141,31 @@ class Audit:
         """Newest first, by the seed's criteria (all given criteria must match)."""
         self._require_admin(actor)
         criteria = parse(AuditCriteria, data)
-        rows = self.log.select(criteria.query(page, page_size))
+        rows = self._select(criteria, offset=(page - 1) * page_size, limit=page_size + 1)
         return Page(rows=rows[:page_size], page=page, has_more=len(rows) > page_size)
 
     def export_rows(self, actor: Actor, data: dict[str, object], limit: int = 1_000_000) -> list[ActivityRow]:
         self._require_admin(actor)
         criteria = parse(AuditCriteria, data)
-        return self.log.select(criteria.query(1, limit))[:limit]
+        return self._select(criteria, offset=0, limit=limit)
+
+    def action_codes(self, actor: Actor) -> list[str]:
+        """Every action the log names (the seed's "proceso" picker)."""
+        self._require_admin(actor)
+        return all_action_codes()
+
+    def _select(self, criteria: AuditCriteria, offset: int, limit: int) -> list[ActivityRow]:
+        if not criteria.computer:
+            return self.log.select(criteria.window(offset, limit))
+        kept: list[ActivityRow] = []
+        read = 0
+        while len(kept) < offset + limit:
+            batch = self.log.select(criteria.window(read, SCAN_BATCH))
+            kept += [row for row in batch if criteria.keeps(row)]
+            read += len(batch)
+            if len(batch) < SCAN_BATCH:
+                break
+        return kept[offset : offset + limit]
 
     def exported(self, actor: Actor, data: dict[str, object], fmt: str, path: Path, rows: int) -> None:
         """Record that the log was exported (after the file is written, so it is not in it)."""

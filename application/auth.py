@@ -16,10 +16,11 @@ from application.core import Core
 from application.errors import NotAuthenticated, SessionExpired, WrongCurrentPassword
 from application.policy import Policies
 from application.ports import SessionTicket
-from domain.access_log import LOGIN_UNKNOWN_USER
+from domain import menu
+from domain.access_log import LOGIN_UNKNOWN_USER, tried_name
 from domain.errors import N_
 from domain.password_policy import EXPIRY_WARNING_DAYS
-from domain.user import AdminNotOnSite, LoginRefused, User, UserLocked, user_id
+from domain.user import AdminNotOnSite, LoginRefused, User, user_id
 
 UNKNOWN_USER = "?"  # the acting user recorded for a login under a name that does not exist
 IDLE_TIMEOUT = timedelta(minutes=15)
@@ -33,8 +34,11 @@ def token_hash(token: str) -> str:
 @dataclass(frozen=True)
 class SignedIn:
     ticket: SessionTicket
-    # Days until the password expires, when that is EXPIRY_WARNING_DAYS or fewer (seed 004).
+    # Days until the password expires, when that is EXPIRY_WARNING_DAYS or fewer (seed 004); 0 or
+    # less only for an administrator, whose password never expires.
     password_expires_in: int | None = None
+    # Whether the user may run 'brigada passwd', so the warning never points to a refused command.
+    can_change_password: bool = False
 
 
 class Auth:
@@ -79,7 +83,8 @@ class Auth:
         if user is None:
             # An unknown name is refused exactly like a wrong password, after the same argon2
             # work (so timing does not tell which names exist), and is recorded as "Login
-            # incorrecto" without the name typed (it may be a password typed in the wrong box).
+            # incorrecto" with the name tried, cut short (it may be a password typed in the
+            # wrong box): an administrator sees guessing.
             # Central's administrator on a laptop, with their password, is told why instead:
             # the laptop holds only the first byte of that password's hash.
             partial = identity.administrator_verifiers.get(username.strip().lower())
@@ -88,7 +93,7 @@ class Auth:
             else:
                 is_admin = False
                 self.core.hasher.verify(self._decoy_hash(), password)
-            self.core.record_access(UNKNOWN_USER, LOGIN_UNKNOWN_USER, {})
+            self.core.record_access(UNKNOWN_USER, LOGIN_UNKNOWN_USER, {"USUARIO": tried_name(username)})
             if is_admin:
                 raise AdminNotOnSite()
             raise LoginRefused()
@@ -99,7 +104,7 @@ class Auth:
             if unlock_code is not None:
                 user.unlock_with_code(unlock_code, site=identity.site_code, now=now)
             # A locked user's password is not even checked: no guessing goes on behind a lock.
-            matches = not user.locked and self.core.hasher.verify(user.password_hash, password)
+            matches = not user.is_locked(now) and self.core.hasher.verify(user.password_hash, password)
             new_hash = None
             if matches and user.must_change and new_password is not None:
                 self.policies.check_new_password(
@@ -125,13 +130,13 @@ class Auth:
             )
             self.core.save(user)
         if not ok:
-            if user.locked:
-                raise UserLocked(username=user.username)
+            if user.is_locked(now):
+                raise user.lock_refusal(now)
             raise LoginRefused()
         ticket = SessionTicket(user.username, session_id, token, started_at=now, last_seen=now)
         left = user.password_days_left(today, settings.validity_days)
         warn = left is not None and left <= EXPIRY_WARNING_DAYS
-        return SignedIn(ticket, left if warn else None)
+        return SignedIn(ticket, left if warn else None, user.may_open(menu.CHANGE_MY_PASSWORD))
 
     def resume(self, ticket: SessionTicket | None) -> tuple[Actor, SessionTicket]:
         """Check a session: open in the store, token matching, not idle, not too old."""
@@ -161,7 +166,7 @@ class Auth:
     def change_password(self, actor: Actor, current: str, new: str) -> None:
         """Change one's own password (current one required). Every session of the user ends,
         this one included; a wrong current password counts as a failed login."""
-        self.access.require(actor, "passwd")
+        self.access.require(actor, menu.CHANGE_MY_PASSWORD)
         user = self.core.get(User, actor.user_id)
         if user is None:
             raise NotAuthenticated()
@@ -171,6 +176,7 @@ class Auth:
         if matches:
             self.policies.check_new_password(new, username=user.username, history=user.password_history)
             new_hash = self.core.hasher.hash(new)
+        now = self.core.clock.now()
         with self.core.acting_as(actor.username):
             ok = user.change_own_password(
                 current_matches=matches,
@@ -180,6 +186,6 @@ class Auth:
             )
             self.core.save(user)
         if not ok:
-            if user.locked:
-                raise UserLocked(username=user.username)
+            if user.is_locked(now):
+                raise user.lock_refusal(now)
             raise WrongCurrentPassword()

@@ -19,7 +19,7 @@ from application.context import Actor
 from application.core import Core
 from application.errors import PatientNotFound
 from application.operations import Operations
-from application.validation import Command, parse
+from application.validation import ClinicalText, Command, parse, safe_text
 from domain.access_log import (
     DOCUMENT_VIEW,
     FORM_PRINT,
@@ -107,7 +107,7 @@ class NewParagraph(Command):
     name: str = Field(
         pattern=r"^[A-Za-zÁÉÍÓÚÑáéíóúñ0-9 _-]{1,40}$", description=N_("1 to 40 letters, digits or spaces")
     )
-    text: str = Field(min_length=1, max_length=20_000)
+    text: ClinicalText = Field(min_length=1, max_length=20_000)
 
 
 class NewService(Command):
@@ -318,6 +318,7 @@ class Encounters:
 
     def set_observations(self, actor: Actor, number: str, text: str) -> None:
         encounter, today, locks = self._write(actor, "encounter.observations", Section.OBSERVATIONS, number)
+        text = safe_text("text", text, line_breaks=True)
         if len(text) > 20_000:
             raise InvalidValue("text", N_("must have at most {max_length} characters"), max_length=20_000)
         self._apply(
@@ -329,6 +330,7 @@ class Encounters:
     ) -> str:
         """Keep the file in the store with its SHA-256 (adding is always allowed)."""
         encounter, today, _locks = self._write(actor, "encounter.document", Section.DOCUMENTS, number)
+        filename = safe_text("file", filename)
         if not content:
             raise InvalidValue("file", N_("the file is empty"))
         if len(content) > MAX_DOCUMENT_BYTES:

@@ -19,7 +19,7 @@ from application.encounters import EncounterNotFound
 from application.errors import UserNotFound
 from application.inventory import ItemCode, Quantity
 from application.operations import Operations
-from application.validation import Command, parse
+from application.validation import Command, parse, safe_text
 from domain import diagnostic_service, prescription, service_order, surgery
 from domain.access_log import DIAGNOSTIC_VIEW
 from domain.clinical_order import VisitRef, order_id, visit_of
@@ -269,6 +269,7 @@ class Orders:
         """Record a diagnostic service's result (once)."""
         self.access.require(actor, "diagnostic.result")
         self.access.require_section(actor, Section.SERVICES)
+        text = safe_text("text", text, line_breaks=True)
         row = self.row(DIAGNOSTIC, number)
         self.operations.require(SiteAction.DIAGNOSTIC_SERVICES, owner_site=row.site)
         found: DiagnosticService = self.core.get(

@@ -19,7 +19,7 @@ from application.operations import Operations
 from application.ports import SigningKeys
 from application.replication import copy_aggregates, seed_site_store
 from application.setup import SOFTWARE_VERSION
-from application.validation import Command, parse
+from application.validation import Command, parse, safe_text
 from domain import site_policy
 from domain.chain import CHAIN_KEY, SITE_SIGNING_KEY, SITES_MASTER_KEY, site_key
 from domain.checkpoint import ChainCheckpoint, checkpoint_id
@@ -115,7 +115,7 @@ def when(moment: datetime | str | None) -> str:
 
 def reason_of(reason: str, template: str) -> str:
     """An administrator's reason, required, one line of bounded length."""
-    reason = " ".join(reason.split())
+    reason = safe_text("--reason", " ".join(reason.split()))
     if not reason:
         raise InvalidValue("--reason", template)
     if len(reason) > MAX_REASON:

@@ -22,6 +22,7 @@ from application.core import CONFLICT, Core
 from application.setup import SOFTWARE_VERSION
 from application.sites import Sites
 from application.sync_port import Batch, CentralStatus, LoggedEvent, MergeResult, RunState
+from application.validation import safe_text
 from domain.base import BrigadaAggregate
 from domain.chain import SITES_MASTER_KEY, ChainedEvent, follow, site_key, site_of
 from domain.checkpoint import ChainCheckpoint, checkpoint_id
@@ -422,6 +423,7 @@ class CentralSync:
     def reject(self, actor: Actor, prefix: str, reason: str) -> QuarantineRow:
         """Record that a held event is never to be applied, and why."""
         self._require_reviewer(actor)
+        reason = safe_text("reason", reason)
         held = self._held(prefix)
         with self.core.acting_as(actor.username):
             held.reject(reason)

@@ -23,7 +23,7 @@ from application.errors import (
     UsernameTaken,
     UserNotFound,
 )
-from application.policy import Policies
+from application.policy import MANAGE_POLICY, Policies
 from application.setup import (
     SITE_CODE_HINT,
     SITE_CODE_PATTERN,
@@ -115,9 +115,7 @@ def view_of(user: User) -> UserView:
 
 
 def menu_tree(user: User) -> list[MenuLine]:
-    return [
-        MenuLine(o.id, o.label, o.depth, user.is_admin or menu.can_open(user.menu, o.id)) for o in menu.MENU
-    ]
+    return [MenuLine(o.id, o.label, o.depth, user.may_open(o.id)) for o in menu.MENU]
 
 
 def section_lines(user: User) -> list[SectionLine]:
@@ -144,7 +142,8 @@ class Users:
         return cmd
 
     def create(self, actor: Actor, data: dict[str, Any], password: str) -> UserView:
-        """Create a user with the menu options and sections of ``like`` (else none)."""
+        """Create a user with the menu options and sections of ``like`` (else none), plus
+        "Change my password" ('passwd')."""
         cmd = self.may_create(actor, data)
         model = self._load(cmd.like) if cmd.like else None
         self.policies.check_new_password(password, username=cmd.username)
@@ -158,8 +157,8 @@ class Users:
             )
             if not user.is_admin:  # administrators never log in on a site: no unlock codes
                 user.set_unlock_key(new_unlock_key())
+            user.change_menu(menu.for_new_user(model.menu if model else frozenset()))
             if model is not None:
-                user.change_menu(model.menu)
                 user.change_sections(model.sections)
             self.core.save(user)
         return view_of(user)
@@ -273,6 +272,17 @@ class Users:
         self.access.require_admin(actor, N_("see who can open a menu option"))
         chosen = menu.option(option_id).id
         return [row for row in self.queries.all() if row.is_admin or menu.can_open(row.option_set, chosen)]
+
+    def unable_to_change_own_password(self, actor: Actor) -> list[str]:
+        """Active users (administrators aside) who cannot change their own password: created
+        before new users got 'passwd', or had it revoked. When passwords expire, only an
+        administrator can renew theirs."""
+        self.access.require_admin(actor, MANAGE_POLICY)
+        return [
+            row.username
+            for row in self.queries.all()
+            if row.active and not row.is_admin and not menu.can_open(row.option_set, menu.CHANGE_MY_PASSWORD)
+        ]
 
     def section_list(self, actor: Actor, username: str) -> list[SectionLine]:
         self.access.require(actor, "user.sections")

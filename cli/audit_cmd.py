@@ -26,6 +26,19 @@ HEADINGS = [
     ("comment", N_("Comment")),
 ]
 PDF_WIDTHS = (32, 26, 30, 10, 18, 55, 106)
+# The search criteria as the PDF states them, in the reader's language.
+CRITERIA_NAMES = {
+    "date_from": N_("From"),
+    "date_to": N_("To"),
+    "action": N_("Action"),
+    "ip": N_("IP"),
+    "computer": N_("Computer"),
+    "user": N_("User"),
+    "site": N_("Site"),
+    "texts": N_("Comment contains"),
+}
+# A Spanish spreadsheet reads ";" (its decimal mark is the comma); "tab" for the rest.
+SEPARATORS = {";": ";", ",": ",", "tab": "\t"}
 
 
 @functools.cache
@@ -94,6 +107,13 @@ def audit() -> None:
     help=N_("Export every match to this CSV file."),
 )
 @click.option(
+    "--separator",
+    type=click.Choice(list(SEPARATORS)),
+    default=";",
+    show_default=True,
+    help=N_("Column separator of the CSV file."),
+)
+@click.option(
     "--pdf",
     "pdf_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -106,6 +126,7 @@ def search(
     page_size: int,
     as_json: bool,
     csv_path: Path | None,
+    separator: str,
     pdf_path: Path | None,
     **given: Any,
 ) -> None:
@@ -117,7 +138,7 @@ def search(
         criteria["texts"] = list(criteria["texts"])
     audit_log = env.brigada().audit
     if csv_path or pdf_path:
-        export(env, actor, criteria, csv_path, pdf_path)
+        export(env, actor, criteria, csv_path, SEPARATORS[separator], pdf_path)
         return
     found = audit_log.search(actor, criteria, page=page, page_size=page_size)
     if as_json:
@@ -133,8 +154,25 @@ def search(
     )
 
 
+def in_words(criteria: dict[str, Any]) -> str:
+    """The criteria as the PDF states them ("From: 2026-03-01; Action: Login incorrecto")."""
+    described = []
+    for name, value in criteria.items():
+        if name == "action":
+            value = _(action_label(value))
+        elif name == "texts":
+            value = ", ".join(f'"{text}"' for text in value)
+        described.append(f"{_(CRITERIA_NAMES[name])}: {value}")
+    return "; ".join(described) or _("all entries")
+
+
 def export(
-    env: Env, actor: Any, criteria: dict[str, Any], csv_path: Path | None, pdf_path: Path | None
+    env: Env,
+    actor: Any,
+    criteria: dict[str, Any],
+    csv_path: Path | None,
+    separator: str,
+    pdf_path: Path | None,
 ) -> None:
     from adapters.audit_io import write_csv, write_pdf
 
@@ -143,19 +181,16 @@ def export(
     headers = [_(h) for _f, h in HEADINGS]
     table = [[row[f] for f, _h in HEADINGS] for row in rows]
     if csv_path:
-        write_csv(csv_path, headers, table)
+        write_csv(csv_path, headers, table, separator)
         audit_log.exported(actor, criteria, "csv", csv_path, len(rows))
         env.say(written(len(rows), csv_path))
     if pdf_path:
-        described = [f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in criteria.items()] or [
-            _("all entries")
-        ]
         stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M")
         write_pdf(
             pdf_path,
             _("Activity log"),
             [
-                _("Criteria: {criteria}").format(criteria="; ".join(described)),
+                _("Criteria: {criteria}").format(criteria=in_words(criteria)),
                 _("Printed {when} by {user}").format(when=stamp, user=actor.username),
             ],
             headers,
@@ -165,6 +200,25 @@ def export(
         )
         audit_log.exported(actor, criteria, "pdf", pdf_path, len(rows))
         env.say(written(len(rows), pdf_path))
+
+
+@audit.command("actions", cls=Command, help=N_("List the actions the log records, for --action."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@pass_env
+def actions(env: Env, as_json: bool) -> None:
+    actor = env.actor()
+    named = sorted(
+        ((code, _(action_label(code))) for code in env.brigada().audit.action_codes(actor)),
+        key=lambda pair: pair[1].casefold(),
+    )
+    if as_json:
+        env.emit_json([{"code": code, "name": name} for code, name in named])
+        return
+    env.table(
+        _("Actions"),
+        [("name", _("Action")), ("code", _("Code"))],
+        [{"name": name, "code": code} for code, name in named],
+    )
 
 
 @audit.command(

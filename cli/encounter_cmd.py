@@ -12,7 +12,7 @@ import click
 from adapters.documents import write_document_pdf, write_zip
 from application.encounters import EncounterView, PrintedDocument
 from cli.base import Command, group
-from cli.env import Env, pass_env, plain
+from cli.env import Env, pass_env, plain, visible
 from cli.i18n import N_, _
 from projections.encounters import EncounterRow
 
@@ -402,10 +402,13 @@ def finalize(env: Env, number: str, as_json: bool) -> None:
 
 @encounter.command("delete", cls=Command, help=N_("Delete the visit (a void: its history stays)."))
 @click.argument("number")
+@click.option("--yes", is_flag=True, help=N_("Delete without asking for confirmation."))
 @json_option
 @pass_env
-def delete(env: Env, number: str, as_json: bool) -> None:
+def delete(env: Env, number: str, yes: bool, as_json: bool) -> None:
     actor = env.actor()
+    if not yes:  # not confirmed (or no terminal to ask): click.Abort, "Cancelled.", exit 1
+        click.confirm(visible(_("Delete visit {number}?").format(number=number)), abort=True, err=True)
     row = env.brigada().encounters.delete(actor, number)
     show_row(env, row, as_json, _("Visit {number} deleted").format(number=row.number))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime
@@ -71,7 +72,7 @@ class Env:
     # -- output ---------------------------------------------------------------------------------
     def say(self, message: str) -> None:
         """A message for the operator (stderr): data stays alone on stdout."""
-        self.err.print(message, highlight=False, markup=False)
+        self.err.print(visible(message), highlight=False, markup=False)
 
     def emit_json(self, data: Any) -> None:
         click.echo(json.dumps(plain(data), ensure_ascii=False, indent=2))
@@ -95,6 +96,20 @@ class Env:
         self.out.print(table)
 
 
+def visible(text: str) -> str:
+    """Text as it may reach a terminal: a control or invisible character (an escape sequence
+    typed as a chart number, a bidi override in an old record) shown as its code point, never
+    sent to the terminal to act on. Line breaks and tabs stay."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c in "\n\t" or unicodedata.category(c) not in HIDDEN else f"<U+{ord(c):04X}>" for c in text
+    )
+
+
+HIDDEN = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+
+
 def cell(value: Any) -> str:
     """A value as a table shows it: nothing for None, yes or no for a flag, never Python's
     None, True or False."""
@@ -102,7 +117,7 @@ def cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    return str(value)
+    return visible(str(value))
 
 
 def plain(value: Any) -> Any:

@@ -41,7 +41,7 @@ from cli import (
     warehouse_cmd,
 )
 from cli.base import Group, field_name
-from cli.env import Env, render
+from cli.env import Env, render, visible
 from cli.exit_codes import Exit
 from cli.i18n import N_, _, choose_language, localize_click, set_language
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
@@ -84,7 +84,7 @@ def guarded(invoke: Callable[[], Any]) -> int:
     try:
         result = invoke()
     except DomainError as error:
-        click.echo(describe(error), err=True)
+        click.echo(visible(describe(error)), err=True)
         return exit_code(error)
     except click.exceptions.Exit as done:
         return done.exit_code
@@ -92,10 +92,10 @@ def guarded(invoke: Callable[[], Any]) -> int:
         click.echo(_("Cancelled."), err=True)
         return Exit.REFUSED
     except click.UsageError as error:
-        click.echo(_("Invalid usage: {message}").format(message=error.format_message()), err=True)
+        click.echo(visible(_("Invalid usage: {message}").format(message=error.format_message())), err=True)
         return Exit.INVALID
     except click.ClickException as error:
-        click.echo(error.format_message(), err=True)
+        click.echo(visible(error.format_message()), err=True)
         return error.exit_code
     except Exception as error:
         if os.environ.get("BRIGADA_DEBUG"):

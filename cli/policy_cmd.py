@@ -6,17 +6,22 @@ from typing import Any
 
 import click
 
+from application.context import Actor
 from application.policy import PolicyView
 from cli.base import Command, group
 from cli.env import Env, pass_env, render
-from cli.i18n import N_, _
+from cli.i18n import N_, _, ngettext
 
 # (option, setting, help) for every switch of the seed, in the seed's order.
 SWITCHES: list[tuple[str, str, str]] = [
     ("--max-failed-attempts", "max_failed_attempts", N_("Maximum failed attempts (0 = unlimited).")),
     ("--min-length", "min_length", N_("Minimum length (0 = not checked).")),
     ("--max-length", "max_length", N_("Maximum length.")),
-    ("--validity-days", "validity_days", N_("Days a password is valid (0 = never expires).")),
+    (
+        "--validity-days",
+        "validity_days",
+        N_("Days a password is valid (0 = never expires; administrators are warned, never refused)."),
+    ),
     ("--require-letters", "require_letters", N_("Letters required: on or off.")),
     ("--require-digits", "require_digits", N_("Digits required: on or off.")),
     ("--require-symbols", "require_symbols", N_("Symbols required: on or off.")),
@@ -38,10 +43,13 @@ LABELS: dict[str, str] = {
 }
 
 
-def show_policy(env: Env, view: PolicyView, as_json: bool) -> None:
+def show_policy(env: Env, actor: Actor, view: PolicyView, as_json: bool) -> None:
     warnings = [render(w.template, w.params) for w in view.weaknesses]
+    stuck = env.brigada().users.unable_to_change_own_password(actor) if view.settings.validity_days else []
     if as_json:
-        env.emit_json({"settings": view.settings.as_dict(), "warnings": warnings})
+        env.emit_json(
+            {"settings": view.settings.as_dict(), "warnings": warnings, "cannot_change_own_password": stuck}
+        )
         return
     settings = view.settings.as_dict()
     env.record(
@@ -60,6 +68,16 @@ def show_policy(env: Env, view: PolicyView, as_json: bool) -> None:
     )
     for warning in warnings:
         env.say(_("Warning, weaker than NIST SP 800-63B: {warning}").format(warning=warning))
+    if stuck:
+        env.say(
+            ngettext(
+                "Warning: passwords expire, but {count} user cannot change their own password: {users} "
+                "(grant it with 'brigada user access USER --grant passwd').",
+                "Warning: passwords expire, but {count} users cannot change their own password: {users} "
+                "(grant it with 'brigada user access USER --grant passwd').",
+                len(stuck),
+            ).format(count=len(stuck), users=", ".join(stuck))
+        )
 
 
 @group(help=N_("Security policies (administrators, on central)."))
@@ -77,7 +95,7 @@ def password() -> None:
 @pass_env
 def show(env: Env, as_json: bool) -> None:
     actor = env.actor()
-    show_policy(env, env.brigada().policies.show(actor), as_json)
+    show_policy(env, actor, env.brigada().policies.show(actor), as_json)
 
 
 def switch_options(command: Any) -> Any:
@@ -97,7 +115,7 @@ def set_policy(env: Env, defaults: bool, as_json: bool, **switches: str | None) 
     view = env.brigada().policies.set(actor, data, defaults=defaults)
     if not as_json:
         env.say(_("Password policy changed.") if view.changed else _("Nothing changed."))
-    show_policy(env, view, as_json)
+    show_policy(env, actor, view, as_json)
 
 
 LOCK_OPTIONS = [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from adapters.store import redacted
@@ -9,7 +12,7 @@ from cli.base import Command
 from cli.env import Env, pass_env, read_password, render
 from cli.i18n import N_, _, ngettext
 from domain.errors import DomainError
-from domain.user import PasswordChangeRequired
+from domain.user import AdminLockedForNow, PasswordChangeRequired
 
 
 @click.command("login", cls=Command, help=N_("Open a session (15 minutes idle, 12 hours at most)."))
@@ -25,24 +28,56 @@ from domain.user import PasswordChangeRequired
 def login(env: Env, username: str, password_stdin: bool, unlock_code: str | None, totp: str | None) -> None:
     password = read_password(password_stdin, _("Password"))
     auth = env.brigada().auth
-    try:
-        signed = auth.sign_in(username, password, totp=totp, unlock_code=unlock_code)
-    except PasswordChangeRequired as required:
-        env.say(render(required.template, required.params))
-        new_password = read_password(password_stdin, _("New password"), confirm=True)
-        signed = auth.sign_in(
-            username, password, totp=totp, unlock_code=unlock_code, new_password=new_password
-        )
+    with admin_lock_in_minutes():
+        try:
+            signed = auth.sign_in(username, password, totp=totp, unlock_code=unlock_code)
+        except PasswordChangeRequired as required:
+            env.say(render(required.template, required.params))
+            new_password = read_password(password_stdin, _("New password"), confirm=True)
+            signed = auth.sign_in(
+                username, password, totp=totp, unlock_code=unlock_code, new_password=new_password
+            )
     env.sessions.save(env.store_url, signed.ticket)
     env.say(_("Welcome, {user}.").format(user=signed.ticket.username))
     if signed.password_expires_in is not None:
-        env.say(
-            ngettext(
-                "Warning: your password expires in {days} day; change it with 'brigada passwd'.",
-                "Warning: your password expires in {days} days; change it with 'brigada passwd'.",
-                max(signed.password_expires_in, 0),
-            ).format(days=max(signed.password_expires_in, 0))
+        env.say(expiry_warning(signed.password_expires_in, signed.can_change_password))
+
+
+@contextmanager
+def admin_lock_in_minutes() -> Iterator[None]:
+    """An administrator's lock, refused in one line (exit 1) with the minutes it has left in the
+    plural they need: a rendered domain error has no plural forms."""
+    try:
+        yield
+    except AdminLockedForNow as locked:
+        minutes = locked.params["minutes"]
+        message = ngettext(
+            "user {username} is locked for {minutes} more minute after too many failed attempts",
+            "user {username} is locked for {minutes} more minutes after too many failed attempts",
+            minutes,
         )
+        raise click.ClickException(message.format(**locked.params)) from None
+
+
+def expiry_warning(days: int, can_change: bool) -> str:
+    """The login's warning that the password expires soon. It names 'brigada passwd' only to
+    someone who may run it."""
+    if not can_change:
+        return ngettext(
+            "Warning: your password expires in {days} day; ask an administrator for a new one.",
+            "Warning: your password expires in {days} days; ask an administrator for a new one.",
+            days,
+        ).format(days=days)
+    if days <= 0:  # only an administrator's password outlives its validity (it never expires)
+        return _(
+            "Warning: your password is past its validity period; administrators can still log in, "
+            "but change it now with 'brigada passwd'."
+        )
+    return ngettext(
+        "Warning: your password expires in {days} day; change it with 'brigada passwd'.",
+        "Warning: your password expires in {days} days; change it with 'brigada passwd'.",
+        days,
+    ).format(days=days)
 
 
 @click.command("logout", cls=Command, help=N_("Close the session."))
@@ -98,7 +133,8 @@ def passwd(env: Env, password_stdin: bool) -> None:
     actor = env.actor()
     current = read_password(password_stdin, _("Current password"))
     new_password = read_password(password_stdin, _("New password"), confirm=True)
-    env.brigada().auth.change_password(actor, current, new_password)
+    with admin_lock_in_minutes():
+        env.brigada().auth.change_password(actor, current, new_password)
     env.sessions.delete(env.store_url)
     env.say(
         _("Password changed. Every session of {user} was closed: log in again.").format(user=actor.username)

@@ -3,6 +3,8 @@ logins refused for unknown names. Each is one small aggregate, so recording neve
 
 from __future__ import annotations
 
+import unicodedata
+
 from eventsourcing.domain import event
 
 from domain.base import BrigadaAggregate
@@ -30,6 +32,19 @@ BACKUP = "backup"
 AUDIT_EXPORT = "audit.export"
 AUDIT_VERIFY = "audit.verify"
 LOGIN_UNKNOWN_USER = "login.failed"  # shown as "Login incorrecto", like a wrong password
+TRIED_NAME_LIMIT = 30
+
+
+def tried_name(typed: str) -> str:
+    """The name typed at a login that matched no user, as the log keeps it (issue 17: that is how
+    an administrator sees guessing): without control or invisible characters, at most
+    TRIED_NAME_LIMIT characters (a password typed in the name box is not kept whole)."""
+    shown = "".join(
+        c for c in unicodedata.normalize("NFC", typed) if unicodedata.category(c)[0] not in "CZ" or c == " "
+    )
+    return shown.strip()[:TRIED_NAME_LIMIT]
+
+
 PATIENT_VIEW = "patient.view"
 PATIENT_SEARCH = "patient.search"
 PATIENT_DUPLICATES = "patient.duplicates"

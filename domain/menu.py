@@ -9,7 +9,7 @@ parent, and the check is deny by default.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from domain.errors import N_, InvalidValue
@@ -30,7 +30,9 @@ class MenuOption:
         return self.id.count(".")
 
 
-# In the order the tree is shown: each group followed by its commands.
+# In the order the tree is shown, depth first: each option right after its parent or after an
+# earlier sibling's sub-options (``in_tree_order`` checks it), so a printed tree puts it under
+# its own parent.
 MENU: tuple[MenuOption, ...] = (
     MenuOption("patient", N_("Patients")),
     MenuOption("patient.register", N_("Register a patient")),
@@ -72,8 +74,12 @@ MENU: tuple[MenuOption, ...] = (
     MenuOption("policy.password", N_("Password policy")),
     MenuOption("policy.password.show", N_("Show the password policy")),
     MenuOption("policy.password.set", N_("Change the password policy")),
+    MenuOption("policy.locks", N_("Time-based locks")),
+    MenuOption("policy.locks.show", N_("Show the locks")),
+    MenuOption("policy.locks.set", N_("Change the locks")),
     MenuOption("access", N_("Menu access by option")),
     MenuOption("access.who", N_("Who can open an option")),
+    MenuOption("access.tree", N_("The whole menu tree")),
     MenuOption("projections", N_("Read models")),
     MenuOption("projections.status", N_("Read model status")),
     MenuOption("projections.rebuild", N_("Rebuild read models")),
@@ -166,9 +172,6 @@ MENU: tuple[MenuOption, ...] = (
     MenuOption("invoice.list", N_("List invoices")),
     MenuOption("invoice.print", N_("Print an invoice")),
     MenuOption("invoice.rips", N_("RIPS of an invoice")),
-    MenuOption("policy.locks", N_("Time-based locks")),
-    MenuOption("policy.locks.show", N_("Show the locks")),
-    MenuOption("policy.locks.set", N_("Change the locks")),
     MenuOption("audit", N_("Activity log")),
     MenuOption("audit.search", N_("Search and export the activity log")),
     MenuOption("audit.verify", N_("Verify the activity log chain")),
@@ -178,6 +181,7 @@ MENU: tuple[MenuOption, ...] = (
 
 OPTIONS: dict[str, MenuOption] = {option.id: option for option in MENU}
 EVERYTHING: frozenset[str] = frozenset(OPTIONS)
+CHANGE_MY_PASSWORD = "passwd"
 
 
 def option(option_id: str) -> MenuOption:
@@ -191,6 +195,17 @@ def option(option_id: str) -> MenuOption:
             groups=", ".join(o.id for o in MENU if o.parent is None),
         )
     return found
+
+
+def in_tree_order(options: Sequence[MenuOption]) -> bool:
+    """Whether each option comes right after its parent or after one of its parent's other
+    descendants: printed in this order, with indentation, every option sits under its parent."""
+    previous: list[str] = []  # the path from the root to the option before
+    for current in options:
+        if current.parent is not None and current.parent not in previous:
+            return False
+        previous = [*ancestors(current.id), current.id]
+    return True
 
 
 def ancestors(option_id: str) -> list[str]:
@@ -213,6 +228,12 @@ def revoke(granted: frozenset[str], option_id: str) -> frozenset[str]:
     """The grants after revoking an option: it and all its descendants are closed."""
     chosen = option(option_id).id
     return granted - {chosen, *descendants(chosen)}
+
+
+def for_new_user(copied: frozenset[str] = frozenset()) -> frozenset[str]:
+    """A new user's grants: those copied from a model user, plus "Change my password", which
+    seed 004 asks to leave on when passwords expire (the expiry warning points to it)."""
+    return grant(copied, CHANGE_MY_PASSWORD)
 
 
 def can_open(granted: Iterable[str], option_id: str) -> bool:

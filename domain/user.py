@@ -7,7 +7,9 @@ sections, an offline unlock key and an optional second factor (TOTP).
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -32,6 +34,13 @@ class UserLocked(DomainError):
         "user {username} is locked after too many failed attempts: an administrator must unlock "
         "it ('brigada user unlock', or an unlock code on a laptop)"
     )
+
+
+class AdminLockedForNow(UserLocked):
+    """An administrator's lock, which lifts by itself (ADMIN_LOCKOUT). The CLI words it with
+    ngettext on ``minutes``; this template is for any other reader."""
+
+    template = N_("user {username} is locked for {minutes} more minutes after too many failed attempts")
 
 
 class PasswordExpired(DomainError):
@@ -63,6 +72,13 @@ ALREADY_INACTIVE = N_("user {username} is already deactivated")
 ALREADY_ACTIVE = N_("user {username} is already active")
 NOT_LOCKED = N_("user {username} is not locked")
 NO_UNLOCK_KEY = N_("user {username} has no unlock key (administrators never log in on a site)")
+# An administrator locked by failed attempts is let in again this long after the recorded lock
+# (the Locked event's timestamp), or earlier when another administrator unlocks them. A lock that
+# only an administrator can lift would shut central's only administrator out for good (issue 17);
+# NIST SP 800-63B (5.2.2) allows rate limiting instead of a permanent lockout. Anyone else stays
+# locked until an administrator unlocks them (seed 004).
+ADMIN_LOCKOUT = timedelta(minutes=15)
+
 TOTP_ENROLLED = N_("user {username} already has a second factor: remove it first")
 NO_TOTP = N_("user {username} has no second factor")
 
@@ -112,6 +128,11 @@ class User(BrigadaAggregate):
     class Locked(Event):
         TOPIC = "brigada.User.Locked"
 
+        def apply(self, user: Any) -> None:
+            user.locked = True
+            user.locked_at = self.timestamp  # as recorded: an administrator's lock lifts from it
+            user.sessions = {}
+
     class Unlocked(Event):
         TOPIC = "brigada.User.Unlocked"
         code_digest: str | None
@@ -157,6 +178,7 @@ class User(BrigadaAggregate):
         self.active = True
         self.sessions: dict[UUID, tuple[str, datetime]] = {}
         self.locked = False
+        self.locked_at: datetime | None = None
         self.failed_attempts = 0
         self.password_set_on: date = self.created_on.date()
         self.must_change = False
@@ -191,6 +213,7 @@ class User(BrigadaAggregate):
         ``totp_step`` is the time step the given code matched (None: no match);
         ``new_password_hash`` is the new password's hash when this login must change it.
         """
+        self._lift_lapsed_lock(now)
         if self.locked or not password_matches or not self.active:
             self._refuse_attempt(max_failed_attempts)
             return False
@@ -221,16 +244,11 @@ class User(BrigadaAggregate):
         self._fail_login()
         # A deactivated user is refused as "Incorrect login" whatever the count: no lock to see.
         if 0 < max_failed_attempts <= self.failed_attempts and self.active and not self.locked:
-            self._lock()
+            self.trigger_event(self.Locked)
 
     @event(LoginFailed)
     def _fail_login(self) -> None:
         self.failed_attempts += 1
-
-    @event(Locked)
-    def _lock(self) -> None:
-        self.locked = True
-        self.sessions = {}
 
     @event(LoggedIn)
     def _log_in(self, session_id: UUID, token_hash: str, opened_at: datetime) -> None:
@@ -263,8 +281,10 @@ class User(BrigadaAggregate):
         return (self.password_set_on + timedelta(days=validity_days) - today).days
 
     def password_expired(self, today: date, validity_days: int) -> bool:
+        """Past its validity period. An administrator's password never expires (the login warns
+        instead): an expired last administrator would have nobody left to reset it."""
         left = self.password_days_left(today, validity_days)
-        return left is not None and left <= 0
+        return not self.is_admin and left is not None and left <= 0
 
     def change_own_password(
         self,
@@ -324,6 +344,31 @@ class User(BrigadaAggregate):
         self.active = True
 
     # -- lockout --------------------------------------------------------------------------------
+    def lock_lifts_at(self) -> datetime | None:
+        """When a locked administrator's lock lifts by itself; None when not locked, or locked
+        until an administrator unlocks them."""
+        if not (self.locked and self.is_admin) or self.locked_at is None:
+            return None
+        return self.locked_at + ADMIN_LOCKOUT
+
+    def is_locked(self, now: datetime) -> bool:
+        """Locked at ``now``. A clock set back before the lock keeps it longer, never shorter."""
+        lifts_at = self.lock_lifts_at()
+        return self.locked and (lifts_at is None or now < lifts_at)
+
+    def lock_refusal(self, now: datetime) -> UserLocked:
+        """Why a locked user is refused: until unlocked, or (an administrator) for some minutes."""
+        lifts_at = self.lock_lifts_at()
+        if lifts_at is None:
+            return UserLocked(username=self.username)
+        minutes = math.ceil((lifts_at - now) / timedelta(minutes=1))
+        return AdminLockedForNow(username=self.username, minutes=minutes)
+
+    def _lift_lapsed_lock(self, now: datetime) -> None:
+        # Recorded as an unlock (no code), so the attempt that finds it lapsed counts from zero.
+        if self.locked and not self.is_locked(now):
+            self._unlock(code_digest=None)
+
     def unlock(self, *, code_digest: str | None = None) -> None:
         if code_digest is not None and code_digest in self.used_unlock_codes:
             raise unlock_codes.UnlockCodeUsed()
@@ -341,6 +386,7 @@ class User(BrigadaAggregate):
     @event(Unlocked)
     def _unlock(self, code_digest: str | None) -> None:
         self.locked = False
+        self.locked_at = None
         self.failed_attempts = 0
         if code_digest is not None:
             self.used_unlock_codes.add(code_digest)
@@ -365,6 +411,10 @@ class User(BrigadaAggregate):
         pass
 
     # -- permissions ----------------------------------------------------------------------------
+    def may_open(self, option_id: str) -> bool:
+        """Administrators open every menu option; anyone else needs it granted."""
+        return self.is_admin or menu.can_open(self.menu, option_id)
+
     def change_menu(self, options: frozenset[str]) -> bool:
         """Set the granted menu options; False when they are the ones already granted."""
         if not menu.is_consistent(options):

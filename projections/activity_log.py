@@ -117,6 +117,10 @@ def _slot(event: Any, names: NameCache) -> dict[str, str]:
 
 
 # topic -> (action, how to build its comment). Seed actions keep the seed's names and formats.
+def _rectified(event: Any, invoice: dict[str, str]) -> dict[str, str]:
+    return {"VISITA": invoice["VISITA"], "FRA": event.note_number, "RECTIFICA": invoice["FRA"]}
+
+
 ACTIONS: dict[str, tuple[Action, Fields]] = {
     "brigada.StoreIdentity.Established": (
         Action("store.create", N_("Store - Create")),
@@ -531,12 +535,11 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
         Action("invoice.issue", N_("Invoice - Issued")),
         lambda e, n: n.learn(e.originator_id, {"VISITA": ",".join(e.visit_numbers), "FRA": e.number}),
     ),
+    # Seed 004: "Factura - Rectificada ... FRA=(serie factura)-(nº factura)", the rectifying
+    # document's (Ej: FRA=FAR-77); the invoice it rectifies beside it.
     "brigada.Invoice.Rectified": (
         Action("invoice.rectify", N_("Invoice - Rectified")),
-        lambda e, n: {
-            **n.recall(e.originator_id, {"VISITA": "visit_list", "FRA": "number"}),
-            "NOTA": e.note_number,
-        },
+        lambda e, n: _rectified(e, n.recall(e.originator_id, {"VISITA": "visit_list", "FRA": "number"})),
     ),
 }
 
@@ -666,7 +669,9 @@ class NameCache:
 
 class ActivityLogProjection(Projection):
     name = "activity_log"
-    version = 2  # 2: the position is the table's key order (SQLite's rowid); (recorded_at, position)
+    # 2: the position is the table's key order (SQLite's rowid); (recorded_at, position).
+    # 3: "Factura - Rectificada" says FRA= the rectifying document, as seed 004 does.
+    version = 3
     topics = ()  # every event
     row_type = ActivityRow
     key_fields = ("position",)

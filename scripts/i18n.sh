@@ -45,9 +45,10 @@ fi
 #     No locations: the template then depends on click's version only, not on where it is.
 CLICK_DIR="$("$VENV/bin/python" -c 'import click, os; print(os.path.dirname(click.__file__))')"
 CLICK_POT="$LOCALES/click.pot"
-"$PYBABEL" --quiet extract --no-default-keywords -k _ -k ngettext:1,2 --no-location --omit-header \
+"$PYBABEL" --quiet extract --no-default-keywords -k _ -k ngettext:1,2 --no-location \
+    --project=click --version="$("$VENV/bin/python" -c 'import click; print(click.__version__)' 2>/dev/null)" \
     --sort-output --width="$WIDTH" -o "$tmp" "$CLICK_DIR"
-if [[ ! -f "$CLICK_POT" ]] || ! diff -q "$CLICK_POT" "$tmp" >/dev/null; then
+if [[ ! -f "$CLICK_POT" ]] || ! diff -q -I '^"POT-Creation-Date:' "$CLICK_POT" "$tmp" >/dev/null; then
     cat "$tmp" >"$CLICK_POT"
 fi
 

@@ -185,8 +185,8 @@ def test_the_csv_export_has_the_rows_of_the_search_with_formulas_escaped(
     result = central.ok("audit", "search", "--csv", str(path))
     assert result.stderr.strip() == f"{len(expected)} rows written to {path}"
 
-    with path.open(newline="", encoding="utf-8") as handle:
-        header, *cells = list(csv.reader(handle))
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        header, *cells = list(csv.reader(handle, delimiter=";"))
     assert header == HEADERS
     assert len(cells) == len(expected) == 8
     for row, cell in zip(expected, cells, strict=True):
@@ -208,8 +208,8 @@ def test_the_csv_export_has_the_rows_of_the_search_with_formulas_escaped(
 def test_a_csv_export_keeps_only_the_matches(central: Brigada, tmp_path: Path) -> None:
     path = tmp_path / "fallidos.csv"
     central.ok("audit", "search", "--action", "Login incorrecto", "--csv", str(path))
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
     assert [(r["User"], r["Action"]) for r in rows] == [("admin", "Incorrect login")]
 
 
@@ -244,7 +244,7 @@ def test_the_pdf_names_the_criteria(central: Brigada, tmp_path: Path) -> None:
     path = tmp_path / "filtrado.pdf"
     central.ok("audit", "search", "--user", "sistema", "--text", "SEDE", "--pdf", str(path))
     text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
-    assert "user: sistema" in text and "texts: SEDE" in text
+    assert 'Criteria: User: sistema; Comment contains: "SEDE"' in text
     assert "SEDE=CEN" in text and "USUARIO=admin" not in text
     assert "Page 1 of 1" in text
 
@@ -346,3 +346,16 @@ def test_commands_need_a_session(central: Brigada) -> None:
     central.ok("logout")
     for command in (["audit", "search"], ["audit", "verify"], ["backup", "--to", "x"]):
         assert central(*command).exit_code == 1
+
+
+def test_a_login_under_an_unknown_name_keeps_the_name_tried_cut_and_cleaned(central: Brigada) -> None:
+    """Issue 17: an administrator sees guessing: the name typed is in the comment, without
+    control characters and cut to 30 characters (a password typed in the name box is not kept
+    whole)."""
+    for typed in ("root", "adm\x1b[2Jin", "x" * 80):
+        refused = central("login", typed, "--password-stdin", input="whatever-it-is-1234\n")
+        assert (refused.exit_code, refused.stderr.strip()) == (1, "Incorrect login")
+
+    comments = [row["comment"] for row in central.rows("--action", "login.failed")]
+
+    assert {"USUARIO=root", "USUARIO=adm[2Jin", f"USUARIO={'x' * 30}"} <= set(comments)

@@ -130,7 +130,8 @@ def test_rectifying_issues_a_numbered_note_and_releases_the_voucher(central) -> 
     with pytest.raises(DomainError, match="already rectified"):
         brigada.invoicing.rectify(admin, "FE-1", {"reason": "twice"})
     assert comments(brigada, "invoice.issue") == [f"VISITA={visit} FRA=FE-1", f"VISITA={visit} FRA=FE-3"]
-    assert comments(brigada, "invoice.rectify") == [f"VISITA={visit} FRA=FE-1 NOTA=FE-2"]
+    # Seed 004: FRA= is the rectifying document (the credit note), the invoice it rectifies beside.
+    assert comments(brigada, "invoice.rectify") == [f"VISITA={visit} FRA=FE-2 RECTIFICA=FE-1"]
     assert comments(brigada, "voucher.issue") == [f"VISITA={visit} VOL=CEN-1"]
     assert comments(brigada, "voucher.invoiced") == [
         f"VISITA={visit} VOL=CEN-1 FRA=FE-1",

@@ -214,7 +214,7 @@ def test_a_visit_end_to_end(central: Terminal, chart: str, tmp_path: Path) -> No
     assert [r["state"] for r in central.json("encounter", "list")] == ["open", "finalized"]
 
     # Deleting: a void.
-    assert "Visit CEN-1 deleted" in central("encounter", "delete", "CEN-1").stderr
+    assert "Visit CEN-1 deleted" in central("encounter", "delete", "CEN-1", "--yes").stderr
     refused = central("encounter", "paragraph", "add", "CEN-1", "--name", "NOTA", "--text", "x", code=1)
     assert one_line(refused) == "visit CEN-1 is deleted: adding a paragraph is not possible"
 

@@ -7,12 +7,15 @@ tests hash and check passwords many times; hashing is not what they are about.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from security_support import ADMIN_PASSWORD, PASSWORDS, MakeUser, QuickArgon2Hasher, log_in
+from test_security_cli import ADMIN, Terminal
 
 import adapters.bootstrap
+from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.context import Actor
 from domain import menu
@@ -62,3 +65,14 @@ def make_user(central: Brigada, admin: Actor) -> MakeUser:
         return log_in(central, username, PASSWORDS[username])
 
     return _make
+
+
+@pytest.fixture
+def clocked_cli(tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> Terminal:
+    """`brigada` commands on a new central, the administrator logged in, every command reading
+    the test's clock."""
+    monkeypatch.setattr(adapters.bootstrap, "SystemClock", lambda: clock)
+    run = Terminal(f"sqlite:///{tmp_path}/central.db")
+    run("init", "--central", "--password-stdin", input=f"{ADMIN}\n")
+    run("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
+    return run

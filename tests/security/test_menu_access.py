@@ -178,7 +178,7 @@ TestMenuGrants.settings = settings(stateful_step_count=25)
 
 
 # -- in the application -------------------------------------------------------------------------
-def test_a_new_user_gets_no_option_and_is_denied_by_default(central: Brigada, make_user: MakeUser) -> None:
+def test_a_user_with_no_option_is_denied_by_default(central: Brigada, make_user: MakeUser) -> None:
     ana = make_user("ana", options=frozenset(), sections=frozenset())
 
     with pytest.raises(MenuDenied) as refused:
@@ -254,7 +254,7 @@ def test_menu_changed_records_the_full_resulting_set(
     assert last.options == ["passwd", "patient", "patient.show"]
 
 
-def test_a_new_user_like_another_gets_the_same_options_and_sections(
+def test_a_new_user_like_another_gets_the_same_options_and_sections_plus_passwd(
     central: Brigada, admin: Actor, make_user: MakeUser
 ) -> None:
     make_user(
@@ -268,7 +268,7 @@ def test_a_new_user_like_another_gets_the_same_options_and_sections(
         admin, {"username": "beto", "full_name": "Beto", "like": "ana"}, PASSWORDS["beto"]
     )
 
-    assert beto.options == ["patient", "patient.search"]
+    assert beto.options == ["patient", "patient.search", "passwd"]
     assert beto.sections == ["diary", "visit"]
 
 
