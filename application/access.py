@@ -29,10 +29,12 @@ class Access:
     def require(self, actor: Actor, option_id: str) -> None:
         """Refuse unless ``actor`` may open the menu option."""
         chosen = menu.option(option_id)
+        self.core.checked_user = actor.username
         if actor.is_admin:
             return
         user = self.core.get(User, actor.user_id)
         if user is None or not menu.can_open(user.menu, chosen.id):
+            self.core.record_denied(actor.username, {"OPCION": chosen.id})
             raise MenuDenied(option=chosen.id, label=chosen.label)
 
     def menu_tree(self, actor: Actor) -> tuple[menu.MenuOption, ...]:
@@ -43,10 +45,12 @@ class Access:
     def require_section(self, actor: Actor, wanted: Section | str) -> None:
         """Refuse unless ``actor`` may see and change the visit section."""
         chosen = section(wanted)
+        self.core.checked_user = actor.username
         if actor.is_admin:
             return
         user = self.core.get(User, actor.user_id)
         if user is None or chosen not in user.sections:
+            self.core.record_denied(actor.username, {"SECCION": chosen.value})
             raise SectionDenied(section=chosen.value, label=SECTION_LABELS[chosen])
 
     def sections_of(self, actor: Actor) -> frozenset[Section]:

@@ -191,8 +191,11 @@ class Audit:
         return broken, checked
 
     def backup(self, actor: Actor, folder: Path) -> Path:
-        """A consistent online copy of the store, recorded as "Copia de seguridad"."""
+        """A consistent online copy of the store, recorded as "Copia de seguridad". Administrators
+        only, whatever the menu grants: the copy holds every patient's clinical text, every
+        section of every visit, past any section a user is denied."""
         self.access.require(actor, "backup")
+        self.access.require_admin(actor, N_("make a backup of the store"))
         stamp = self.core.clock.now().strftime("%Y%m%d-%H%M%S")
         path = self.backups.backup(folder, stamp)
         self.core.record_access(actor.username, BACKUP, {"CARPETA": str(folder)})

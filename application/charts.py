@@ -11,6 +11,7 @@ from application.access import Access
 from application.context import Actor
 from application.contracts import Contracts, ContractView
 from application.core import Core
+from application.encounters import visible_rows
 from application.operations import Operations
 from application.patients import Patients
 from domain.access_log import PATIENT_DUPLICATES, PATIENT_VIEW
@@ -95,7 +96,7 @@ class Charts:
             patient=row,
             contracts=self.contracts.views(patient),
             absorbed=list(patient.absorbed),
-            encounters=self.encounters.by_patient(patient.id),
+            encounters=visible_rows(self.encounters.by_patient(patient.id), self.access.sections_of(actor)),
             appointments=sorted(
                 (a for i in ids for a in self.agenda.by_patient(i)), key=lambda a: (a.day, a.slot)
             ),

@@ -12,13 +12,14 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
 from application.app import BrigadaApplication
-from application.context import event_context
+from application.context import SYSTEM, event_context
 from application.errors import StoreNotInitialized
 from application.ports import Clock, HostInfo, NoBlocklist, PasswordBlocklist, PasswordHasher
 from application.projection_runner import ProjectionRunner
-from domain.access_log import Access
+from domain.access_log import ACCESS_DENIED, Access
 from domain.context import EventContext, recording
 from domain.errors import N_, Conflict
+from domain.locks import Locked
 from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
 
 CONFLICT = N_("someone changed the same record at the same time: run the command again")
@@ -42,6 +43,9 @@ class Core:
         self.blocklist = blocklist or NoBlocklist()
         self._identity: StoreIdentity | None = None
         self._newest_date: tuple[int, date] | None = None  # (log head, its business date)
+        # The user whose menu or section access this command last checked: a refusal by a rule
+        # that does not name its actor (the sites policy) is recorded as theirs.
+        self.checked_user: str | None = None
 
     def identity(self) -> StoreIdentity | None:
         if self._identity is None:
@@ -72,8 +76,13 @@ class Core:
         context = replace(
             event_context(site, username, self.clock, self.host), business_date=self.effective_today()
         )
-        with recording(context) as context:
-            yield context
+        try:
+            with recording(context) as context:
+                yield context
+        except Locked as refusal:  # a time lock refused this user's change: recorded, then raised
+            if username != SYSTEM:
+                self.record_denied(username, {"REGLA": str(refusal.params["rule"])})
+            raise
 
     def effective_today(self) -> date:
         """Today for the time-based locks: never before the newest business date already
@@ -94,6 +103,11 @@ class Core:
         """Record an access that changes nothing else (a view, a print, an export, a backup)."""
         with self.acting_as(username):
             self.save(Access(action=action, fields=fields))
+
+    def record_denied(self, username: str, fields: dict[str, str]) -> None:
+        """Record a refused attempt by a logged-in user (issue 17: an administrator sees who tried
+        what): only this access record is written; the caller raises the refusal."""
+        self.record_access(username, ACCESS_DENIED, fields)
 
     def save(self, *aggregates: Any, catch_up: bool = True) -> None:
         """Save in one transaction, then bring the views up to date (read-your-writes; a caller

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
@@ -409,7 +409,7 @@ class Encounters:
         self.access.require(actor, "encounter.list")
         self.access.require_section(actor, Section.DIARY)
         self.operations.require(Always.READ)
-        return self.encounters.diary(day, professional)
+        return visible_rows(self.encounters.diary(day, professional), self.access.sections_of(actor))
 
     def show(self, actor: Actor, number: str) -> EncounterView:
         """The visit with the sections the user may see; showing the report or the clinical
@@ -583,6 +583,16 @@ class Encounters:
             ("FECHA", encounter.visit_date.isoformat()),
             ("PROFESIONAL", encounter.professional),
         ]
+
+
+def visible_rows(rows: list[EncounterRow], allowed: frozenset[Section]) -> list[EncounterRow]:
+    """The rows as a reader holding the ``allowed`` sections may see them: a principal diagnosis
+    is clinical history data (the HISTORY section, as in ``Encounters.show``), so it is blanked
+    for readers without that section. Every list and chart of visits, and their JSON, reads its
+    rows through here."""
+    if Section.HISTORY in allowed:
+        return rows
+    return [replace(row, principal_diagnosis="") for row in rows]
 
 
 def patient_name(patient: Patient | None) -> str:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from application.core import Core
 from domain import site_policy
 from domain.site import Site, SiteMode, site_id
-from domain.site_policy import Forbidden, Operation
+from domain.site_policy import Forbidden, Operation, OperationRefused
+
+# The sites policy's rules as an access-denied record names them (REGLA=).
+RULE_CODES: dict[str, str] = {
+    site_policy.ON_SITE_RULE: "INS",
+    site_policy.NOT_ENABLED_RULE: "not-enabled",
+    site_policy.NEVER_ON_LAPTOP_RULE: "central-only",
+    site_policy.LEASED_RULE: "MSN",
+    site_policy.FIELD_TRANSFER_ON_CENTRAL_RULE: "MSN",
+}
 
 
 class Operations:
@@ -15,6 +24,17 @@ class Operations:
         self.core = core
 
     def require(self, operation: Operation, owner_site: str | None = None) -> None:
+        """Refuse what the sites policy forbids here; a refusal of the user whose access this
+        command checked is recorded first (issue 17)."""
+        try:
+            self._require(operation, owner_site)
+        except OperationRefused as refusal:
+            if self.core.checked_user is not None:
+                rule = RULE_CODES.get(refusal.template, "policy")
+                self.core.record_denied(self.core.checked_user, {"OPERACION": operation.value, "REGLA": rule})
+            raise
+
+    def _require(self, operation: Operation, owner_site: str | None) -> None:
         identity = self.core.require_identity()
         if identity.is_central:
             owner = self.core.get(Site, site_id(owner_site)) if owner_site else None

@@ -28,6 +28,7 @@ from domain.patient import Patient
 from domain.pharmacy import MedicationOrder
 from domain.prescription import Prescription
 from domain.price_list import PriceList, price_list_id
+from domain.sections import Section
 from domain.service_voucher import (
     SERIES,
     LineKind,
@@ -97,7 +98,14 @@ def dispensed_net_of_returns(order: MedicationOrder) -> dict[str, int]:
     return {item: quantity for item, quantity in sorted(net.items()) if quantity > 0}
 
 
-def voucher_view(voucher: ServiceVoucher) -> VoucherView:
+def voucher_view(voucher: ServiceVoucher, allowed: frozenset[Section]) -> VoucherView:
+    """The voucher as a reader holding the ``allowed`` sections may see it.
+
+    A voucher's diagnosis codes belong to the clinical history section (Section.HISTORY), like
+    every diagnosis elsewhere: ``voucher show`` and ``voucher print`` leave them out for readers
+    without it, so holding the voucher menu options does not reveal a diagnosis. Billing keeps
+    what RIPS needs: the RIPS export (``invoice rips``, its own menu option) reads the codes from
+    the voucher itself, not through this view."""
     patient = voucher.patient
     return VoucherView(
         number=voucher.number,
@@ -111,7 +119,9 @@ def voucher_view(voucher: ServiceVoucher) -> VoucherView:
         contract_number=voucher.contract["contract_number"],
         coverage=voucher.contract["coverage"],
         payment_model=voucher.contract["payment_model"],
-        diagnoses=[f"{d['code']} {d['role']} {d['type']}" for d in voucher.diagnoses],
+        diagnoses=[f"{d['code']} {d['role']} {d['type']}" for d in voucher.diagnoses]
+        if Section.HISTORY in allowed
+        else [],
         lines=[
             {**line.as_dict(), "unit_value": str(line.unit_value), "total": str(line.total)}
             for line in voucher.lines
@@ -247,7 +257,7 @@ class Vouchers:
     def show(self, actor: Actor, number: str) -> VoucherView:
         self.access.require(actor, "voucher.show")
         self.operations.require(Always.READ)
-        return voucher_view(self.load(number)[0])
+        return voucher_view(self.load(number)[0], self.access.sections_of(actor))
 
     def listing(self, actor: Actor, state: str | None = None) -> list[VoucherRow]:
         self.access.require(actor, "voucher.list")
@@ -275,7 +285,7 @@ class Vouchers:
         self.access.require(actor, "voucher.print")
         self.operations.require(Always.READ)
         voucher, _row = self.load(number)
-        view = voucher_view(voucher)
+        view = voucher_view(voucher, self.access.sections_of(actor))
         header = [
             ("VOLANTE", view.number),
             ("VISITA", view.visit_number),

@@ -65,6 +65,9 @@ DOCUMENT_VIEW = "document.view"
 SYNC_AUTH_FAILED = "sync.auth-failed"  # central: a request to `brigada serve` that proved nothing
 DIAGNOSTIC_VIEW = "diagnostic.view"  # reading a diagnostic result (comment AYD=, HIST=, VISITA=)
 VOUCHER_PRINT = "voucher.print"  # the activity log's "Voucher - Print"
+# A refused attempt by a logged-in user (issue 17): a menu option (OPCION=), a visit section
+# (SECCION=), a time lock or the sites policy (REGLA=), so an administrator sees who tried what.
+ACCESS_DENIED = "access.denied"
 
 # What a laptop's staff may record as an access (domain/sync_trust.py): any other action code in
 # a pushed access record (one that names a change, or central's work) is never applied.
@@ -90,5 +93,6 @@ SITE_ACCESS_ACTIONS = frozenset(
         DOCUMENT_VIEW,
         DIAGNOSTIC_VIEW,
         VOUCHER_PRINT,
+        ACCESS_DENIED,
     }
 )

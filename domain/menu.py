@@ -175,6 +175,8 @@ MENU: tuple[MenuOption, ...] = (
     MenuOption("audit", N_("Activity log")),
     MenuOption("audit.search", N_("Search and export the activity log")),
     MenuOption("audit.verify", N_("Verify the activity log chain")),
+    # Administrators only, whatever a user is granted (Audit.backup checks it): the copy holds
+    # every patient's clinical text, past any section a user is denied.
     MenuOption("backup", N_("Backup")),
     MenuOption("upgrade", N_("Upgrade the store to the installed version")),
 )

@@ -569,6 +569,7 @@ ACCESS_LABELS: dict[str, str] = {
     "agenda.view": N_("Agenda - View"),
     "admission.list": N_("Admission - List"),
     "diagnostic.view": N_("Diagnostic service - View result"),
+    "access.denied": N_("Access - Denied"),
 }
 
 

@@ -309,7 +309,10 @@ def test_backup_writes_a_copy_and_is_recorded(
     result = central.ok("backup", "--to", "=cmd")
     folder = tmp_path / "=cmd"
     (written,) = folder.iterdir()
-    assert result.stderr.strip() == f"Backup written to {written}"
+    assert result.stderr.strip().splitlines() == [
+        f"Backup written to {written}",
+        "The copy holds every patient's clinical text: keep it as safe as the records themselves.",
+    ]
     assert written.stat().st_size > 0
     newest = central.rows("--action", "Copia de seguridad")
     assert [r["comment"] for r in newest] == [f"CARPETA={folder}"]

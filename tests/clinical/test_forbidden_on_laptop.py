@@ -29,6 +29,7 @@ from application.replication import copy_aggregates
 from cli.exit_codes import Exit
 from cli.main import cli
 from domain import diagnostic_service, menu, surgery
+from domain.access_log import ACCESS_DENIED
 from domain.site import SiteAction
 from domain.site_policy import Forbidden
 
@@ -50,11 +51,19 @@ def laptop(mission: Mission) -> Terminal:
     return run
 
 
-def refused(mission: Mission, laptop: Terminal, *args: str) -> str:
-    """Run a command that must be refused by a rule: its one line, nothing written."""
+def refused(mission: Mission, laptop: Terminal, *args: str, recorded: bool = True) -> str:
+    """Run a command that must be refused by a rule: its one line, nothing written but the
+    refused attempt's access record (issue 17; none for a central-only command refused before
+    any access check, which knows no user yet)."""
     before = head(mission.laptop)
     result = laptop(*args, code=Exit.REFUSED)
-    assert head(mission.laptop) == before
+    if not recorded:
+        assert head(mission.laptop) == before
+        return one_line(result)
+    assert head(mission.laptop) == before + 1
+    [added] = mission.laptop.app.recorder.select_notifications(start=before + 1, limit=2)
+    recorded = mission.laptop.app.mapper.to_domain_event(added)
+    assert (type(recorded).TOPIC, recorded.action) == ("brigada.Access.Recorded", ACCESS_DENIED)
     return one_line(result)
 
 
@@ -74,9 +83,11 @@ def central_admission(mission: Mission, kind: str) -> str:
 
 def test_administration(mission: Mission, laptop: Terminal) -> None:
     """Administrative options say they are central's (the administrator cannot even log in here)."""
-    line = refused(mission, laptop, "patient", "merge", "--keep", "CEN-1", "--remove", "CEN-2")
+    merge = ("patient", "merge", "--keep", "CEN-1", "--remove", "CEN-2")
+    line = refused(mission, laptop, *merge, recorded=False)
     assert line == "merging charts is done on the central server, not on a site's laptop"
-    line = refused(mission, laptop, "user", "create", "pedro", "--full-name", "Pedro", "--password-stdin")
+    create = ("user", "create", "pedro", "--full-name", "Pedro", "--password-stdin")
+    line = refused(mission, laptop, *create, recorded=False)  # administrators only: not recorded
     assert line == "only an administrator can create users"
 
 

@@ -20,6 +20,7 @@ from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
 from application.context import Actor
+from domain.access_log import ACCESS_DENIED
 from domain.context import EventContext, recording
 from domain.sections import Section
 from domain.site import SiteMode
@@ -299,7 +300,7 @@ def build_templates(folder: Path) -> Templates:
 
 def refused(brigada: Brigada, command: Callable[[], Any], message: str, *stores: Brigada) -> None:
     """``command`` is refused by a rule (exit code 1) with ``message``, and no store records
-    anything (``brigada`` and any other ``stores`` keep their log heads)."""
+    anything but the refused attempt itself (issue 17: an "Acceso - Denegado" access record)."""
     from cli.exit_codes import Exit
     from cli.main import exit_code
     from domain.errors import DomainError
@@ -313,4 +314,12 @@ def refused(brigada: Brigada, command: Callable[[], Any], message: str, *stores:
         assert exit_code(error) is Exit.REFUSED, type(error)
     else:
         raise AssertionError(f"not refused: {message}")
-    assert [head(store) for store in watched] == before, "a refused command wrote events"
+    for store, start in zip(watched, before, strict=True):
+        added = (
+            store.app.recorder.select_notifications(start=start + 1, limit=10) if head(store) > start else []
+        )
+        kinds = [(n.topic, getattr(store.app.mapper.to_domain_event(n), "action", None)) for n in added]
+        assert all(kind == ("brigada.Access.Recorded", ACCESS_DENIED) for kind in kinds), (
+            "a refused command wrote events",
+            kinds,
+        )

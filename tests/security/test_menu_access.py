@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -154,7 +155,7 @@ class MenuGrants(RuleBasedStateMachine):
 
     @invariant()
     def who_agrees_with_every_users_tree(self) -> None:
-        users = Users(None, Access(None), None, UserQueries(self.rows))  # type: ignore[arg-type]
+        users = Users(None, Access(SimpleNamespace(checked_user=None)), None, UserQueries(self.rows))  # type: ignore[arg-type]
         admin = Actor("admin", user_id("admin"), True, None)
         for option in menu.MENU:
             expected = {
@@ -194,6 +195,7 @@ def test_every_patient_use_case_and_the_views_need_their_option(
     central.patients.register(admin, JOSE)
     ana = make_user("ana", options=frozenset({"passwd"}))
     before = count_events(central_url)
+    accesses = count_events(central_url, "brigada.Access.")
 
     attempts = [
         lambda: central.patients.register(ana, {**JOSE, "document_number": "99887766"}),
@@ -206,7 +208,9 @@ def test_every_patient_use_case_and_the_views_need_their_option(
     for attempt in attempts:
         with pytest.raises(MenuDenied):
             attempt()
-    assert count_events(central_url) == before  # nothing written
+    # nothing written but each refused attempt's access record (issue 17)
+    assert count_events(central_url) == before + len(attempts)
+    assert count_events(central_url, "brigada.Access.") == accesses + len(attempts)
 
 
 def test_granted_options_open_and_revoking_the_group_closes_its_commands(

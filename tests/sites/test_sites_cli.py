@@ -146,7 +146,7 @@ def test_site_commands_end_to_end(central: Terminal, tmp_path: Path, count_event
     refused = laptop("patient", "register", *PATIENT_OPTIONS, code=1)
     assert one_line(refused) == INS_RULE
     assert refused.stdout == ""
-    assert count_events(laptop.url) == events
+    assert count_events(laptop.url) == events + 1  # only the refused attempt ("Acceso - Denegado")
     administer = laptop("site", "register", "BRG02", "--name", "Dos", code=1)
     assert "central server" in one_line(administer)
 

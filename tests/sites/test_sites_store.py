@@ -318,13 +318,13 @@ def test_the_laptop_follows_centrals_lease(mission: Mission, count_events: Count
     assert laptop.sites.mode(ana).mode is SiteMode.ON_SITE
     assert laptop.sites.mode(ana).role is StoreRole.SITE
 
-    # INS: refused, naming the rule, with nothing written.
+    # INS: refused, naming the rule, with nothing written but the refused attempt (issue 17).
     before = count_events(mission.laptop_url)
     with pytest.raises(OperationRefused) as on_site:
         laptop.patients.register(ana, PEDRO)
     assert on_site.value.template == ON_SITE_RULE
     refused_exit_1(on_site.value)
-    assert count_events(mission.laptop_url) == before
+    assert count_events(mission.laptop_url) == before + 1
     assert laptop.patients.search(ana, "Pedro") == []  # reading is allowed (and logged)
 
     # Central leases the site's data; the laptop records it and works.
@@ -349,7 +349,7 @@ def test_the_laptop_follows_centrals_lease(mission: Mission, count_events: Count
     assert "Patient management" in str(not_enabled.value)
     with pytest.raises(OperationRefused):
         laptop.patients.register(ana, JOSE)
-    assert count_events(mission.laptop_url) == before
+    assert count_events(mission.laptop_url) == before + 2  # the two refused attempts only
 
     # Back on site: refused again.
     central.sites.set_mode(admin, "BRG01", SiteMode.ON_SITE)

@@ -1,0 +1,147 @@
+"""Refused attempts are recorded (issue 17): a denied menu option, a denied visit section, a time
+lock and a sites-policy (mode) refusal each add one "Access - Denied" record by the user who tried,
+naming what was tried and the rule, and nothing else; the command is still refused (exit 1)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+_TESTS = Path(__file__).resolve().parent.parent
+for _folder in ("sites", "clinical", "encounters"):
+    if str(_TESTS / _folder) not in sys.path:
+        sys.path.insert(0, str(_TESTS / _folder))
+
+from clinical_support import start_mission  # noqa: E402
+from encounter_support import make_user_on, password_of, register_patient  # noqa: E402
+from security_support import ADMIN_PASSWORD, log_in  # noqa: E402
+
+from adapters.system import FixedClock  # noqa: E402
+from application.brigada import Brigada  # noqa: E402
+from application.context import Actor  # noqa: E402
+from application.errors import SectionDenied  # noqa: E402
+from cli.main import cli  # noqa: E402
+from domain import menu  # noqa: E402
+from domain.access_log import ACCESS_DENIED, SITE_ACCESS_ACTIONS  # noqa: E402
+from domain.locks import Locked  # noqa: E402
+from domain.sections import Section  # noqa: E402
+from domain.site import SiteMode  # noqa: E402
+from domain.site_policy import OperationRefused  # noqa: E402
+from projections.activity_log import action_label  # noqa: E402
+
+ACTION = "Access - Denied"
+
+
+def head(brigada: Brigada) -> int:
+    return brigada.app.recorder.max_notification_id() or 0
+
+
+def added_since(brigada: Brigada, before: int) -> list[Any]:
+    """The events recorded after log position ``before``."""
+    found = brigada.app.recorder.select_notifications(start=before + 1, limit=100)
+    return [brigada.app.mapper.to_domain_event(n) for n in found]
+
+
+def only_a_denial(brigada: Brigada, before: int, username: str) -> dict[str, str]:
+    """Exactly one event was added since ``before``: an access-denied record by ``username``."""
+    [recorded] = added_since(brigada, before)
+    assert (type(recorded).TOPIC, recorded.action) == ("brigada.Access.Recorded", ACCESS_DENIED)
+    assert recorded.context.user == username
+    return dict(recorded.fields)
+
+
+def denied_rows(brigada: Brigada, admin: Actor) -> list[Any]:
+    rows = brigada.audit.search(admin, {}, page_size=1000).rows
+    return [r for r in rows if r.action == ACCESS_DENIED]
+
+
+@pytest.fixture
+def central(open_store: Any, tmp_path: Path) -> Brigada:
+    brigada = open_store(f"sqlite:///{tmp_path}/central.db")
+    brigada.setup.initialize("central", "CEN", "admin", "Administrador", ADMIN_PASSWORD)
+    return brigada
+
+
+@pytest.fixture
+def admin(central: Brigada) -> Actor:
+    return log_in(central, "admin", ADMIN_PASSWORD)
+
+
+def test_a_denied_menu_option_tried_through_the_cli_is_recorded_once(
+    central: Brigada, admin: Actor, tmp_path: Path
+) -> None:
+    make_user_on(central, admin, "ana", options=frozenset({"passwd"}))
+    url = f"sqlite:///{tmp_path}/central.db"
+    runner = CliRunner()
+    login = runner.invoke(
+        cli, ["--store", url, "login", "ana", "--password-stdin"], input=password_of("ana") + "\n"
+    )
+    assert login.exit_code == 0, login.stderr
+    before = head(central)
+
+    result = runner.invoke(cli, ["--store", url, "--lang", "en", "patient", "search", "José"])
+
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert only_a_denial(central, before, "ana") == {"OPCION": "patient.search"}
+    [row] = denied_rows(central, admin)
+    assert (row.user, row.comment) == ("ana", "OPCION=patient.search")
+
+
+def test_a_denied_visit_section_is_recorded_naming_the_section(central: Brigada, admin: Actor) -> None:
+    chart = register_patient(central, admin)
+    number = central.encounters.open(admin, {"chart_number": chart, "reason": "Fiebre"}).number
+    ana = make_user_on(central, admin, "ana", sections=frozenset(set(Section) - {Section.REPORT}))
+    before = head(central)
+
+    with pytest.raises(SectionDenied):
+        central.encounters.report(ana, number, "view")
+
+    assert only_a_denial(central, before, "ana") == {"SECCION": Section.REPORT.value}
+
+
+def test_an_administrator_is_never_denied_and_nothing_is_recorded(central: Brigada, admin: Actor) -> None:
+    before = head(central)
+    central.access.require(admin, "patient.search")
+    central.access.require_section(admin, Section.REPORT)
+    assert head(central) == before
+
+
+def test_a_time_lock_refusal_is_recorded_naming_the_rule(
+    central: Brigada, admin: Actor, clock: FixedClock
+) -> None:
+    chart = register_patient(central, admin)
+    ana = make_user_on(central, admin, "ana")
+    central.locks.set(admin, {"change_observations": 1})
+    number = central.encounters.open(ana, {"chart_number": chart, "reason": "Fiebre"}).number
+    clock.advance(days=1)
+    ana = log_in(central, "ana", password_of("ana"))
+    before = head(central)
+
+    with pytest.raises(Locked):
+        central.encounters.set_observations(ana, number, "Otra")
+
+    assert only_a_denial(central, before, "ana") == {"REGLA": "change_observations"}
+
+
+def test_a_mode_refusal_on_a_laptop_is_recorded_and_may_be_pushed(open_store: Any, tmp_path: Path) -> None:
+    mission = start_mission(open_store, f"sqlite:///{tmp_path}/central.db", tmp_path)
+    mission.set_mode(SiteMode.ON_SITE)
+    laptop = mission.laptop
+    before = head(laptop)
+
+    with pytest.raises(OperationRefused):
+        laptop.patients.register(mission.ana, {"first_name": "María"})
+
+    fields = only_a_denial(laptop, before, mission.ana.username)
+    assert fields == {"OPERACION": "patients", "REGLA": "INS"}
+
+
+def test_the_denied_code_is_a_sites_access_and_has_a_name() -> None:
+    assert ACCESS_DENIED in SITE_ACCESS_ACTIONS
+    assert action_label(ACCESS_DENIED) == ACTION
+    assert menu.option("patient.search")  # the option the CLI test tries exists
