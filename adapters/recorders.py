@@ -118,6 +118,11 @@ class KeyedStore:
         without, make a random one if there is none (unless ``create`` is False)."""
         raise NotImplementedError
 
+    def site_positions(self, site: str, up_to: int, limit: int) -> list[int]:
+        """The log positions of ``site``'s events at or before ``up_to``, newest first (the
+        chain table's site index: the store's time reads its own site's events only)."""
+        raise NotImplementedError
+
     def chain_key(self) -> bytes:
         key = self.key(CHAIN_KEY)
         assert key is not None
@@ -134,6 +139,15 @@ class AppendOnlySQLiteProcessRecorder(SQLiteProcessRecorder, KeyedStore):
         with self.datastore.transaction(commit=True) as c:
             keys = _sqlite_keys(c)
             return keys.get_or_create(name, value) if create or value is not None else keys.get(name)
+
+    def site_positions(self, site: str, up_to: int, limit: int) -> list[int]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT position FROM {SQLITE_CHAIN} WHERE site=? AND position<=? "
+                "ORDER BY position DESC LIMIT ?",
+                (site, up_to, limit),
+            )
+            return [row[0] for row in c.fetchall()]
 
     def construct_create_table_statements(self) -> list[str]:
         tables = (self.events_table_name, SQLITE_CHAIN, KEYS)
@@ -221,6 +235,10 @@ class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder, KeyedStore):
         self.sql_insert_link = SQL("INSERT INTO {schema}.{chain} VALUES (%s, %s, %s, %s)").format(
             schema=schema, chain=chain
         )
+        self.sql_site_positions = SQL(
+            "SELECT position FROM {schema}.{chain} WHERE site = %s AND position <= %s "
+            "ORDER BY position DESC LIMIT %s"
+        ).format(schema=schema, chain=chain)
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -237,6 +255,11 @@ class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder, KeyedStore):
             rows = chain_rows(key, stored_events, positions, last_link)
             curs.executemany(self.sql_insert_link, rows)
         return positions
+
+    def site_positions(self, site: str, up_to: int, limit: int) -> list[int]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.sql_site_positions, (site, up_to, limit))
+            return [row["position"] for row in curs.fetchall()]
 
     def key(self, name: str, value: bytes | None = None, *, create: bool = True) -> bytes | None:
         with self.datastore.transaction(commit=True) as curs:

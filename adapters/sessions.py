@@ -30,6 +30,7 @@ class SessionFiles:
                 token=data["token"],
                 started_at=datetime.fromisoformat(data["started_at"]),
                 last_seen=datetime.fromisoformat(data["last_seen"]),
+                seal=str(data.get("seal", "")),
             )
         except (OSError, ValueError, KeyError):
             return None
@@ -44,6 +45,7 @@ class SessionFiles:
                 "token": ticket.token,
                 "started_at": ticket.started_at.isoformat(),
                 "last_seen": ticket.last_seen.isoformat(),
+                "seal": ticket.seal,
             }
         )
         temporary = path.with_suffix(".tmp")

@@ -29,7 +29,6 @@ class Access:
     def require(self, actor: Actor, option_id: str) -> None:
         """Refuse unless ``actor`` may open the menu option."""
         chosen = menu.option(option_id)
-        self.core.checked_user = actor.username
         if actor.is_admin:
             return
         user = self.core.get(User, actor.user_id)
@@ -45,7 +44,6 @@ class Access:
     def require_section(self, actor: Actor, wanted: Section | str) -> None:
         """Refuse unless ``actor`` may see and change the visit section."""
         chosen = section(wanted)
-        self.core.checked_user = actor.username
         if actor.is_admin:
             return
         user = self.core.get(User, actor.user_id)
@@ -61,15 +59,19 @@ class Access:
         return frozenset(user.sections) if user is not None else frozenset()
 
     def require_admin(self, actor: Actor, action: str) -> None:
-        """``action`` is a msgid completing "only an administrator can ..."."""
+        """``action`` is a msgid completing "only an administrator can ..."; a refusal is
+        recorded (REGLA=admin-only)."""
         if not actor.is_admin:
+            self.core.record_denied(actor.username, {"REGLA": "admin-only", "ACCION": action})
             raise AdministratorOnly(action=action)
 
     def require_self_or_admin(self, actor: Actor, username: str) -> None:
         if not actor.is_admin and username.casefold() != actor.username.casefold():
             raise OwnRecordOnly(username=actor.username)
 
-    def require_central(self, action: str) -> None:
-        """``action`` is a msgid naming what is done on central only."""
+    def require_central(self, actor: Actor, action: str) -> None:
+        """``action`` is a msgid naming what is done on central only; a refusal is recorded
+        (REGLA=central-only)."""
         if not self.core.require_identity().is_central:
+            self.core.record_denied(actor.username, {"REGLA": "central-only", "ACCION": action})
             raise CentralOnly(action=action)

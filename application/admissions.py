@@ -62,7 +62,7 @@ class Admissions:
         """Admit a patient (one open admission at a time); the number (ING) is this site's."""
         self.access.require(actor, "admission.admit")
         cmd = parse(AdmitPatient, data)
-        self.operations.require(ADMISSION_OPERATIONS[cmd.kind])
+        self.operations.require(actor, ADMISSION_OPERATIONS[cmd.kind])
         patient = self.patients.current(cmd.chart_number)
         patient_id = UUID(patient.patient_id)
         open_now = [r.number for r in self.queries.open_for_patient(patient_id)]
@@ -87,7 +87,7 @@ class Admissions:
         self.access.require(actor, "admission.discharge")
         cmd = parse(DischargePatient, data)
         row = self._row(number)
-        self.operations.require(ADMISSION_OPERATIONS[AdmissionKind(row.kind)], owner_site=row.site)
+        self.operations.require(actor, ADMISSION_OPERATIONS[AdmissionKind(row.kind)], owner_site=row.site)
         admission = self.core.get(Admission, UUID(row.admission_id))
         if admission is None:  # the view lists it, so the store has it
             raise AdmissionNotFound(number=number)

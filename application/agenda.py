@@ -125,12 +125,12 @@ class Agendas:
     def _site(self) -> str:
         return self.core.require_identity().site_code
 
-    def _require_writable(self, site: str) -> None:
+    def _require_writable(self, actor: Actor, site: str) -> None:
         """The sites policy for appointments on ``site``'s agenda, seen from this store."""
         identity = self.core.require_identity()
         if not identity.is_central and site != identity.site_code:
             raise OperationRefused(OWN_AGENDA_RULE, own=identity.site_code, site=site)
-        self.operations.require(SiteAction.APPOINTMENTS, owner_site=site)
+        self.operations.require(actor, SiteAction.APPOINTMENTS, owner_site=site)
 
     def _day(self, site: str, professional: str, day: date) -> AgendaDay:
         agenda = self.core.get(AgendaDay, agenda_day_id(site, professional, day))
@@ -190,7 +190,7 @@ class Agendas:
         self.access.require(actor, "agenda.plan")
         cmd = parse(PlanDay, data)
         site = self._site()
-        self._require_writable(site)
+        self._require_writable(actor, site)
         professional = self._professional(cmd.professional)
         agenda = self.core.get(AgendaDay, agenda_day_id(site, professional, cmd.day))
         today = self.core.clock.today()
@@ -211,7 +211,7 @@ class Agendas:
         query = parse(
             AgendaDayQuery, {"professional": professional.strip().casefold(), "day": day, "site": site}
         )
-        wanted = self.operations.report_site(query.site) or self._site()
+        wanted = self.operations.report_site(actor, query.site) or self._site()
         agenda = self._day(wanted, query.professional, query.day)
         self.core.record_access(
             actor.username, AGENDA_VIEW, {"PROFESIONAL": agenda.professional, "FECHA": query.day.isoformat()}
@@ -224,7 +224,7 @@ class Agendas:
         self.access.require(actor, "appointment.book")
         cmd = parse(Booking, data)
         site = self._site()
-        self._require_writable(site)
+        self._require_writable(actor, site)
         professional = self._professional(cmd.professional)
         patient = self.patients.current(cmd.chart_number)
         agenda = self._day(site, professional, cmd.day)
@@ -241,7 +241,7 @@ class Agendas:
     def confirm(self, actor: Actor, number: str) -> AppointmentView:
         self.access.require(actor, "appointment.confirm")
         agenda = self._by_number(number)
-        self._require_writable(agenda.site)
+        self._require_writable(actor, agenda.site)
         with self.core.acting_as(actor.username):
             agenda.confirm(number)
             self.core.save(agenda)
@@ -252,7 +252,7 @@ class Agendas:
         self.access.require(actor, "appointment.cancel")
         cmd = parse(Cancellation, data)
         agenda = self._by_number(number)
-        self._require_writable(agenda.site)
+        self._require_writable(actor, agenda.site)
         with self.core.acting_as(actor.username):
             agenda.cancel(number, cmd.reason)
             self.core.save(agenda)
@@ -262,7 +262,7 @@ class Agendas:
         """The patient did not come (recorded from the appointment's day on)."""
         self.access.require(actor, "appointment.no-show")
         agenda = self._by_number(number)
-        self._require_writable(agenda.site)
+        self._require_writable(actor, agenda.site)
         with self.core.acting_as(actor.username):
             agenda.mark_no_show(number, self.core.clock.today())
             self.core.save(agenda)

@@ -14,7 +14,6 @@ from pydantic import Field, field_validator
 from application.access import Access
 from application.context import Actor
 from application.core import Core
-from application.errors import AdministratorOnly
 from application.validation import Command, parse
 from domain.access_log import AUDIT_EXPORT, AUDIT_VERIFY, BACKUP
 from domain.chain import ChainBreak, ChainedEvent, verify
@@ -202,8 +201,8 @@ class Audit:
         return path
 
     def _require_admin(self, actor: Actor) -> None:
-        if not actor.is_admin:
-            raise AdministratorOnly(action=N_("open the activity log"))
+        if not actor.is_admin:  # refused, and the refusal recorded (issue 17)
+            self.access.require_admin(actor, N_("open the activity log"))
 
 
 def _criteria_fields(criteria: dict[str, str]) -> dict[str, str]:

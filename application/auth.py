@@ -4,10 +4,10 @@ passes through."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
 from application import second_factor
 from application.access import Access
@@ -18,13 +18,12 @@ from application.policy import Policies
 from application.ports import SessionTicket
 from domain import menu
 from domain.access_log import LOGIN_UNKNOWN_USER, tried_name
-from domain.errors import N_
 from domain.password_policy import EXPIRY_WARNING_DAYS
+from domain.session import ALTERED, CLOSED_BECAUSE, SESSION_KEY, why_it_ends
+from domain.store_time import Dating
 from domain.user import AdminNotOnSite, LoginRefused, User, user_id
 
 UNKNOWN_USER = "?"  # the acting user recorded for a login under a name that does not exist
-IDLE_TIMEOUT = timedelta(minutes=15)
-ABSOLUTE_TIMEOUT = timedelta(hours=12)
 
 
 def token_hash(token: str) -> str:
@@ -93,14 +92,17 @@ class Auth:
             else:
                 is_admin = False
                 self.core.hasher.verify(self._decoy_hash(), password)
-            self.core.record_access(UNKNOWN_USER, LOGIN_UNKNOWN_USER, {"USUARIO": tried_name(username)})
+            self.core.record_access(
+                UNKNOWN_USER, LOGIN_UNKNOWN_USER, {"USUARIO": tried_name(username)}, dating=Dating.NO_ONE
+            )
             if is_admin:
                 raise AdminNotOnSite()
             raise LoginRefused()
         settings = self.policies.current()
-        now, today = self.core.clock.now(), self.core.clock.today()
+        # The store's time: a clock set back revives no expired password or unlock code.
+        now, today = self.core.effective_now(), self.core.effective_today()
         session_id, token = uuid.uuid4(), secrets.token_urlsafe(32)
-        with self.core.acting_as(user.username):
+        with self.core.acting_as(user.username, dating=Dating.NO_ONE):
             if unlock_code is not None:
                 user.unlock_with_code(unlock_code, site=identity.site_code, now=now)
             # A locked user's password is not even checked: no guessing goes on behind a lock.
@@ -133,33 +135,47 @@ class Auth:
             if user.is_locked(now):
                 raise user.lock_refusal(now)
             raise LoginRefused()
-        ticket = SessionTicket(user.username, session_id, token, started_at=now, last_seen=now)
+        ticket = self._sealed(SessionTicket(user.username, session_id, token, started_at=now, last_seen=now))
         left = user.password_days_left(today, settings.validity_days)
         warn = left is not None and left <= EXPIRY_WARNING_DAYS
         return SignedIn(ticket, left if warn else None, user.may_open(menu.CHANGE_MY_PASSWORD))
 
     def resume(self, ticket: SessionTicket | None) -> tuple[Actor, SessionTicket]:
-        """Check a session: open in the store, token matching, not idle, not too old."""
+        """Check a session: open in the store, token matching, file unaltered, on the computer
+        it was opened on, not idle, not too old. A session that fails the last four is closed
+        for good (recorded): setting the clock back or restoring the file revives nothing."""
         if ticket is None:
             raise NotAuthenticated()
         user = self.core.get(User, user_id(ticket.username))
         session = user.open_session(ticket.session_id) if user else None
-        if session is None or not secrets.compare_digest(session[0], token_hash(ticket.token)):
+        if session is None or not secrets.compare_digest(session.token_hash, token_hash(ticket.token)):
             raise NotAuthenticated()
-        now = self.core.clock.now()
-        # The opening time comes from the store, so editing the session file extends nothing.
-        if now - session[1] > ABSOLUTE_TIMEOUT:
-            raise SessionExpired(reason=N_("12 hours"))
-        if now - ticket.last_seen > IDLE_TIMEOUT:
-            raise SessionExpired(reason=N_("15 minutes idle"))
+        now = self.core.effective_now()
+        if not hmac.compare_digest(ticket.seal, self._sealed(ticket).seal):
+            reason: str | None = ALTERED
+        else:
+            here = self.core.host.computer
+            reason = why_it_ends(session, last_seen=ticket.last_seen, now=now, computer=here)
+        if reason is not None:
+            with self.core.acting_as(user.username, dating=Dating.BOOKKEEPING):
+                user.close_session(ticket.session_id, reason)
+                self.core.save(user)
+            raise SessionExpired(reason=CLOSED_BECAUSE[reason])
         actor = Actor(user.username, user.id, user.is_admin, ticket.session_id)
-        return actor, replace(ticket, last_seen=now)
+        return actor, self._sealed(replace(ticket, last_seen=now))
+
+    def _sealed(self, ticket: SessionTicket) -> SessionTicket:
+        """The ticket with its seal: an HMAC of its fields under the store's session key."""
+        key = self.core.app.recorder.key(SESSION_KEY)  # type: ignore[attr-defined]
+        fields = (ticket.username, ticket.session_id.hex, ticket.token, ticket.started_at, ticket.last_seen)
+        message = "|".join(str(field) for field in fields).encode()
+        return replace(ticket, seal=hmac.new(key, message, hashlib.sha256).hexdigest())
 
     def logout(self, actor: Actor) -> None:
         user = self.core.get(User, actor.user_id)
         if user is None or actor.session_id is None:
             return
-        with self.core.acting_as(actor.username):
+        with self.core.acting_as(actor.username, dating=Dating.BOOKKEEPING):
             user.log_out(actor.session_id)
             self.core.save(user)
 
@@ -176,12 +192,12 @@ class Auth:
         if matches:
             self.policies.check_new_password(new, username=user.username, history=user.password_history)
             new_hash = self.core.hasher.hash(new)
-        now = self.core.clock.now()
+        now = self.core.effective_now()
         with self.core.acting_as(actor.username):
             ok = user.change_own_password(
                 current_matches=matches,
                 password_hash=new_hash,
-                today=self.core.clock.today(),
+                today=self.core.effective_today(),
                 max_failed_attempts=settings.max_failed_attempts,
             )
             self.core.save(user)

@@ -27,6 +27,7 @@ from application.projection_runner import ProjectionRunner
 from application.read_models import ReadModels
 from application.setup import Setup
 from application.sites import Sites
+from application.store_clock import StoreClock
 from application.sync import SiteLog, SiteSync
 from application.sync_central import CentralSync
 from application.users import Users
@@ -115,6 +116,7 @@ class Brigada:
         self.policies = Policies(self.core, self.access)
         self.setup = Setup(self.core)
         self.auth = Auth(self.core, self.access, self.policies)
+        self.dates = StoreClock(self.core)
         self.operations = Operations(self.core)
         patients = PatientQueries(self.views.store("patients"))
         users = UserQueries(self.views.store("users"))

@@ -90,7 +90,7 @@ class Catalog:
         return self._add(actor, ItemKind.SERVICE, cmd.code, {"name": cmd.name})
 
     def _add(self, actor: Actor, kind: ItemKind, code: str, fields: dict[str, str]) -> CatalogRow:
-        self.operations.require(Forbidden.CONFIGURATION)
+        self.operations.require(actor, Forbidden.CONFIGURATION)
         with self.core.acting_as(actor.username):
             item = CatalogItem.add(kind, code, **fields)
             existing = self.core.get(CatalogItem, catalog_id(kind, item.code))
@@ -108,20 +108,20 @@ class Catalog:
     def listing(self, actor: Actor, services: bool) -> list[CatalogRow]:
         """Medicines and supplies, or services and procedures."""
         self.access.require(actor, "catalog.service.list" if services else "catalog.item.list")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         return self.queries.listing(services)
 
     def show(self, actor: Actor, code: str) -> CatalogRow:
         """A medicine or supply."""
         self.access.require(actor, "catalog.item.show")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         return self._row(code, ItemKind.MEDICINE)
 
     def set_price(self, actor: Actor, data: dict[str, Any]) -> PriceRow:
         """Set the unit value of a catalog code under a payer's contract (central)."""
         self.access.require(actor, "catalog.price.set")
         cmd = parse(NewPrice, data)
-        self.operations.require(Forbidden.CONFIGURATION)
+        self.operations.require(actor, Forbidden.CONFIGURATION)
         nit, contract = payer_nit(cmd.payer_nit), cmd.contract.upper()
         code = cmd.code.strip().upper()
         if (
@@ -139,7 +139,7 @@ class Catalog:
 
     def prices(self, actor: Actor, payer: str | None = None, contract: str | None = None) -> list[PriceRow]:
         self.access.require(actor, "catalog.price.list")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         if payer and not payer.strip().split("-")[0].isdigit():
             raise InvalidValue("payer", NIT_HINT)
         return self.queries.prices(

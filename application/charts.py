@@ -121,14 +121,14 @@ class Charts:
         """Merge chart ``remove`` into chart ``keep`` in one save: the removed chart is marked merged
         (it refuses changes and leaves searches), the kept one records it ("Historia - Rectificar",
         HISTNEW / HISTOLD), and each encounter of the removed chart moves to the kept one."""
-        self.access.require_central(N_("merging charts"))
+        self.access.require_central(actor, N_("merging charts"))
         self.access.require_admin(actor, N_("merge charts"))
         self.access.require(actor, "patient.merge")
-        self.operations.require(Forbidden.ADMINISTRATION)
+        self.operations.require(actor, Forbidden.ADMINISTRATION)
         kept, removed = self.patients.load(keep), self.patients.load(remove)
         visits = self.encounters.by_patient(removed.id)
         for visit in visits:  # a site on mission holds its encounters until it syncs
-            self.operations.require(Forbidden.ADMINISTRATION, owner_site=visit.site)
+            self.operations.require(actor, Forbidden.ADMINISTRATION, owner_site=visit.site)
         today = self.core.clock.today()
         open_items = [f"ING {r.number}" for r in self.admissions.open_for_patient(removed.id)]
         open_items += [f"CITA {n}" for n in self.agenda.active_for_patient(removed.id, from_day=today)]

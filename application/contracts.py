@@ -85,7 +85,7 @@ class Contracts:
         """Assign a payer contract; one payer's contracts may not cover the same day twice."""
         self.access.require(actor, "patient.contract.add")
         cmd = parse(NewContract, data)
-        self.operations.require(SiteAction.PATIENTS)
+        self.operations.require(actor, SiteAction.PATIENTS)
         patient = self.patients.load(chart_number)
         with self.core.acting_as(actor.username):
             contract_id = patient.assign_contract(
@@ -105,7 +105,7 @@ class Contracts:
         """End a contract on a date (its last day covered)."""
         self.access.require(actor, "patient.contract.end")
         cmd = parse(ContractEnd, data)
-        self.operations.require(SiteAction.PATIENTS)
+        self.operations.require(actor, SiteAction.PATIENTS)
         patient = self.patients.load(chart_number)
         with self.core.acting_as(actor.username):
             patient.end_contract(contract_id, cmd.ended_on)

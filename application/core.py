@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -16,12 +16,15 @@ from application.context import SYSTEM, event_context
 from application.errors import StoreNotInitialized
 from application.ports import Clock, HostInfo, NoBlocklist, PasswordBlocklist, PasswordHasher
 from application.projection_runner import ProjectionRunner
+from domain import store_time
 from domain.access_log import ACCESS_DENIED, Access
 from domain.context import EventContext, recording
 from domain.errors import N_, Conflict
 from domain.locks import Locked
 from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
+from domain.store_time import Dating
 
+CONFIRMED_PAGE = 50  # positions read at a time looking back for the newest confirmed event
 CONFLICT = N_("someone changed the same record at the same time: run the command again")
 
 
@@ -42,10 +45,7 @@ class Core:
         self.hasher = hasher
         self.blocklist = blocklist or NoBlocklist()
         self._identity: StoreIdentity | None = None
-        self._newest_date: tuple[int, date] | None = None  # (log head, its business date)
-        # The user whose menu or section access this command last checked: a refusal by a rule
-        # that does not name its actor (the sites policy) is recorded as theirs.
-        self.checked_user: str | None = None
+        self._confirmed: tuple[int, store_time.Confirmed | None] | None = None  # (log head, it)
 
     def identity(self) -> StoreIdentity | None:
         if self._identity is None:
@@ -68,14 +68,21 @@ class Core:
         return aggregate
 
     @contextmanager
-    def acting_as(self, username: str, site: str | None = None) -> Iterator[EventContext]:
+    def acting_as(
+        self, username: str, site: str | None = None, *, dating: Dating = Dating.DATED
+    ) -> Iterator[EventContext]:
+        """Record what the block triggers as ``username``'s, dated by the store's time
+        (domain/store_time.py): never before the newest confirmed date, so a clock set back
+        unlocks nothing; a dated change refused while the clock is far ahead, unconfirmed."""
         site = site if site is not None else self.require_identity().site_code
-        # Stamped with effective_today, so business dates never go backwards: the newest event
-        # always carries the highest date, and a clock set back stays behind it however many
-        # events are recorded meanwhile.
-        context = replace(
-            event_context(site, username, self.clock, self.host), business_date=self.effective_today()
-        )
+        context = event_context(site, username, self.clock, self.host)
+        try:
+            business_date, unconfirmed = store_time.stamp(context.business_date, self.confirmed(), dating)
+        except store_time.ClockAhead as refusal:
+            if username != SYSTEM:
+                self.record_denied(username, {"REGLA": "clock-ahead", "FECHA": refusal.params["today"]})
+            raise
+        context = replace(context, business_date=business_date, unconfirmed_time=unconfirmed)
         try:
             with recording(context) as context:
                 yield context
@@ -84,24 +91,57 @@ class Core:
                 self.record_denied(username, {"REGLA": str(refusal.params["rule"])})
             raise
 
-    def effective_today(self) -> date:
-        """Today for the time-based locks: never before the newest business date already
-        recorded, so a clock set back unlocks nothing."""
-        today = self.clock.today()
+    def confirmed(self) -> store_time.Confirmed | None:
+        """The newest event of this site whose time was not left unconfirmed (cached until the
+        log grows); None in a store with none."""
+        identity = self.identity()
         head = self.app.recorder.max_notification_id()
-        if head:
-            if self._newest_date is None or self._newest_date[0] != head:
-                newest = self.app.recorder.select_notifications(start=head, limit=1)
-                if newest:
-                    recorded = self.app.mapper.to_domain_event(newest[0]).context.business_date
-                    self._newest_date = (head, recorded)
-            if self._newest_date is not None and self._newest_date[0] == head:
-                today = max(today, self._newest_date[1])
-        return today
+        if identity is None or not head:
+            return None
+        if self._confirmed is None or self._confirmed[0] != head:
+            self._confirmed = (head, self._newest_confirmed(identity.site_code, head))
+        return self._confirmed[1]
 
-    def record_access(self, username: str, action: str, fields: dict[str, str]) -> None:
+    def _newest_confirmed(self, site: str, head: int) -> store_time.Confirmed | None:
+        recorder = self.app.recorder
+        # Our recorders find a site's events by the chain table's index; any other recorder (the
+        # in-memory one) is read back page by page.
+        site_positions = getattr(recorder, "site_positions", None)
+        up_to = head
+        while up_to > 0:
+            if site_positions is not None:
+                positions = site_positions(site, up_to, CONFIRMED_PAGE)
+            else:
+                positions = list(range(up_to, max(0, up_to - CONFIRMED_PAGE), -1))
+            if not positions:
+                return None
+            for position in positions:
+                found = recorder.select_notifications(start=position, limit=1)
+                if not found or found[0].id != position:
+                    continue
+                context = self.app.mapper.to_domain_event(found[0]).context
+                if context.site == site and not context.unconfirmed_time:
+                    return store_time.Confirmed(context.recorded_at, context.business_date)
+            up_to = positions[-1] - 1
+        return None
+
+    def effective_today(self) -> date:
+        """Today for the time-based locks: never before the newest confirmed business date, so
+        a clock set back unlocks nothing."""
+        confirmed = self.confirmed()
+        today = self.clock.today()
+        return today if confirmed is None else max(today, confirmed.day)
+
+    def effective_now(self) -> datetime:
+        """Now for expiries (passwords, unlock codes, sessions): never before the newest
+        confirmed event."""
+        return store_time.effective_now(self.clock.now(), self.confirmed())
+
+    def record_access(
+        self, username: str, action: str, fields: dict[str, str], *, dating: Dating = Dating.BOOKKEEPING
+    ) -> None:
         """Record an access that changes nothing else (a view, a print, an export, a backup)."""
-        with self.acting_as(username):
+        with self.acting_as(username, dating=dating):
             self.save(Access(action=action, fields=fields))
 
     def record_denied(self, username: str, fields: dict[str, str]) -> None:

@@ -161,6 +161,11 @@ class PrintedDocument:
     file_stem: str
 
 
+# Shows or writes an output; the access is recorded only once it returns (issue 17: a print
+# that failed is not logged as printed).
+Deliver = Callable[[PrintedDocument], None]
+
+
 class Encounters:
     def __init__(
         self,
@@ -202,7 +207,7 @@ class Encounters:
         self.access.require(actor, option)
         self.access.require_section(actor, section)
         encounter = self._load(number)
-        self.operations.require(SiteAction.CARE, owner_site=self._row(number).site)
+        self.operations.require(actor, SiteAction.CARE, owner_site=self._row(number).site)
         return encounter, self.core.effective_today(), self.lock_settings()
 
     def _apply(self, actor: Actor, encounter: Encounter, change: Callable[[], T]) -> T:
@@ -223,7 +228,7 @@ class Encounters:
         self.access.require(actor, "encounter.open")
         self.access.require_section(actor, Section.VISIT)
         cmd = parse(OpenEncounter, data)
-        self.operations.require(SiteAction.CARE)
+        self.operations.require(actor, SiteAction.CARE)
         patient_row = self.patients.by_chart(cmd.chart_number.strip().upper())
         if patient_row is None:
             raise PatientNotFound(chart_number=cmd.chart_number)
@@ -233,7 +238,7 @@ class Encounters:
         patient_id = UUID(patient_row.patient_id)
         named = self._admission(cmd.admission, patient_id, site)
         if named is not None:  # care under an emergency or inpatient admission: central only
-            self.operations.require(CARE_OPERATIONS[named.kind])
+            self.operations.require(actor, CARE_OPERATIONS[named.kind])
         ambulatory = cmd.kind is EncounterKind.AMBULATORY
         admission = care_admission(ambulatory, patient_id, patient_row.chart_number, site, named)
         today = self.core.effective_today()
@@ -353,8 +358,11 @@ class Encounters:
         wanted = self._document_id(document_id, encounter)
         self._apply(actor, encounter, lambda: encounter.delete_document(wanted, today, locks, actor.is_admin))
 
-    def document_content(self, actor: Actor, number: str, document_id: str) -> tuple[str, bytes]:
-        """A document's file name and bytes (checked against its SHA-256); the read is recorded."""
+    def document_content(
+        self, actor: Actor, number: str, document_id: str, deliver: Callable[[str, bytes], None]
+    ) -> tuple[str, bytes]:
+        """A document's file name and bytes (checked against its SHA-256), handed to ``deliver``;
+        the read is recorded once it returns."""
         self.access.require(actor, "encounter.show")
         self.access.require_section(actor, Section.DOCUMENTS)
         encounter = self._load(number)
@@ -363,6 +371,7 @@ class Encounters:
         content = base64.b64decode(stored.content_b64) if stored else b""
         if hashlib.sha256(content).hexdigest() != reference.sha256:
             raise InvalidValue("document", N_("the stored content does not match its SHA-256"))
+        deliver(reference.filename, content)
         self.core.record_access(
             actor.username, DOCUMENT_VIEW, self._fields(encounter, DOC=reference.filename)
         )
@@ -408,7 +417,7 @@ class Encounters:
         """The visit diary (section "Diario de visitas")."""
         self.access.require(actor, "encounter.list")
         self.access.require_section(actor, Section.DIARY)
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         return visible_rows(self.encounters.diary(day, professional), self.access.sections_of(actor))
 
     def show(self, actor: Actor, number: str) -> EncounterView:
@@ -478,7 +487,7 @@ class Encounters:
         return view
 
     # -- outputs (each recorded with the seed's action and comment) -----------------------------
-    def report(self, actor: Actor, number: str, how: str) -> PrintedDocument:
+    def report(self, actor: Actor, number: str, how: str, deliver: Deliver) -> PrintedDocument:
         """The medical report ("IMPRESO BASICO"): ``how`` is view, print or zip."""
         self.access.require(actor, "encounter.report")
         self.access.require_section(actor, Section.REPORT)
@@ -493,6 +502,7 @@ class Encounters:
             file_stem=f"informe-{encounter.number}",
         )
         action = {"view": REPORT_VIEW, "print": REPORT_PRINT, "zip": REPORT_ZIP}[how]
+        deliver(document)
         self.core.record_access(actor.username, action, self._fields(encounter, INF=REPORT_NAME))
         return document
 
@@ -508,7 +518,9 @@ class Encounters:
             files.append((reference.filename, base64.b64decode(stored.content_b64) if stored else b""))
         return files
 
-    def history(self, actor: Actor, number: str, view_name: str, how: str) -> PrintedDocument:
+    def history(
+        self, actor: Actor, number: str, view_name: str, how: str, deliver: Deliver
+    ) -> PrintedDocument:
         """A named clinical-history view of the visit's patient: DIAGNOSTICOS or VISITAS."""
         self.access.require(actor, "encounter.history")
         self.access.require_section(actor, Section.HISTORY)
@@ -534,26 +546,32 @@ class Encounters:
                     )
                 )
         action = HISTORY_VIEW if how == "view" else HISTORY_PRINT
-        self.core.record_access(actor.username, action, self._fields(encounter, HC=name))
-        return PrintedDocument(
+        document = PrintedDocument(
             name, self._header(encounter), body, f"historia-{encounter.number}-{name.lower()}"
         )
+        deliver(document)
+        self.core.record_access(actor.username, action, self._fields(encounter, HC=name))
+        return document
 
-    def paragraph(self, actor: Actor, number: str, paragraph_id: str, how: str) -> PrintedDocument:
+    def paragraph(
+        self, actor: Actor, number: str, paragraph_id: str, how: str, deliver: Deliver
+    ) -> PrintedDocument:
         self.access.require(actor, "encounter.report")
         self.access.require_section(actor, Section.REPORT)
         encounter = self._load(number)
         paragraph = encounter.paragraph(paragraph_id)
         action = PARAGRAPH_VIEW if how == "view" else PARAGRAPH_PRINT
-        self.core.record_access(actor.username, action, self._fields(encounter, PAR=paragraph.name))
-        return PrintedDocument(
+        document = PrintedDocument(
             paragraph.name,
             self._header(encounter),
             [(paragraph.name, paragraph.text)],
             f"parrafo-{encounter.number}-{paragraph.paragraph_id}",
         )
+        deliver(document)
+        self.core.record_access(actor.username, action, self._fields(encounter, PAR=paragraph.name))
+        return document
 
-    def form(self, actor: Actor, number: str, form_name: str) -> PrintedDocument:
+    def form(self, actor: Actor, number: str, form_name: str, deliver: Deliver) -> PrintedDocument:
         self.access.require(actor, "encounter.form")
         self.access.require_section(actor, Section.FORMS)
         name = form_name.strip().upper()
@@ -571,8 +589,11 @@ class Encounters:
             visit=encounter.number,
             chart=encounter.chart_number,
         )
+        stem = f"formulario-{encounter.number}"
+        document = PrintedDocument(name, self._header(encounter), [("", text)], stem)
+        deliver(document)
         self.core.record_access(actor.username, FORM_PRINT, self._fields(encounter, FORM=name))
-        return PrintedDocument(name, self._header(encounter), [("", text)], f"formulario-{encounter.number}")
+        return document
 
     def _header(self, encounter: Encounter) -> list[tuple[str, str]]:
         patient = self.core.get(Patient, encounter.patient_id)

@@ -134,7 +134,7 @@ class Inventory:
             for row in self.stock_rows.lots(warehouse, item, with_stock=True)
         ]
 
-    def require_movable(self, operation: Operation, *warehouses: Warehouse) -> None:
+    def require_movable(self, actor: Actor, operation: Operation, *warehouses: Warehouse) -> None:
         """Stock may move in these warehouses here and now: on a laptop each must be one of the
         site's field warehouses; then the sites policy decides (central: each field warehouse's
         site must be on site)."""
@@ -143,7 +143,7 @@ class Inventory:
             warehouse.require_movable_on(identity.is_central, identity.site_code, operation)
         owners = sorted({w.site for w in warehouses if w.is_field and w.site})
         for owner in owners or [None]:
-            self.operations.require(operation, owner_site=owner)
+            self.operations.require(actor, operation, owner_site=owner)
 
     # -- warehouses -----------------------------------------------------------------------------
     def create_warehouse(self, actor: Actor, data: dict[str, Any]) -> WarehouseRow:
@@ -151,7 +151,7 @@ class Inventory:
         the site's record: an administrator's create adds it there when it is not yet)."""
         self.access.require(actor, "warehouse.create")
         cmd = parse(NewWarehouse, data)
-        self.operations.require(Forbidden.CONFIGURATION)
+        self.operations.require(actor, Forbidden.CONFIGURATION)
         if self.core.get(Warehouse, warehouse_id(cmd.code)) is not None:
             raise WarehouseExists(warehouse=cmd.code)
         site = self._site(actor, cmd.site, cmd.code) if cmd.site else None
@@ -179,7 +179,7 @@ class Inventory:
 
     def list_warehouses(self, actor: Actor) -> list[WarehouseRow]:
         self.access.require(actor, "warehouse.list")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         return self.warehouses.all()
 
     # -- movements ------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ class Inventory:
         self.access.require(actor, "inventory.receive")
         cmd = parse(Receipt, data)
         warehouse = self.warehouse(cmd.warehouse)
-        self.operations.require(warehouse.entry_operation)
+        self.operations.require(actor, warehouse.entry_operation)
         warehouse.require_entry()
         item = self.catalog.item(cmd.item)
         with self.core.acting_as(actor.username):
@@ -206,7 +206,7 @@ class Inventory:
         self.access.require(actor, "inventory.transfer")
         cmd = parse(Transfer, data)
         source, target = self.warehouse(cmd.source), self.warehouse(cmd.target)
-        self.require_movable(SiteAction.FIELD_TRANSFERS, source, target)
+        self.require_movable(actor, SiteAction.FIELD_TRANSFERS, source, target)
         item = self.catalog.item(cmd.item)
         sent_from = self.lot(source.code, item.code, cmd.lot)
         today, site = self.core.effective_today(), self.core.require_identity().site_code
@@ -227,7 +227,7 @@ class Inventory:
     def stock(self, actor: Actor, warehouse: str | None = None, item: str | None = None) -> list[StockLine]:
         """Stock by lot and expiry (lots with nothing on hand left out)."""
         self.access.require(actor, "inventory.stock")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         names, today = self.catalog.queries.names(), self.core.effective_today()
         rows = self.stock_rows.lots(_upper(warehouse), _upper(item), with_stock=True)
         return [
@@ -240,7 +240,7 @@ class Inventory:
     def kardex(self, actor: Actor, item: str, warehouse: str | None = None) -> list[KardexLine]:
         """Every movement of an item with the running balance of its warehouse."""
         self.access.require(actor, "inventory.kardex")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         return self.kardex_rows.kardex(_upper(item), _upper(warehouse))
 
     def _line(self, lot: StockLot, name: str) -> StockLine:

@@ -4,6 +4,7 @@ invoices (Forbidden.INVOICING): it issues vouchers only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -14,7 +15,7 @@ from pydantic import Field
 from application.access import Access
 from application.context import Actor
 from application.core import Core
-from application.encounters import PrintedDocument
+from application.encounters import Deliver, PrintedDocument
 from application.operations import Operations
 from application.validation import Command, parse
 from application.vouchers import Vouchers
@@ -118,8 +119,8 @@ class Invoicing:
 
     def _start(self, actor: Actor, option: str) -> None:
         self.access.require(actor, option)
-        self.operations.require(Forbidden.INVOICING)
-        self.access.require_central(N_("invoicing"))
+        self.operations.require(actor, Forbidden.INVOICING)
+        self.access.require_central(actor, N_("invoicing"))
 
     # -- numbering series -----------------------------------------------------------------------
     def add_series(self, actor: Actor, data: dict[str, Any]) -> InvoiceSeriesRow:
@@ -161,7 +162,7 @@ class Invoicing:
         )
         vouchers = []
         for row in rows:
-            self.operations.require(Forbidden.INVOICING, owner_site=row.site)
+            self.operations.require(actor, Forbidden.INVOICING, owner_site=row.site)
             vouchers.append(self._priced(actor, self.core.get(ServiceVoucher, voucher_id(row.number))))
         issued: list[str] = []
         for voucher in vouchers:
@@ -221,8 +222,9 @@ class Invoicing:
         self._start(actor, "invoice.list")
         return self.invoices.listing(payer_nit(payer) if payer else None)
 
-    def printed(self, actor: Actor, number: str) -> PrintedDocument:
-        """The invoice as a document (not the DIAN electronic invoice); printing is recorded."""
+    def printed(self, actor: Actor, number: str, deliver: Deliver) -> PrintedDocument:
+        """The invoice as a document (not the DIAN electronic invoice), handed to ``deliver``;
+        printing is recorded once it returns."""
         self._start(actor, "invoice.print")
         view = invoice_view(self._load(number))
         header = [
@@ -242,16 +244,22 @@ class Invoicing:
             for line in view.lines
         ]
         body.append(("TOTAL", view.total))
+        document = PrintedDocument(f"FACTURA {view.number}", header, body, f"factura-{view.number}")
+        deliver(document)
         self.core.record_access(actor.username, INVOICE_PRINT, self._fields(view))
-        return PrintedDocument(f"FACTURA {view.number}", header, body, f"factura-{view.number}")
+        return document
 
-    def rips(self, actor: Actor, number: str, data: dict[str, Any]) -> dict[str, Any]:
-        """The RIPS JSON of an invoice (Res. 2275/2023); the export is recorded."""
+    def rips(
+        self, actor: Actor, number: str, data: dict[str, Any], deliver: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """The RIPS JSON of an invoice (Res. 2275/2023), handed to ``deliver``; the export is
+        recorded once it returns."""
         self._start(actor, "invoice.rips")
         target = parse(RipsTarget, data)
         invoice = self._load(number)
         vouchers = [self.core.get(ServiceVoucher, voucher_id(v)) for v in invoice.voucher_numbers]
         document = rips_document(invoice, vouchers, target.provider_nit, target.provider_code)
+        deliver(document)
         self.core.record_access(actor.username, INVOICE_RIPS, self._fields(invoice_view(invoice)))
         return document
 

@@ -40,7 +40,7 @@ class Locks:
         """Days after which each change is locked (0 = never); the administrator is exempt."""
         self.access.require(actor, "policy.locks.set")
         self.access.require_admin(actor, N_("change the time-based locks"))
-        self.access.require_central(N_("changing the time-based locks"))
+        self.access.require_central(actor, N_("changing the time-based locks"))
         changes = parse(LockChanges, data).model_dump(exclude_none=True)
         policy = self.core.get(LockPolicy, LOCK_POLICY_ID)
         with self.core.acting_as(actor.username):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from application.context import Actor
 from application.core import Core
 from domain import site_policy
 from domain.site import Site, SiteMode, site_id
@@ -23,16 +24,23 @@ class Operations:
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    def require(self, operation: Operation, owner_site: str | None = None) -> None:
-        """Refuse what the sites policy forbids here; a refusal of the user whose access this
-        command checked is recorded first (issue 17)."""
+    def require(self, actor: Actor, operation: Operation, owner_site: str | None = None) -> None:
+        """Refuse what the sites policy forbids here; the refusal is recorded first (issue 17:
+        an administrator sees who tried what)."""
         try:
             self._require(operation, owner_site)
         except OperationRefused as refusal:
-            if self.core.checked_user is not None:
-                rule = RULE_CODES.get(refusal.template, "policy")
-                self.core.record_denied(self.core.checked_user, {"OPERACION": operation.value, "REGLA": rule})
+            rule = RULE_CODES.get(refusal.template, "policy")
+            self.core.record_denied(actor.username, {"OPERACION": operation.value, "REGLA": rule})
             raise
+
+    def allows(self, operation: Operation, owner_site: str | None = None) -> bool:
+        """Whether the sites policy allows ``operation`` here now (a question: nothing recorded)."""
+        try:
+            self._require(operation, owner_site)
+        except OperationRefused:
+            return False
+        return True
 
     def _require(self, operation: Operation, owner_site: str | None) -> None:
         identity = self.core.require_identity()
@@ -55,7 +63,7 @@ class Operations:
             enabled=site.enabled if site else frozenset(),
         )
 
-    def report_site(self, requested: str | None) -> str | None:
+    def report_site(self, actor: Actor, requested: str | None) -> str | None:
         """The site a report or listing covers. On a laptop: its own site (also when none is
         asked), and another site's is refused (seed 000: no reports of other sites). Central
         reports on any site, or on all (None)."""
@@ -64,5 +72,5 @@ class Operations:
         if identity.is_central:
             return wanted
         if wanted is not None and wanted != identity.site_code:
-            self.require(Forbidden.OTHER_SITES_REPORTS)
+            self.require(actor, Forbidden.OTHER_SITES_REPORTS)
         return identity.site_code

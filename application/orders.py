@@ -159,7 +159,7 @@ class Orders:
         encounter = self.core.get(Encounter, UUID(row.encounter_id)) if row else None
         if row is None or encounter is None:
             raise EncounterNotFound(number=number)
-        self.operations.require(operation, owner_site=row.site)
+        self.operations.require(actor, operation, owner_site=row.site)
         return encounter, visit_of(encounter, what, ambulatory_only, open_only)
 
     def _site_of(self, visit: VisitRef) -> str | None:
@@ -212,7 +212,7 @@ class Orders:
     def show_prescription(self, actor: Actor, number: str) -> PrescriptionView:
         self.access.require(actor, "prescription.show")
         self.access.require_section(actor, Section.SERVICES)
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         row = self.row(PRESCRIPTION, number)
         found: Prescription = self.core.get(Prescription, order_id(prescription.SERIES, row.number))
         ledger = found.ledger
@@ -258,7 +258,8 @@ class Orders:
             open_only=True,
         )
         cmd = parse(NewDiagnostic, data)
-        self.operations.require(diagnostic_service.operation_for(cmd.cups), owner_site=self._site_of(visit))
+        operation = diagnostic_service.operation_for(cmd.cups)
+        self.operations.require(actor, operation, owner_site=self._site_of(visit))
         service = self.catalog.service(cmd.cups)
         with self.core.acting_as(actor.username):
             numbers, number = self.next_number(diagnostic_service.SERIES)
@@ -271,7 +272,7 @@ class Orders:
         self.access.require_section(actor, Section.SERVICES)
         text = safe_text("text", text, line_breaks=True)
         row = self.row(DIAGNOSTIC, number)
-        self.operations.require(SiteAction.DIAGNOSTIC_SERVICES, owner_site=row.site)
+        self.operations.require(actor, SiteAction.DIAGNOSTIC_SERVICES, owner_site=row.site)
         found: DiagnosticService = self.core.get(
             DiagnosticService, order_id(diagnostic_service.SERIES, row.number)
         )
@@ -284,7 +285,7 @@ class Orders:
         """A diagnostic service with its result; reading it is recorded."""
         self.access.require(actor, "diagnostic.show")
         self.access.require_section(actor, Section.SERVICES)
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         row = self.row(DIAGNOSTIC, number)
         found: DiagnosticService = self.core.get(
             DiagnosticService, order_id(diagnostic_service.SERIES, row.number)
@@ -310,7 +311,8 @@ class Orders:
         )
         cmd = parse(NewSurgery, data)
         today = self.core.effective_today()
-        self.operations.require(surgery.operation_for(cmd.date, today), owner_site=self._site_of(visit))
+        operation = surgery.operation_for(cmd.date, today)
+        self.operations.require(actor, operation, owner_site=self._site_of(visit))
         procedure = self.catalog.service(cmd.cups)
         surgeon = self.core.get(User, user_id(cmd.surgeon))
         if surgeon is None:
@@ -326,5 +328,5 @@ class Orders:
     def listing(self, actor: Actor, kind: str, visit_number: str | None = None) -> list[OrderRow]:
         """Orders of one kind, newest first (of one visit, if given)."""
         self.access.require(actor, LIST_OPTIONS[kind])
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         return self.queries.listing(kind, visit_number)

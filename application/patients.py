@@ -72,7 +72,7 @@ class Patients:
     def register(self, actor: Actor, data: dict[str, Any]) -> PatientRow:
         """Register a patient; the chart number (HIST) is taken from this site's series."""
         self.access.require(actor, "patient.register")
-        self.operations.require(SiteAction.PATIENTS)
+        self.operations.require(actor, SiteAction.PATIENTS)
         details = PatientDetails(**parse(PatientFields, data).model_dump())
         self._refuse_duplicate(details.document_type, details.document_number)
         site = self.core.require_identity().site_code
@@ -87,7 +87,7 @@ class Patients:
     def correct(self, actor: Actor, chart_number: str, data: dict[str, Any]) -> PatientRow:
         """Correct recorded details: a new event; the old values stay in the history."""
         self.access.require(actor, "patient.correct")
-        self.operations.require(SiteAction.PATIENTS)
+        self.operations.require(actor, SiteAction.PATIENTS)
         changes = parse(CorrectionFields, data).model_dump(exclude_none=True)
         patient = self.load(chart_number)
         new_type = changes.get("document_type", patient.details.document_type)

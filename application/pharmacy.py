@@ -142,8 +142,8 @@ class Pharmacy:
         order, row = self._order(kind, number)
         item = self.catalog.item(cmd.item)
         warehouse = self._warehouse(cmd.warehouse, item.code)
-        self.inventory.require_movable(SiteAction.DISPENSING, warehouse)
-        self.operations.require(SiteAction.DISPENSING, owner_site=row.site)
+        self.inventory.require_movable(actor, SiteAction.DISPENSING, warehouse)
+        self.operations.require(actor, SiteAction.DISPENSING, owner_site=row.site)
         order.ledger.require_item(item.code)
         quantity = cmd.quantity or max(order.ledger.pending(item.code), 1)
         today = self.core.effective_today()
@@ -164,7 +164,7 @@ class Pharmacy:
         self.access.require(actor, "pharmacy.administer")
         cmd = parse(ItemQuantity, data)
         order, row = self._order(REQUEST, number)
-        self.operations.require(SiteAction.NURSING_ADMINISTRATION, owner_site=row.site)
+        self.operations.require(actor, SiteAction.NURSING_ADMINISTRATION, owner_site=row.site)
         item = self.catalog.item(cmd.item)
         tally = order.ledger.in_hand(item.code, cmd.lot)
         lot = self.inventory.lot(tally.warehouse, item.code, tally.lot)
@@ -179,10 +179,10 @@ class Pharmacy:
         self.access.require(actor, "pharmacy.return")
         cmd = parse(ItemQuantity, data)
         order, row = self._order(kind, number)
-        self.operations.require(SiteAction.RETURNS, owner_site=row.site)
+        self.operations.require(actor, SiteAction.RETURNS, owner_site=row.site)
         item = self.catalog.item(cmd.item)
         tally = order.ledger.in_hand(item.code, cmd.lot)
-        self.inventory.require_movable(SiteAction.RETURNS, self.inventory.warehouse(tally.warehouse))
+        self.inventory.require_movable(actor, SiteAction.RETURNS, self.inventory.warehouse(tally.warehouse))
         lot = self.inventory.lot(tally.warehouse, item.code, tally.lot)
         with self.core.acting_as(actor.username):
             pharmacy.return_unused(order, tally, lot, cmd.quantity)
@@ -211,12 +211,12 @@ class Pharmacy:
     def show(self, actor: Actor, kind: str, number: str) -> list[ItemStatus]:
         """Each item of a request or prescription: requested, dispensed, administered, returned."""
         self.access.require(actor, "pharmacy.show")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         order, _row = self._order(kind, number)
         return [item_status(order, item) for item in sorted(order.ledger.requested)]
 
     def listing(self, actor: Actor, kind: str, visit_number: str | None = None) -> list[OrderRow]:
         """Requests (or prescriptions) with what was dispensed, administered and returned."""
         self.access.require(actor, "pharmacy.list")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         return self.orders.queries.listing(kind, visit_number)

@@ -69,7 +69,7 @@ class Policies:
         setting. Administrators only, on central."""
         self.access.require(actor, "policy.password.set")
         self.access.require_admin(actor, MANAGE_POLICY)
-        self.access.require_central(CHANGE_POLICY)
+        self.access.require_central(actor, CHANGE_POLICY)
         changes = parse(PolicyFields, data).model_dump(exclude_none=True)
         policy = self.core.get(PasswordPolicy, PASSWORD_POLICY_ID)
         admin = self.core.get(User, actor.user_id)

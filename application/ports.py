@@ -58,10 +58,12 @@ class ViewStorage(Protocol):
 
 @dataclass(frozen=True)
 class SessionTicket:
-    """What the session file holds between commands. The token's hash is in the store."""
+    """What the session file holds between commands. The token's hash is in the store; ``seal``
+    authenticates the other fields with a key only the store holds (application/auth.py)."""
 
     username: str
     session_id: UUID
     token: str
     started_at: datetime
     last_seen: datetime
+    seal: str = ""

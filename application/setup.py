@@ -20,6 +20,7 @@ from domain import menu
 from domain.errors import N_
 from domain.sections import ALL_SECTIONS
 from domain.store_identity import StoreIdentity, StoreRole
+from domain.store_time import Dating
 from domain.user import User
 
 
@@ -133,7 +134,8 @@ class Setup:
             return UpgradeOutcome(before, before, upgraded=False)
         events = self.core.views.head()
         views = self.core.views.rebuild_all(progress)
-        with self.core.acting_as(actor.username, site=identity.home_chain()):
+        # Bookkeeping, not a dated change: a store upgraded after months away needs no date confirmed.
+        with self.core.acting_as(actor.username, site=identity.home_chain(), dating=Dating.BOOKKEEPING):
             identity.upgrade(SOFTWARE_VERSION)
             self.core.save(identity)
         return UpgradeOutcome(before, SOFTWARE_VERSION, True, views, events)

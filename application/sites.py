@@ -171,7 +171,7 @@ class Sites:
         self.runs = SyncRunQueries(core.views.store("sync_runs"))
 
     def _administer(self, actor: Actor, option: str) -> None:
-        self.access.require_central(N_("site administration"))
+        self.access.require_central(actor, N_("site administration"))
         self.access.require_admin(actor, N_("administer sites"))
         self.access.require(actor, option)
 

@@ -26,6 +26,7 @@ from application.setup import SOFTWARE_VERSION
 from application.sync_port import Batch, Central, CentralStatus, LoggedEvent, RunState
 from domain.chain import CHAIN_KEY, SITE_SIGNING_KEY, verify
 from domain.errors import N_
+from domain.session import SESSION_KEY
 from domain.site import Site, SiteMode, site_id
 from domain.store_identity import (
     STORE_IDENTITY_ID,
@@ -34,6 +35,7 @@ from domain.store_identity import (
     StoreIdentity,
     version_order,
 )
+from domain.store_time import Dating
 from domain.sync import (
     StepCount,
     SyncCrossing,
@@ -163,7 +165,7 @@ class SiteSync:
         """The syncs recorded here, newest first, refused ones too (a laptop's own only: another
         site's are a report of that site)."""
         self.access.require(actor, "sync.history")
-        site = self.operations.report_site(site)
+        site = self.operations.report_site(actor, site)
         rows: list[SyncRunRow | SyncRefusalRow] = [*self.runs.history(site), *self.refusals.history(site)]
         return sorted(rows, key=lambda row: row.started_at, reverse=True)[:100]
 
@@ -293,7 +295,7 @@ class SiteSync:
         site = identity.site_code
         record = self.core.get(Site, site_id(site))
         mode = record.mode if record else SiteMode.ON_SITE
-        with self.core.acting_as(actor.username):
+        with self.core.acting_as(actor.username, dating=Dating.BOOKKEEPING):
             self.core.save(SyncRefusal.of(site, mode, refused))
 
     def _holds_completion(self, run_id: UUID) -> bool:
@@ -363,9 +365,9 @@ class SiteSync:
         site = identity.site_code
         ids = central.slice(site)
         fresh = stores.fresh()
-        # The same laptop, the same provisioning: the rebuilt store links with the same key and
-        # signs with the same credential.
-        for name in (CHAIN_KEY, SITE_SIGNING_KEY):
+        # The same laptop, the same provisioning: the rebuilt store links with the same key,
+        # signs with the same credential and keeps the operator's session.
+        for name in (CHAIN_KEY, SITE_SIGNING_KEY, SESSION_KEY):
             kept = self.core.app.recorder.key(name, create=False)
             if kept is not None:
                 fresh.core.app.recorder.key(name, kept)

@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 from application.access import Access
 from application.context import Actor
 from application.core import CONFLICT, Core
+from application.errors import CentralOnly
 from application.setup import SOFTWARE_VERSION
 from application.sites import Sites
 from application.sync_port import Batch, CentralStatus, LoggedEvent, MergeResult, RunState
@@ -30,6 +31,7 @@ from domain.context import EventContext
 from domain.errors import N_, Conflict, DomainError, NotFound
 from domain.quarantine import Quarantine, shown_fields, state_text
 from domain.site import LostLaptop, Site, site_id
+from domain.store_time import Dating
 from domain.sync import (
     WHOLE_RECORD,
     ConflictKeep,
@@ -185,7 +187,7 @@ class CentralSync:
                     N_("no sync run {run} for site {site}"), run=run_id.hex[:8], site=record.code
                 )
             return self._state(run)
-        with self.core.acting_as(operator):
+        with self.core.acting_as(operator, dating=Dating.BOOKKEEPING):
             run = SyncRun.begin(
                 run_id, record.code, crossing, generation, {k[:40]: v for k, v in pending.items()}
             )
@@ -246,7 +248,7 @@ class CentralSync:
             verdicts = authorize(
                 pushed, self._pushing_site(record, run, pushed), self._records(record.code, pushed)
             )
-        with self.core.acting_as(operator):
+        with self.core.acting_as(operator, dating=Dating.BOOKKEEPING):
             merged = self._outcomes(record.code, run, events, pushed, verdicts, operator)
             checkpoint.advance(events[-1].position, head)
             run.record_merge(
@@ -272,7 +274,7 @@ class CentralSync:
         self._refuse_lost(record, run, credential)
         if run.flipped:
             return
-        with self.core.acting_as(operator):
+        with self.core.acting_as(operator, dating=Dating.BOOKKEEPING):
             if run.crossing is SyncCrossing.END_OF_MISSION:
                 record.start_return()  # INS on record; the lease comes back at ``complete``
             else:
@@ -300,7 +302,7 @@ class CentralSync:
         self._refuse_lost(record, run, credential)
         self.core.views.catch_up()
         if not run.completed:
-            with self.core.acting_as(operator):
+            with self.core.acting_as(operator, dating=Dating.BOOKKEEPING):
                 run.complete(rebuilt)
                 record.finish_return()
                 opened = []
@@ -361,7 +363,7 @@ class CentralSync:
     def resolve(self, actor: Actor, prefix: str, keep: ConflictKeep) -> SyncConflictRow:
         """Keep the site's value (it is already the current one) or central's (central's
         conflicting changes are recorded again, by the reviewer, on top)."""
-        self.access.require_central(N_("resolving sync conflicts"))
+        self.access.require_central(actor, N_("resolving sync conflicts"))
         self.access.require(actor, "sync.conflicts")
         found = self.conflicts.by_prefix(prefix) if len(prefix) >= 6 else []
         if len(found) != 1:
@@ -431,7 +433,7 @@ class CentralSync:
         return self.quarantine.by_prefix(held.id.hex)[0]
 
     def _require_reviewer(self, actor: Actor) -> None:
-        self.access.require_central(N_("reviewing quarantined events"))
+        self.access.require_central(actor, N_("reviewing quarantined events"))
         self.access.require_admin(actor, N_("review quarantined events"))
         self.access.require(actor, "sync.quarantine")
 
@@ -602,7 +604,8 @@ class CentralSync:
     def _site(self, code: str, credential: str | None = None) -> Site:
         """The calling site (the transport proved it is that site), registered and not revoked,
         and the key that signed the call one of its laptops' (the current one or a lost one)."""
-        self.access.require_central(N_("receiving a sync"))
+        if not self.core.require_identity().is_central:  # a laptop's store asked to act as central
+            raise CentralOnly(action=N_("receiving a sync"))
         record = self.core.get(Site, site_id(code))
         if record is None:
             raise SyncRefused(N_("site {site} is not registered on central"), site=code[:20])
@@ -731,7 +734,7 @@ class CentralSync:
             or getattr(aggregate, "username", None)
             or aggregate_id.hex[:8]
         )
-        with self.core.acting_as(operator):
+        with self.core.acting_as(operator, dating=Dating.BOOKKEEPING):
             conflict = SyncConflict(
                 site=site,
                 aggregate_id=aggregate_id,

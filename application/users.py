@@ -324,14 +324,14 @@ class Users:
     def _administer(self, actor: Actor, option_id: str, action: str) -> None:
         self.access.require(actor, option_id)
         self.access.require_admin(actor, action)
-        self.access.require_central(ADMINISTRATION)
+        self.access.require_central(actor, ADMINISTRATION)
 
     def _second_factor_target(self, actor: Actor, username: str) -> User:
         """Users manage their own second factor; an administrator, anyone's on central."""
         self.access.require(actor, "user.totp")
         self.access.require_self_or_admin(actor, username)
         if username.casefold() != actor.username.casefold():
-            self.access.require_central(ADMINISTRATION)
+            self.access.require_central(actor, ADMINISTRATION)
         return self._load(username)
 
     def _load(self, username: str) -> User:

@@ -14,7 +14,7 @@ from application.access import Access
 from application.catalog import Catalog
 from application.context import Actor
 from application.core import Core
-from application.encounters import EncounterNotFound, PrintedDocument
+from application.encounters import Deliver, EncounterNotFound, PrintedDocument
 from application.operations import Operations
 from application.validation import Command, parse
 from domain import prescription, supply_request
@@ -182,7 +182,7 @@ class Vouchers:
         encounter = self.core.get(Encounter, UUID(row.encounter_id)) if row else None
         if row is None or encounter is None:
             raise EncounterNotFound(number=cmd.encounter)
-        self.operations.require(SiteAction.SERVICE_VOUCHERS, owner_site=row.site)
+        self.operations.require(actor, SiteAction.SERVICE_VOUCHERS, owner_site=row.site)
         patient = self.core.get(Patient, encounter.patient_id)
         contract = choose_contract(
             patient.contracts, encounter.chart_number, encounter.visit_date, cmd.contract
@@ -256,12 +256,12 @@ class Vouchers:
 
     def show(self, actor: Actor, number: str) -> VoucherView:
         self.access.require(actor, "voucher.show")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         return voucher_view(self.load(number)[0], self.access.sections_of(actor))
 
     def listing(self, actor: Actor, state: str | None = None) -> list[VoucherRow]:
         self.access.require(actor, "voucher.list")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         return self.queries.listing(state=state)
 
     def void(self, actor: Actor, number: str, data: dict[str, Any]) -> VoucherRow:
@@ -269,7 +269,7 @@ class Vouchers:
         self.access.require(actor, "voucher.void")
         cmd = parse(VoidVoucher, data)
         voucher, row = self.load(number)
-        self.operations.require(SiteAction.SERVICE_VOUCHERS, owner_site=row.site)
+        self.operations.require(actor, SiteAction.SERVICE_VOUCHERS, owner_site=row.site)
         slot = self.core.get(VoucherSlot, voucher_slot_id(voucher.encounter_id))
         with self.core.acting_as(actor.username):
             voucher.void(cmd.reason, self.core.effective_today())
@@ -280,10 +280,11 @@ class Vouchers:
                 self.core.save(slot, voucher)
         return self.load(number)[1]
 
-    def printed(self, actor: Actor, number: str) -> PrintedDocument:
-        """The voucher as a document; printing is recorded ("Voucher - Print")."""
+    def printed(self, actor: Actor, number: str, deliver: Deliver) -> PrintedDocument:
+        """The voucher as a document, handed to ``deliver``; printing is recorded ("Voucher -
+        Print") once it returns."""
         self.access.require(actor, "voucher.print")
-        self.operations.require(Always.READ)
+        self.operations.require(actor, Always.READ)
         voucher, _row = self.load(number)
         view = voucher_view(voucher, self.access.sections_of(actor))
         header = [
@@ -306,5 +307,8 @@ class Vouchers:
         ]
         body.append(("TOTAL", view.total))
         fields = {"VISITA": voucher.visit_number, "VOL": voucher.number}
+        title, stem = f"VOLANTE DE SERVICIO {view.number}", f"volante-{view.number}"
+        document = PrintedDocument(title, header, body, stem)
+        deliver(document)
         self.core.record_access(actor.username, VOUCHER_PRINT, fields)
-        return PrintedDocument(f"VOLANTE DE SERVICIO {view.number}", header, body, f"volante-{view.number}")
+        return document

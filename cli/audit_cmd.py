@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from cli import i18n
-from cli.base import Command, group
+from cli.base import Command, group, writing_to
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, ngettext
 from projections.activity_log import ActivityRow, action_label, all_action_codes
@@ -181,23 +181,25 @@ def export(
     headers = [_(h) for _f, h in HEADINGS]
     table = [[row[f] for f, _h in HEADINGS] for row in rows]
     if csv_path:
-        write_csv(csv_path, headers, table, separator)
+        with writing_to("--csv"):
+            write_csv(csv_path, headers, table, separator)
         audit_log.exported(actor, criteria, "csv", csv_path, len(rows))
         env.say(written(len(rows), csv_path))
     if pdf_path:
         stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M")
-        write_pdf(
-            pdf_path,
-            _("Activity log"),
-            [
-                _("Criteria: {criteria}").format(criteria=in_words(criteria)),
-                _("Printed {when} by {user}").format(when=stamp, user=actor.username),
-            ],
-            headers,
-            table,
-            PDF_WIDTHS,
-            _("Page {page} of {pages}"),
-        )
+        with writing_to("--pdf"):
+            write_pdf(
+                pdf_path,
+                _("Activity log"),
+                [
+                    _("Criteria: {criteria}").format(criteria=in_words(criteria)),
+                    _("Printed {when} by {user}").format(when=stamp, user=actor.username),
+                ],
+                headers,
+                table,
+                PDF_WIDTHS,
+                _("Page {page} of {pages}"),
+            )
         audit_log.exported(actor, criteria, "pdf", pdf_path, len(rows))
         env.say(written(len(rows), pdf_path))
 

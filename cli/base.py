@@ -115,3 +115,14 @@ Group.group_class = Group
 
 def group(help: str, **kwargs: Any) -> Any:
     return click.group(cls=Group, help=help, **kwargs)
+
+
+@contextmanager
+def writing_to(option: str) -> Iterator[None]:
+    """A file that cannot be written (a folder that does not exist, no permission, a full disk)
+    refused in one line naming the option (exit 2), before anything is recorded as written."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InvalidValue(option, N_("cannot be written: {reason}"), reason=reason) from None

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from adapters.documents import write_document_pdf, write_zip
-from application.encounters import EncounterView, PrintedDocument
-from cli.base import Command, group
+from application.encounters import Deliver, EncounterView, PrintedDocument
+from cli.base import Command, group, writing_to
 from cli.env import Env, pass_env, plain, visible
 from cli.i18n import N_, _
 from projections.encounters import EncounterRow
@@ -260,7 +260,7 @@ def paragraph_delete(env: Env, number: str, paragraph_id: str) -> None:
 @pass_env
 def paragraph_view(env: Env, number: str, paragraph_id: str) -> None:
     actor = env.actor()
-    print_text(env.brigada().encounters.paragraph(actor, number, paragraph_id, "view"))
+    env.brigada().encounters.paragraph(actor, number, paragraph_id, "view", print_text)
 
 
 @paragraph.command("print", cls=Command, help=N_("Print a paragraph to a PDF file."))
@@ -270,7 +270,7 @@ def paragraph_view(env: Env, number: str, paragraph_id: str) -> None:
 @pass_env
 def paragraph_print(env: Env, number: str, paragraph_id: str, out: Path | None) -> None:
     actor = env.actor()
-    write_pdf(env, env.brigada().encounters.paragraph(actor, number, paragraph_id, "print"), out)
+    env.brigada().encounters.paragraph(actor, number, paragraph_id, "print", pdf_to(env, out))
 
 
 # -- services, observations, diagnoses ----------------------------------------------------------
@@ -383,10 +383,14 @@ def document_delete(env: Env, number: str, document_id: str) -> None:
 @pass_env
 def document_get(env: Env, number: str, document_id: str, out: Path | None) -> None:
     actor = env.actor()
-    filename, content = env.brigada().encounters.document_content(actor, number, document_id)
-    target = out or Path(filename).name
-    Path(target).write_bytes(content)
-    env.say(_("Written to {path}").format(path=target))
+
+    def write(filename: str, content: bytes) -> None:
+        target = out or Path(Path(filename).name)
+        with writing_to("--out"):
+            target.write_bytes(content)
+        env.say(_("Written to {path}").format(path=target))
+
+    env.brigada().encounters.document_content(actor, number, document_id, write)
 
 
 # -- closing -------------------------------------------------------------------------------------
@@ -425,11 +429,19 @@ def print_text(document: PrintedDocument) -> None:
         click.echo(text)
 
 
-def write_pdf(env: Env, document: PrintedDocument, out: Path | None) -> Path:
-    target = out or Path(f"{document.file_stem}.pdf")
-    write_document_pdf(target, document.title, document.header, document.body, _("Page {page} of {pages}"))
-    env.say(_("Written to {path}").format(path=target))
-    return target
+def pdf_to(env: Env, out: Path | None) -> Deliver:
+    """Writes a document to a PDF file (``--out`` or its own name in this folder); the use case
+    records the print only after this returns."""
+
+    def write(document: PrintedDocument) -> None:
+        target = out or Path(f"{document.file_stem}.pdf")
+        with writing_to("--out"):
+            write_document_pdf(
+                target, document.title, document.header, document.body, _("Page {page} of {pages}")
+            )
+        env.say(_("Written to {path}").format(path=target))
+
+    return write
 
 
 @encounter.group("report", cls=type(encounter), help=N_("The medical report: view, print, zip."))
@@ -442,7 +454,7 @@ def report() -> None:
 @pass_env
 def report_view(env: Env, number: str) -> None:
     actor = env.actor()
-    print_text(env.brigada().encounters.report(actor, number, "view"))
+    env.brigada().encounters.report(actor, number, "view", print_text)
 
 
 @report.command("print", cls=Command, help=N_("Print the report to a PDF file."))
@@ -451,7 +463,7 @@ def report_view(env: Env, number: str) -> None:
 @pass_env
 def report_print(env: Env, number: str, out: Path | None) -> None:
     actor = env.actor()
-    write_pdf(env, env.brigada().encounters.report(actor, number, "print"), out)
+    env.brigada().encounters.report(actor, number, "print", pdf_to(env, out))
 
 
 @report.command("zip", cls=Command, help=N_("A zip with the report PDF and the visit's documents."))
@@ -461,14 +473,17 @@ def report_print(env: Env, number: str, out: Path | None) -> None:
 def report_zip(env: Env, number: str, out: Path | None) -> None:
     actor = env.actor()
     encounters = env.brigada().encounters
-    printed = encounters.report(actor, number, "zip")
     files = encounters.documents_of(actor, number)
-    with tempfile.TemporaryDirectory() as folder:
-        pdf = Path(folder) / f"{printed.file_stem}.pdf"
-        write_document_pdf(pdf, printed.title, printed.header, printed.body, _("Page {page} of {pages}"))
+
+    def write(printed: PrintedDocument) -> None:
         target = out or Path(f"{printed.file_stem}.zip")
-        write_zip(target, [(pdf.name, pdf.read_bytes()), *files])
-    env.say(_("Written to {path}").format(path=target))
+        with tempfile.TemporaryDirectory() as folder, writing_to("--out"):
+            pdf = Path(folder) / f"{printed.file_stem}.pdf"
+            write_document_pdf(pdf, printed.title, printed.header, printed.body, _("Page {page} of {pages}"))
+            write_zip(target, [(pdf.name, pdf.read_bytes()), *files])
+        env.say(_("Written to {path}").format(path=target))
+
+    encounters.report(actor, number, "zip", write)
 
 
 @encounter.group("history", cls=type(encounter), help=N_("Clinical history views: view, print."))
@@ -482,7 +497,7 @@ def history() -> None:
 @pass_env
 def history_view(env: Env, number: str, name: str) -> None:
     actor = env.actor()
-    print_text(env.brigada().encounters.history(actor, number, name, "view"))
+    env.brigada().encounters.history(actor, number, name, "view", print_text)
 
 
 @history.command("print", cls=Command, help=N_("Print a clinical history view to a PDF file."))
@@ -492,7 +507,7 @@ def history_view(env: Env, number: str, name: str) -> None:
 @pass_env
 def history_print(env: Env, number: str, name: str, out: Path | None) -> None:
     actor = env.actor()
-    write_pdf(env, env.brigada().encounters.history(actor, number, name, "print"), out)
+    env.brigada().encounters.history(actor, number, name, "print", pdf_to(env, out))
 
 
 @encounter.group("form", cls=type(encounter), help=N_("Forms printed from templates."))
@@ -509,7 +524,7 @@ def form() -> None:
 @pass_env
 def form_print(env: Env, number: str, name: str, out: Path | None) -> None:
     actor = env.actor()
-    write_pdf(env, env.brigada().encounters.form(actor, number, name), out)
+    env.brigada().encounters.form(actor, number, name, pdf_to(env, out))
 
 
 def register(cli: click.Group) -> None:

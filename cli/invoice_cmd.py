@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
 from application.invoicing import InvoiceView
-from cli.base import Command, group
-from cli.encounter_cmd import json_option, out_option, write_pdf
+from cli.base import Command, group, writing_to
+from cli.encounter_cmd import json_option, out_option, pdf_to
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, ngettext, pgettext
 from cli.voucher_cmd import show_priced_rows
@@ -176,7 +177,7 @@ def list_invoices(env: Env, payer: str | None, as_json: bool) -> None:
 @out_option
 @pass_env
 def print_invoice(env: Env, number: str, out: Path | None) -> None:
-    write_pdf(env, env.brigada().invoicing.printed(env.actor(), number), out)
+    env.brigada().invoicing.printed(env.actor(), number, pdf_to(env, out))
 
 
 @invoice.command("rips", cls=Command, help=N_("Write the RIPS JSON of an invoice (Res. 2275/2023)."))
@@ -199,9 +200,13 @@ def print_invoice(env: Env, number: str, out: Path | None) -> None:
 @pass_env
 def rips(env: Env, number: str, out: Path, provider_nit: str, provider_code: str) -> None:
     data = {"provider_nit": provider_nit, "provider_code": provider_code}
-    document = env.brigada().invoicing.rips(env.actor(), number, data)
-    out.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-    env.say(_("Written to {path}").format(path=out))
+
+    def write(document: dict[str, Any]) -> None:
+        with writing_to("--out"):
+            out.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+        env.say(_("Written to {path}").format(path=out))
+
+    env.brigada().invoicing.rips(env.actor(), number, data, write)
 
 
 def register(cli: click.Group) -> None:

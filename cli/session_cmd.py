@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import click
 
 from adapters.store import redacted
-from cli.base import Command
+from application.store_clock import StoreDate
+from cli.base import Command, Group
 from cli.env import Env, pass_env, read_password, render
 from cli.i18n import N_, _, ngettext
 from domain.errors import DomainError
@@ -141,6 +143,48 @@ def passwd(env: Env, password_stdin: bool) -> None:
     )
 
 
+@click.group("date", cls=Group, help=N_("The store's date: show it, or confirm the computer's after a gap."))
+def date_group() -> None:
+    pass
+
+
+@date_group.command("show", cls=Command, help=N_("Show the computer's date and the last date recorded here."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@pass_env
+def date_show(env: Env, as_json: bool) -> None:
+    shown = env.brigada().dates.show()
+    if as_json:
+        env.emit_json(shown)
+        return
+    env.record(_("Date"), date_lines(shown))
+
+
+def date_lines(shown: StoreDate) -> list[tuple[str, object]]:
+    ahead = ngettext("{n} day", "{n} days", shown.days_ahead).format(n=shown.days_ahead)
+    return [
+        (_("Computer's date"), shown.computer.isoformat()),
+        (_("Last date recorded"), shown.recorded.isoformat() if shown.recorded else "-"),
+        (_("Ahead by"), ahead),
+        (_("Needs confirmation"), _("yes") if shown.needs_confirmation else _("no")),
+    ]
+
+
+@date_group.command(
+    "confirm",
+    cls=Command,
+    help=N_(
+        "Confirm that the computer's date is right (type it as YYYY-MM-DD). Needed before any "
+        "change when the clock is days after the last date recorded ('brigada date show'); "
+        "recorded in the activity log."
+    ),
+)
+@click.argument("day", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]))
+@pass_env
+def date_confirm(env: Env, day: datetime) -> None:
+    shown = env.brigada().dates.confirm(env.actor(), day.date())
+    env.say(_("Date {day} confirmed: changes are dated with it.").format(day=shown.computer.isoformat()))
+
+
 def register(cli: click.Group) -> None:
-    for command in (login, logout, whoami, passwd):
+    for command in (login, logout, whoami, passwd, date_group):
         cli.add_command(command)

@@ -11,7 +11,7 @@ import click
 
 from application.vouchers import VoucherView
 from cli.base import Command, group
-from cli.encounter_cmd import json_option, out_option, write_pdf
+from cli.encounter_cmd import json_option, out_option, pdf_to
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, pgettext
 from projections.vouchers import VoucherRow
@@ -147,7 +147,7 @@ def list_vouchers(env: Env, state: str | None, as_json: bool) -> None:
 @out_option
 @pass_env
 def print_voucher(env: Env, number: str, out: Path | None) -> None:
-    write_pdf(env, env.brigada().vouchers.printed(env.actor(), number), out)
+    env.brigada().vouchers.printed(env.actor(), number, pdf_to(env, out))
 
 
 @voucher.command("void", cls=Command, help=N_("Void a service voucher not yet invoiced."))

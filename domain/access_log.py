@@ -68,6 +68,8 @@ VOUCHER_PRINT = "voucher.print"  # the activity log's "Voucher - Print"
 # A refused attempt by a logged-in user (issue 17): a menu option (OPCION=), a visit section
 # (SECCION=), a time lock or the sites policy (REGLA=), so an administrator sees who tried what.
 ACCESS_DENIED = "access.denied"
+# A user confirmed the computer's date after a gap (domain/store_time.py): FECHA= ANTERIOR=.
+DATE_CONFIRM = "date.confirm"
 
 # What a laptop's staff may record as an access (domain/sync_trust.py): any other action code in
 # a pushed access record (one that names a change, or central's work) is never applied.
@@ -94,5 +96,6 @@ SITE_ACCESS_ACTIONS = frozenset(
         DIAGNOSTIC_VIEW,
         VOUCHER_PRINT,
         ACCESS_DENIED,
+        DATE_CONFIRM,
     }
 )

@@ -28,6 +28,9 @@ class EventContext:
     business_date: date
     # Who released it from quarantine on central (domain/quarantine.py); None for every other.
     reviewer: str | None = None
+    # True when nobody stood behind ``recorded_at`` (domain/store_time.py): a failed login, or
+    # bookkeeping while the clock was far ahead. Such an event never moves the store's time.
+    unconfirmed_time: bool = False
 
     def for_new_event(self) -> EventContext:
         return replace(self, event_id=uuid.uuid4())
@@ -44,6 +47,8 @@ class EventContext:
         }
         if self.reviewer is not None:
             data["reviewer"] = self.reviewer
+        if self.unconfirmed_time:
+            data["unconfirmed_time"] = True
         return data
 
     @classmethod
@@ -57,6 +62,7 @@ class EventContext:
             recorded_at=datetime.fromisoformat(str(data["recorded_at"])),
             business_date=date.fromisoformat(str(data["business_date"])),
             reviewer=None if data.get("reviewer") is None else str(data["reviewer"]),
+            unconfirmed_time=data.get("unconfirmed_time") is True,
         )
 
 

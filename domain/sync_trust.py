@@ -235,7 +235,7 @@ def _rules() -> dict[str, TopicRule]:
     # be re-applied over a newer copy of the user, the others (a password, an unlock) may not.
     add(
         "User",
-        ["LoggedIn", "LoggedOut", "LoginFailed", "SecondFactorUsed", "Locked"],
+        ["LoggedIn", "LoggedOut", "SessionClosed", "LoginFailed", "SecondFactorUsed", "Locked"],
         TopicRule(self_service=True, rebase=True),
     )
     # An unlock by an offline code follows the code central issued (UnlockCodeIssued, on central's

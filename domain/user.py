@@ -19,6 +19,7 @@ from domain.base import BrigadaAggregate
 from domain.errors import N_, DomainError
 from domain.password_policy import HISTORY_SIZE
 from domain.sections import Section
+from domain.session import OpenSession
 
 
 class LoginRefused(DomainError):
@@ -102,12 +103,25 @@ class User(BrigadaAggregate):
         token_hash: str
         opened_at: datetime
 
+        def apply(self, user: Any) -> None:
+            # Bound to the computer it was opened on (the event's context names it).
+            computer = self.context.computer
+            user.sessions[self.session_id] = OpenSession(self.token_hash, self.opened_at, computer)
+            user.failed_attempts = 0
+
     class LoginFailed(Event):
         TOPIC = "brigada.User.LoginFailed"
 
     class LoggedOut(Event):
         TOPIC = "brigada.User.LoggedOut"
         session_id: UUID
+
+    class SessionClosed(Event):
+        """Closed for good by a rule (domain/session.py), not by the user."""
+
+        TOPIC = "brigada.User.SessionClosed"
+        session_id: UUID
+        reason: str
 
     class Updated(Event):
         TOPIC = "brigada.User.Updated"
@@ -176,7 +190,7 @@ class User(BrigadaAggregate):
         self.is_admin = is_admin
         self.password_hash = password_hash
         self.active = True
-        self.sessions: dict[UUID, tuple[str, datetime]] = {}
+        self.sessions: dict[UUID, OpenSession] = {}
         self.locked = False
         self.locked_at: datetime | None = None
         self.failed_attempts = 0
@@ -237,7 +251,7 @@ class User(BrigadaAggregate):
             self._change_password(password_hash=new_password_hash, set_on=today, must_change=False)
         if self.totp_secret is not None and totp_step is not None:
             self._use_second_factor(time_step=totp_step)
-        self._log_in(session_id=session_id, token_hash=token_hash, opened_at=now)
+        self.trigger_event(self.LoggedIn, session_id=session_id, token_hash=token_hash, opened_at=now)
         return True
 
     def _refuse_attempt(self, max_failed_attempts: int) -> None:
@@ -250,17 +264,12 @@ class User(BrigadaAggregate):
     def _fail_login(self) -> None:
         self.failed_attempts += 1
 
-    @event(LoggedIn)
-    def _log_in(self, session_id: UUID, token_hash: str, opened_at: datetime) -> None:
-        self.sessions[session_id] = (token_hash, opened_at)
-        self.failed_attempts = 0
-
     @event(SecondFactorUsed)
     def _use_second_factor(self, time_step: int) -> None:
         self.last_totp_step = time_step
 
-    def open_session(self, session_id: UUID) -> tuple[str, datetime] | None:
-        """The token hash and opening time of a session that is still open."""
+    def open_session(self, session_id: UUID) -> OpenSession | None:
+        """A session that is still open."""
         if not self.active or self.locked:
             return None
         return self.sessions.get(session_id)
@@ -271,6 +280,15 @@ class User(BrigadaAggregate):
 
     @event(LoggedOut)
     def _log_out(self, session_id: UUID) -> None:
+        self.sessions.pop(session_id, None)
+
+    def close_session(self, session_id: UUID, reason: str) -> None:
+        """Close a session for good (it expired, or was used from another computer)."""
+        if session_id in self.sessions:
+            self._close_session(session_id=session_id, reason=reason)
+
+    @event(SessionClosed)
+    def _close_session(self, session_id: UUID, reason: str) -> None:
         self.sessions.pop(session_id, None)
 
     # -- passwords ------------------------------------------------------------------------------

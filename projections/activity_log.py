@@ -133,6 +133,8 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     "brigada.User.LoggedIn": (Action("login", N_("Login")), _no_fields),
     "brigada.User.LoginFailed": (Action("login.failed", N_("Incorrect login")), _no_fields),
     "brigada.User.LoggedOut": (Action("logout", N_("Logout")), _no_fields),
+    # A session a rule closed: shown as a logout, the rule in the comment (MOTIVO=12-hours...).
+    "brigada.User.SessionClosed": (Action("logout", N_("Logout")), lambda e, n: {"MOTIVO": e.reason}),
     "brigada.User.Updated": (Action("user.update", N_("User - Update")), _user),
     "brigada.User.Deactivated": (Action("user.deactivate", N_("User - Deactivate")), _user),
     "brigada.User.Reactivated": (Action("user.reactivate", N_("User - Reactivate")), _user),
@@ -570,6 +572,7 @@ ACCESS_LABELS: dict[str, str] = {
     "admission.list": N_("Admission - List"),
     "diagnostic.view": N_("Diagnostic service - View result"),
     "access.denied": N_("Access - Denied"),
+    "date.confirm": N_("Date - Confirm"),
 }
 
 

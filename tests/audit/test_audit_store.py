@@ -24,7 +24,7 @@ from application.brigada import Brigada
 from application.context import Actor
 from application.errors import AdministratorOnly, MenuDenied
 from application.validation import parse
-from domain.access_log import BACKUP, PATIENT_VIEW, Access
+from domain.access_log import ACCESS_DENIED, BACKUP, PATIENT_VIEW, Access
 from domain.user import LoginRefused
 
 PASSWORD = "a-long-password-1234"
@@ -355,7 +355,11 @@ def test_non_administrators_are_refused(store_url: str, open_store: Any, count_e
         site.audit.export_rows(coordinator, {})
     with pytest.raises(AdministratorOnly):
         site.audit.verify(coordinator)
-    assert count_events(store_url) == before  # a refusal records nothing and verifies nothing
+    # Each refusal records the attempt ("Acceso - Denegado", issue 17) and nothing else.
+    assert count_events(store_url) == before + 3
+    last = site.app.recorder.max_notification_id()
+    added = site.app.recorder.select_notifications(start=last - 2, limit=3)
+    assert {site.app.mapper.to_domain_event(n).action for n in added} == {ACCESS_DENIED}
 
 
 # -- backups ------------------------------------------------------------------------------------
@@ -419,4 +423,4 @@ def test_a_user_without_the_backup_option_cannot_copy_the_store(
     with pytest.raises(AdministratorOnly):
         central.audit.search(ana, {})
     assert not (tmp_path / "copias").exists()
-    assert central.views.head() == head + 1  # only the refused attempt's access record (issue 17)
+    assert central.views.head() == head + 2  # only the two refused attempts' records (issue 17)

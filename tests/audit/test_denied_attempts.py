@@ -18,19 +18,21 @@ for _folder in ("sites", "clinical", "encounters"):
 
 from clinical_support import start_mission  # noqa: E402
 from encounter_support import make_user_on, password_of, register_patient  # noqa: E402
+from output_support import unseen  # noqa: E402
 from security_support import ADMIN_PASSWORD, log_in  # noqa: E402
 
 from adapters.system import FixedClock  # noqa: E402
 from application.brigada import Brigada  # noqa: E402
 from application.context import Actor  # noqa: E402
-from application.errors import SectionDenied  # noqa: E402
+from application.errors import AdministratorOnly, CentralOnly, SectionDenied  # noqa: E402
 from cli.main import cli  # noqa: E402
 from domain import menu  # noqa: E402
-from domain.access_log import ACCESS_DENIED, SITE_ACCESS_ACTIONS  # noqa: E402
+from domain.access_log import ACCESS_DENIED, REPORT_PRINT, SITE_ACCESS_ACTIONS  # noqa: E402
 from domain.locks import Locked  # noqa: E402
 from domain.sections import Section  # noqa: E402
 from domain.site import SiteMode  # noqa: E402
 from domain.site_policy import OperationRefused  # noqa: E402
+from domain.sync import ConflictKeep  # noqa: E402
 from projections.activity_log import action_label  # noqa: E402
 
 ACTION = "Access - Denied"
@@ -99,7 +101,7 @@ def test_a_denied_visit_section_is_recorded_naming_the_section(central: Brigada,
     before = head(central)
 
     with pytest.raises(SectionDenied):
-        central.encounters.report(ana, number, "view")
+        central.encounters.report(ana, number, "view", unseen)
 
     assert only_a_denial(central, before, "ana") == {"SECCION": Section.REPORT.value}
 
@@ -145,3 +147,59 @@ def test_the_denied_code_is_a_sites_access_and_has_a_name() -> None:
     assert ACCESS_DENIED in SITE_ACCESS_ACTIONS
     assert action_label(ACCESS_DENIED) == ACTION
     assert menu.option("patient.search")  # the option the CLI test tries exists
+
+
+def test_an_administrators_only_option_tried_by_another_user_is_recorded(
+    central: Brigada, admin: Actor
+) -> None:
+    ana = make_user_on(central, admin, "ana")
+    before = head(central)
+
+    with pytest.raises(AdministratorOnly):
+        central.audit.search(ana, {})
+
+    assert only_a_denial(central, before, "ana") == {
+        "REGLA": "admin-only",
+        "ACCION": "open the activity log",
+    }
+
+
+def test_a_central_only_change_tried_on_a_laptop_is_recorded(open_store: Any, tmp_path: Path) -> None:
+    mission = start_mission(open_store, f"sqlite:///{tmp_path}/central.db", tmp_path)
+    before = head(mission.laptop)
+
+    with pytest.raises(CentralOnly):
+        mission.laptop.sync_central.resolve(mission.ana, "abcdef", ConflictKeep.SITE)
+
+    fields = only_a_denial(mission.laptop, before, mission.ana.username)
+    assert fields == {"REGLA": "central-only", "ACCION": "resolving sync conflicts"}
+
+
+def test_a_print_that_could_not_be_written_is_not_recorded_as_printed(
+    central: Brigada, admin: Actor, tmp_path: Path
+) -> None:
+    chart = register_patient(central, admin)
+    number = central.encounters.open(admin, {"chart_number": chart, "reason": "Fiebre"}).number
+    url = f"sqlite:///{tmp_path}/central.db"
+    runner = CliRunner()
+    login_admin = ["--store", url, "login", "admin", "--password-stdin"]
+    login = runner.invoke(cli, login_admin, input=ADMIN_PASSWORD + "\n")
+    assert login.exit_code == 0, login.stderr
+    before = head(central)
+
+    nowhere = tmp_path / "no-such-folder" / "informe.pdf"
+    result = runner.invoke(
+        cli, ["--store", url, "--lang", "en", "encounter", "report", "print", number, "--out", str(nowhere)]
+    )
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == ["--out: cannot be written: No such file or directory"], (
+        result.stderr
+    )
+    assert added_since(central, before) == []
+    written = runner.invoke(
+        cli, ["--store", url, "encounter", "report", "print", number, "--out", str(tmp_path / "informe.pdf")]
+    )
+    assert written.exit_code == 0, written.stderr
+    [printed] = added_since(central, before)
+    assert printed.action == REPORT_PRINT

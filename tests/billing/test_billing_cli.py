@@ -21,6 +21,7 @@ from billing_support import (
     laptop_on_mission,
 )
 from click.testing import CliRunner, Result
+from security_support import computer_today
 
 from cli.main import cli
 
@@ -30,17 +31,10 @@ def test_vouchers_and_invoices_from_the_command_line(open_store, tmp_path: Path)
     brigada, admin = billing_central(open_store, url)
     visit = finalized_visit(brigada, admin, insured_patient(brigada, admin), ((CONSULTATION, 2),))
     brigada.close()
-    runner = CliRunner()
+    run_admin = cli_runner(url)
 
     def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(cli, ["--store", url, *args], catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.stdout
-
-    login = runner.invoke(
-        cli, ["--store", url, "login", "admin", "--password-stdin"], input=ADMIN_PASSWORD + "\n"
-    )
-    assert login.exit_code == 0, login.output
+        return run_admin(*args, code=code).stdout
 
     issued = json.loads(run("voucher", "issue", "--encounter", visit, "--json"))
     assert issued[0]["number"] == "CEN-1" and issued[0]["total"] == "70000.00"
@@ -95,12 +89,16 @@ def test_vouchers_and_invoices_from_the_command_line(open_store, tmp_path: Path)
 
 
 def cli_runner(url: str) -> Callable[..., Result]:
-    """`brigada --store URL ARGS` as the logged-in administrator: its result, exit code checked."""
+    """`brigada --store URL ARGS` as the logged-in administrator: its result, exit code checked.
+    The store was made on the tests' clock, the CLI runs on the computer's: the administrator
+    confirms the computer's date first."""
     runner = CliRunner()
     login = runner.invoke(
         cli, ["--store", url, "login", "admin", "--password-stdin"], input=ADMIN_PASSWORD + "\n"
     )
     assert login.exit_code == 0, login.output
+    confirmed = runner.invoke(cli, ["--store", url, "date", "confirm", computer_today()])
+    assert confirmed.exit_code == 0, confirmed.output
 
     def run(*args: str, code: int = 0) -> Result:
         result = runner.invoke(cli, ["--store", url, *args], catch_exceptions=False)

@@ -21,6 +21,7 @@ from billing_support import (
     insured_patient,
     laptop_on_mission,
 )
+from output_support import unseen
 
 from application.brigada import Brigada
 from application.context import Actor
@@ -146,7 +147,7 @@ def test_prints_are_recorded_as_accesses(central, tmp_path) -> None:
     visit = finalized_visit(brigada, admin, insured_patient(brigada, admin))
     voucher = brigada.vouchers.issue(admin, {"encounter": visit})
     brigada.vouchers.void(admin, voucher.number, {"reason": "x"})
-    brigada.vouchers.printed(admin, voucher.number)
+    brigada.vouchers.printed(admin, voucher.number, unseen)
     assert comments(brigada, "voucher.print") == [f"VISITA={visit} VOL=CEN-1"]
     assert comments(brigada, "voucher.void") == [f"VISITA={visit} VOL=CEN-1"]
     assert comments(brigada, "invoice.series.add") == ["SERIE=FE DESDE=1 HASTA=5000"]

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from billing_support import ADMIN_PASSWORD, billing_central, finalized_visit, insured_patient
 from click.testing import CliRunner
+from security_support import computer_today
 
 from cli.main import cli
 
@@ -78,6 +79,8 @@ def test_two_processes_issuing_the_same_visits_voucher_leave_one(
         cli, ["--store", store_url, "login", "admin", "--password-stdin"], input=ADMIN_PASSWORD + "\n"
     )
     assert login.exit_code == 0, login.output
+    confirmed = CliRunner().invoke(cli, ["--store", store_url, "date", "confirm", computer_today()])
+    assert confirmed.exit_code == 0, confirmed.output  # the store was made on the tests' clock
     first, second = paused_issue(store_url, visit), paused_issue(store_url, visit)
 
     if release == "at the same instant":

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
-from security_support import ADMIN_PASSWORD, log_in
+from security_support import ADMIN_PASSWORD, computer_today, log_in
 from sites_support import JOSE, MARIA, PEDRO, start_central
 
 from application.brigada import Brigada
@@ -155,6 +155,11 @@ class Terminal:
 
     def log_in(self, username: str, password: str) -> None:
         self("login", username, "--password-stdin", input=f"{password}\n")
+
+    def confirm_date(self) -> None:
+        """The store was made on the tests' clock (2026-03-01), the CLI runs on the computer's:
+        someone confirms the computer's date, as after a long gap (domain/store_time.py)."""
+        self("date", "confirm", computer_today())
 
 
 def cli_root() -> Any:

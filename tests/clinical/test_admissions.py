@@ -273,6 +273,7 @@ def test_an_ambulatory_visit_needs_an_open_ambulatory_admission_of_the_patient_h
     copy_aggregates(central.app, mission.laptop.app, [UUID(central_admission.admission_id)])
     laptop = Terminal(mission.laptop_url)
     laptop.log_in("ana", "lluvia-sobre-el-rio-cauca")
+    laptop.confirm_date()
     laptop("patient", "register", *patient_options(MARIA))  # BRG01-1 on the laptop
     ambulatory = ("encounter", "open", "--patient", "CEN-1", "--kind", "ambulatory")
     before = head(mission.laptop)
@@ -316,6 +317,7 @@ def test_a_finalized_visit_takes_no_new_orders_but_takes_addenda(
     )
     laptop = Terminal(mission.laptop_url)
     laptop.log_in("ana", "lluvia-sobre-el-rio-cauca")
+    laptop.confirm_date()
     visit = laptop.json("encounter", "open", "--patient", "CEN-1")["number"]
     laptop("encounter", "diagnosis", "add", visit, "--code", "J069")
     laptop("encounter", "finalize", visit)

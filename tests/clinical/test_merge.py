@@ -302,6 +302,7 @@ def test_duplicates_and_merge_commands_end_to_end(tmp_path: Path, clock: FixedCl
 
     run = Terminal(central_url)
     run.log_in("admin", ADMIN_PASSWORD)
+    run.confirm_date()
     [group] = run.json("patient", "duplicates")
     assert [c["chart_number"] for c in group["charts"]] == ["BRG01-1", "CEN-2"]
     assert "98765432" in run("patient", "duplicates").stdout

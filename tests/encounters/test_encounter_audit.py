@@ -24,6 +24,7 @@ from encounter_support import (
     password_of,
     start_central,
 )
+from output_support import unseen
 from security_support import ADMIN_PASSWORD, QuickArgon2Hasher, log_in
 
 import adapters.bootstrap
@@ -77,16 +78,16 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Log]:
         visits.add_service(doctor, number, {"cups": "890201", "description": "Consulta de primera vez"})
         visits.set_observations(doctor, number, OBSERVATIONS)
         document = visits.attach_document(doctor, number, "laboratorio.pdf", DOCUMENT, "application/pdf")
-        visits.document_content(doctor, number, document)
+        visits.document_content(doctor, number, document, unseen)
         visits.set_diagnosis(doctor, number, {"code": "R074"})
         visits.set_diagnosis(doctor, number, {"code": "I10", "role": "related"})
         visits.show(doctor, number)
         for how in ("view", "print", "zip"):
-            visits.report(doctor, number, how)
+            visits.report(doctor, number, how, unseen)
         for how in ("view", "print"):
-            visits.history(doctor, number, "diagnosticos", how)
-            visits.paragraph(doctor, number, "P1", how)
-        visits.form(doctor, number, FORM.lower())
+            visits.history(doctor, number, "diagnosticos", how, unseen)
+            visits.paragraph(doctor, number, "P1", how, unseen)
+        visits.form(doctor, number, FORM.lower(), unseen)
         visits.delete_paragraph(doctor, number, "P1")
         visits.delete(doctor, number)
         yield Log(central, admin, url, chart, number, activity(central, admin))

@@ -32,6 +32,7 @@ from domain.errors import InvalidValue
 from domain.locks import MAX_DAYS, Locked, LockRule, LockSettings
 from domain.site import SiteMode
 from domain.store_identity import StoreIdentity, StoreRole
+from domain.store_time import MAX_DAYS_AHEAD
 from domain.user import user_id
 
 D = date(2026, 3, 1)
@@ -309,6 +310,7 @@ def test_paragraphs_and_documents_count_from_their_own_date(
     number = full_visit(central, ana, chart).number
     clock.advance(days=5)
     ana = log_in(central, "ana", password_of("ana"))
+    central.dates.confirm(ana, clock.today())  # 5 days later: someone stands behind the date
 
     # Adding is always allowed; the new item counts from today, the old one is locked.
     paragraph = central.encounters.add_paragraph(ana, number, {"name": "NOTA", "text": "Addendum"})
@@ -348,6 +350,7 @@ def test_adding_paragraphs_and_documents_is_allowed_however_locked(
     visit = full_visit(central, ana, chart)
     clock.advance(days=200)
     ana = log_in(central, "ana", password_of("ana"))
+    central.dates.confirm(ana, clock.today())
 
     assert central.encounters.add_paragraph(ana, visit.number, {"name": "NOTA", "text": "x"}) == "P2"
     central.encounters.attach_document(ana, visit.number, "b.txt", b"b", "text/plain")
@@ -362,6 +365,7 @@ def test_the_administrator_is_exempt(
     visit = full_visit(central, ana, chart)
     clock.advance(days=30)
     admin = log_in(central, "admin", ADMIN_PASSWORD)
+    central.dates.confirm(admin, clock.today())
 
     for rule in IN_ORDER:
         ATTEMPTS[rule](central, admin, Target([visit.number], [visit.document_id]), 0)
@@ -378,6 +382,7 @@ def test_a_clock_set_back_before_the_newest_event_unlocks_nothing(
 
     set_clock(clock, D + timedelta(days=10))  # an event is recorded on day D+10
     ana = log_in(central, "ana", password_of("ana"))
+    central.dates.confirm(ana, clock.today())
     central.encounters.add_paragraph(ana, number, {"name": "NOTA", "text": "Control"})
 
     set_clock(clock, D)  # the clock is set back to day D
@@ -405,8 +410,10 @@ class NoViews:
 
 @given(walk=st.lists(st.integers(min_value=-400, max_value=400), min_size=1, max_size=8), n=days)
 def test_no_clock_walk_moves_effective_today_back(walk: list[int], n: int) -> None:
-    """Whatever the clock does between commands (forwards, backwards), effective today is the
-    latest date the clock has shown, so a lock that once applied applies from then on."""
+    """Whatever the clock does between commands (forwards, backwards), effective today is never
+    before the latest date a recorded view was dated with, and a view moves that date only when
+    the clock is at most MAX_DAYS_AHEAD past it (domain/store_time.py): a lock that once applied
+    applies from then on."""
     clock = FixedClock(datetime(2026, 3, 1, 12, tzinfo=UTC))
     core = Core(
         BrigadaApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
@@ -418,16 +425,17 @@ def test_no_clock_walk_moves_effective_today_back(walk: list[int], n: int) -> No
     with core.acting_as("sistema", site="CEN"):
         core.app.save(StoreIdentity(role=StoreRole.CENTRAL, site_code="CEN", software_version="t"))
     settings = only(LockRule.CHANGE_VISIT_DATA, n)
-    shown = [D]
+    store_day = D  # the model: the newest confirmed date
     for step in walk:
         clock.advance(days=step)
-        shown.append(clock.today())
+        if (clock.today() - store_day).days <= MAX_DAYS_AHEAD:
+            store_day = max(store_day, clock.today())
         core.record_access("ana", "report.view", {"HIST": "CEN-1", "VISITA": "CEN-1"})
         today = core.effective_today()
 
-        assert today == max(shown)
+        assert today == max(clock.today(), store_day)
         assert settings.is_locked(LockRule.CHANGE_VISIT_DATA, D, today) is model_locked(
-            n, D, max(shown), exempt=False
+            n, D, today, exempt=False
         )
 
 

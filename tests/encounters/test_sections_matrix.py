@@ -22,6 +22,7 @@ from encounter_support import (
     register_patient,
     start_central,
 )
+from output_support import unseen
 from security_support import QuickArgon2Hasher
 
 import adapters.bootstrap
@@ -129,19 +130,19 @@ CASES = [
         lambda b, a, v: b.encounters.delete_paragraph(a, v.number, "P1"),
         "paragraph",
     ),
-    Case("report view", Section.REPORT, lambda b, a, v: b.encounters.report(a, v.number, "view")),
-    Case("report print", Section.REPORT, lambda b, a, v: b.encounters.report(a, v.number, "print")),
-    Case("report zip", Section.REPORT, lambda b, a, v: b.encounters.report(a, v.number, "zip")),
+    Case("report view", Section.REPORT, lambda b, a, v: b.encounters.report(a, v.number, "view", unseen)),
+    Case("report print", Section.REPORT, lambda b, a, v: b.encounters.report(a, v.number, "print", unseen)),
+    Case("report zip", Section.REPORT, lambda b, a, v: b.encounters.report(a, v.number, "zip", unseen)),
     Case(
         "paragraph view",
         Section.REPORT,
-        lambda b, a, v: b.encounters.paragraph(a, v.number, "P1", "view"),
+        lambda b, a, v: b.encounters.paragraph(a, v.number, "P1", "view", unseen),
         "paragraph",
     ),
     Case(
         "paragraph print",
         Section.REPORT,
-        lambda b, a, v: b.encounters.paragraph(a, v.number, "P1", "print"),
+        lambda b, a, v: b.encounters.paragraph(a, v.number, "P1", "print", unseen),
         "paragraph",
     ),
     Case(
@@ -174,17 +175,17 @@ CASES = [
     Case(
         "document_content",
         Section.DOCUMENTS,
-        lambda b, a, v: b.encounters.document_content(a, v.number, v.document),
+        lambda b, a, v: b.encounters.document_content(a, v.number, v.document, unseen),
         "document",
     ),
-    Case("report zip", Section.DOCUMENTS, lambda b, a, v: b.encounters.report(a, v.number, "zip")),
+    Case("report zip", Section.DOCUMENTS, lambda b, a, v: b.encounters.report(a, v.number, "zip", unseen)),
     Case(
         "report zip documents",
         Section.DOCUMENTS,
         lambda b, a, v: b.encounters.documents_of(a, v.number),
         "document",
     ),
-    Case("form", Section.FORMS, lambda b, a, v: b.encounters.form(a, v.number, FORM)),
+    Case("form", Section.FORMS, lambda b, a, v: b.encounters.form(a, v.number, FORM, unseen)),
     Case(
         "set_diagnosis",
         Section.HISTORY,
@@ -199,12 +200,12 @@ CASES = [
     Case(
         "history view",
         Section.HISTORY,
-        lambda b, a, v: b.encounters.history(a, v.number, "DIAGNOSTICOS", "view"),
+        lambda b, a, v: b.encounters.history(a, v.number, "DIAGNOSTICOS", "view", unseen),
     ),
     Case(
         "history print",
         Section.HISTORY,
-        lambda b, a, v: b.encounters.history(a, v.number, "DIAGNOSTICOS", "print"),
+        lambda b, a, v: b.encounters.history(a, v.number, "DIAGNOSTICOS", "print", unseen),
     ),
 ]
 

@@ -225,8 +225,8 @@ class TestStore:
         with pytest.raises(SessionExpired) as expired:
             central.auth.resume(ticket)
         assert expired.value.params == {"reason": "12 hours"}
-        # The opening time comes from the store: editing the ticket extends nothing.
-        with pytest.raises(SessionExpired):
+        # Closed for good in the store: a ticket edited afterwards finds no session.
+        with pytest.raises(NotAuthenticated):
             central.auth.resume(replace(ticket, started_at=clock.now(), last_seen=clock.now()))
 
     # -- patients -------------------------------------------------------------------------------

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
-from security_support import ADMIN_PASSWORD, log_in
+from security_support import ADMIN_PASSWORD, computer_today, head, log_in, only_denials_since
 from sites_support import JOSE, MARIA, start_central
 
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
 from application.context import Actor
-from domain.access_log import ACCESS_DENIED
 from domain.context import EventContext, recording
 from domain.sections import Section
 from domain.site import SiteMode
@@ -103,24 +102,6 @@ def replayed(events: Sequence[Any]) -> Any:
     for event in events:
         rebuilt = event.mutate(rebuilt)
     return rebuilt
-
-
-def head(brigada: Brigada) -> int:
-    """The store's log head: how many events it holds."""
-    return brigada.app.recorder.max_notification_id() or 0
-
-
-def only_denials_since(brigada: Brigada, start: int) -> bool:
-    """Whether every event recorded after log position ``start`` is a refused attempt's access
-    record ("Acceso - Denegado", issue 17): what a refused command may write, and nothing else."""
-    if head(brigada) <= start:
-        return True
-    added = brigada.app.recorder.select_notifications(start=start + 1, limit=head(brigada) - start)
-    return all(
-        n.topic == "brigada.Access.Recorded"
-        and getattr(brigada.app.mapper.to_domain_event(n), "action", None) == ACCESS_DENIED
-        for n in added
-    )
 
 
 def stock_catalog(central: Brigada, admin: Actor) -> None:
@@ -249,6 +230,11 @@ class Terminal:
 
     def log_in(self, username: str, password: str) -> None:
         self("login", username, "--password-stdin", input=f"{password}\n")
+
+    def confirm_date(self) -> None:
+        """The store was made on the tests' clock (2026-03-01), the CLI runs on the computer's:
+        someone confirms the computer's date, as after a long gap (domain/store_time.py)."""
+        self("date", "confirm", computer_today())
 
 
 def one_line(result: Result) -> str:

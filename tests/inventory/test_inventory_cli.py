@@ -19,10 +19,9 @@ from inventory_support import (
     NURSE_PASSWORD,
     SALINE,
     Terminal,
-    head,
     one_line,
 )
-from security_support import central_address
+from security_support import central_address, head
 
 from adapters.bootstrap import open_brigada
 from cli.main import cli

@@ -16,7 +16,6 @@ from inventory_support import (
     OTHER_FIELD,
     Mission,
     OpenStore,
-    head,
     log_in,
     on_hand,
     receive,
@@ -24,6 +23,7 @@ from inventory_support import (
     stocked_central,
     transfer,
 )
+from security_support import head
 
 from application.brigada import Brigada
 from application.catalog import NotInCatalog

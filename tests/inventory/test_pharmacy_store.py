@@ -18,10 +18,10 @@ from inventory_support import (
     SALINE,
     SUTURE,
     Mission,
-    head,
     on_hand,
     refused,
 )
+from security_support import head
 
 from application.errors import UserNotFound
 from application.replication import copy_aggregates
@@ -91,6 +91,7 @@ def test_an_expired_lot_is_blocked_naming_its_date_and_fefo_skips_it(mission: Mi
     laptop, ana = mission.laptop, mission.ana
     number = prescribe(mission, mission.visit(), quantity=10)
     clock.advance(days=310)  # type: ignore[attr-defined]  # 2027-01-05: lot A1 expired on 2026-12-31
+    laptop.dates.confirm(ana, clock.today())  # type: ignore[attr-defined]  # months later: confirmed
     refused(
         laptop,
         lambda: laptop.pharmacy.dispense(ana, "prescription", number, {"item": ACETAMINOPHEN, "lot": "A1"}),

@@ -42,9 +42,8 @@ from inventory_support import (
     SALINE,
     Templates,
     context,
-    head,
-    only_denials_since,
 )
+from security_support import head, only_denials_since
 
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host

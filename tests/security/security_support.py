@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from adapters.system import Argon2Hasher
 from application.brigada import Brigada
 from application.context import Actor
+from domain.access_log import ACCESS_DENIED
 from domain.user import User, user_id
 
 MakeUser = Callable[..., Actor]  # the make_user fixture: (username, *, options, sections, log_in_now)
@@ -27,6 +29,12 @@ class QuickArgon2Hasher(Argon2Hasher):
 
     def __init__(self) -> None:
         super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def computer_today() -> str:
+    """The computer's date as the CLI's clock reads it (adapters/system.py SystemClock): to
+    confirm it on a store made on the tests' clock (2026-03-01), as after a long gap."""
+    return datetime.now().astimezone().date().isoformat()
 
 
 def log_in(brigada: Brigada, username: str, password: str, **kwargs: Any) -> Actor:
@@ -67,3 +75,21 @@ def central_address(folder: Path) -> list[str]:
 
     certificate, _key = certificate_in(folder / "tls")
     return ["--central-url", "https://127.0.0.1:8443", "--central-cert", str(certificate)]
+
+
+def head(brigada: Brigada) -> int:
+    """The store's log head: how many events it holds."""
+    return brigada.app.recorder.max_notification_id() or 0
+
+
+def only_denials_since(brigada: Brigada, start: int) -> bool:
+    """Whether every event recorded after log position ``start`` is a refused attempt's access
+    record ("Acceso - Denegado", issue 17): what a refused command may write, and nothing else."""
+    if head(brigada) <= start:
+        return True
+    added = brigada.app.recorder.select_notifications(start=start + 1, limit=head(brigada) - start)
+    return all(
+        n.topic == "brigada.Access.Recorded"
+        and getattr(brigada.app.mapper.to_domain_event(n), "action", None) == ACCESS_DENIED
+        for n in added
+    )

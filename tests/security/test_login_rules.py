@@ -143,6 +143,7 @@ def test_expiry_counts_from_the_last_change_and_no_expiry_gives_no_warning(
 ) -> None:
     ana = make_user("ana")
     clock.advance(days=25)
+    central.dates.confirm(ana, clock.today())
     central.auth.change_password(ana, ANA, "otra-clave-bastante-larga")
     assert central.auth.sign_in("ana", "otra-clave-bastante-larga").password_expires_in is None
 

@@ -48,7 +48,7 @@ def context() -> EventContext:
 # -- the tree -----------------------------------------------------------------------------------
 # Commands every logged-in user (or nobody yet) needs: they sit outside the menu.
 # serve runs as central's service, by whoever may open central's store, not in a user's session.
-OUTSIDE_THE_MENU = {"init", "login", "logout", "whoami", "demo", "serve"}
+OUTSIDE_THE_MENU = {"init", "login", "logout", "whoami", "date", "demo", "serve"}  # any user, or before one
 
 
 def test_every_cli_command_group_has_its_menu_option_and_every_option_names_a_command() -> None:

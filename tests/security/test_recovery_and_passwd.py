@@ -43,6 +43,7 @@ def test_the_administrator_still_there_resets_an_expired_password_and_renews_the
     make_user("ana", log_in_now=False)
     clock.advance(days=40)
     admin = log_in(central, "admin", ADMIN_PASSWORD)
+    central.dates.confirm(admin, clock.today())  # weeks later: someone stands behind the date
 
     central.users.reset_password(admin, "ana", TEMPORARY)
     with pytest.raises(PasswordChangeRequired):
@@ -109,6 +110,7 @@ def test_cli_past_expiry_the_administrator_logs_in_resets_a_user_and_the_user_ch
 
     expired = brigada("login", "ana", "--password-stdin", input=f"{ANA}\n", code=1)
     admin = brigada("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
+    brigada("date", "confirm", clock.today().isoformat())  # a month later: confirmed
     brigada("user", "reset-password", "ana", "--password-stdin", input=f"{TEMPORARY}\n")
     brigada("login", "ana", "--password-stdin", input=f"{TEMPORARY}\n{ANA_NEW}\n")
     brigada("passwd", "--password-stdin", input=f"{ANA_NEW}\n{ANA}\n")

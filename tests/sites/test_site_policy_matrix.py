@@ -23,6 +23,7 @@ import adapters.bootstrap
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
+from application.context import Actor
 from application.operations import Operations
 from cli import i18n
 from cli.env import render
@@ -42,6 +43,7 @@ from domain.site_policy import (
     Operation,
     OperationRefused,
 )
+from domain.user import user_id
 
 # -- the seed, written out ----------------------------------------------------------------------
 # "¿Qué acciones puede realizar el entorno desconectado?": fourteen, each behind a parameter.
@@ -274,9 +276,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         brigada.close()
 
 
+# Whoever asks: a refusal is recorded as theirs (an access record), and the matrix reads only the
+# refusal itself.
+SOMEONE = Actor("enfermera", user_id("enfermera"), False, None)
+
+
 def refusal_of(operations: Operations, operation: Operation, **owner: str) -> OperationRefused | None:
     try:
-        operations.require(operation, **owner)
+        operations.require(SOMEONE, operation, **owner)
     except OperationRefused as refusal:
         return refusal
     return None

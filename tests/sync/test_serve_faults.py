@@ -29,8 +29,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -267,8 +267,8 @@ class Mission:
                     shutil.copyfile(self.folder / f"{name}{suffix}", into / f"{name}{suffix}")
         shutil.copytree(self.folder / "tls", into / "tls", ignore=shutil.ignore_patterns("*.log"))
         laptop_url = f"sqlite:///{into / 'brg01.db'}"
-        if self.ticket is not None:  # used just now: not idle
-            sessions().save(laptop_url, replace(self.ticket, last_seen=datetime.now(UTC)))
+        if self.ticket is not None:  # a session of its own (a session file cannot be forged)
+            Terminal(laptop_url).log_in(NURSE, NURSE_PASSWORD)
         return f"sqlite:///{into / 'central.db'}", laptop_url
 
 

@@ -154,6 +154,7 @@ def test_a_sync_with_an_open_ambulatory_admission_is_refused_listing_it(field: F
     refused = laptop("sync", code=1)
 
     assert one_line(refused) == (f"admissions still open at BRG01: {admitted}; discharge them before syncing")
+    laptop.confirm_date()  # the laptop was set up on the tests' clock: months before the computer's
     laptop("admission", "discharge", admitted, "--condition", "01")
     assert laptop.json("sync")["new_mode"] == "INS"
 
@@ -170,6 +171,7 @@ def test_conflicts_are_listed_and_resolved_on_central(field: Field, sqlite_url: 
     field.central.close()
     central = Terminal(sqlite_url)
     central.log_in("admin", ADMIN_PASSWORD)
+    central.confirm_date()
 
     (conflict,) = central.json("sync", "conflicts")
 
@@ -206,6 +208,7 @@ def test_a_sync_with_held_events_says_so_exits_6_and_central_reviews_them(
     field.central.close()
     central = Terminal(sqlite_url)
     central.log_in("admin", ADMIN_PASSWORD)
+    central.confirm_date()
 
     listed = {row["event_id"]: row for row in central.json("sync", "quarantine")}
 
@@ -237,6 +240,7 @@ def test_a_sync_with_held_events_says_so_exits_6_and_central_reviews_them(
     assert {"sync.quarantine", "sync.quarantine-reject", "sync.quarantine-release"} <= actions
     nurse_on_central = Terminal(sqlite_url)
     nurse_on_central.log_in(NURSE, NURSE_PASSWORD)
+    nurse_on_central.confirm_date()
     assert "administrator" in one_line(
         nurse_on_central("sync", "quarantine", "--release", "abcdef12", code=1)
     )
@@ -329,6 +333,7 @@ def test_a_sync_refused_for_an_open_visit_is_recorded_in_history_and_reaches_cen
         in spanish.stderr
     )
 
+    laptop.confirm_date()  # the laptop was set up on the tests' clock: months before the computer's
     laptop("encounter", "diagnosis", "add", visit, "--code", "I10X")
     laptop("encounter", "finalize", visit)
     done = laptop.json("sync")
@@ -342,6 +347,7 @@ def test_a_sync_refused_for_an_open_visit_is_recorded_in_history_and_reaches_cen
     field.central.close()
     central = Terminal(sqlite_url)
     central.log_in("admin", ADMIN_PASSWORD)
+    central.confirm_date()
     assert central.json("sync", "quarantine") == []
     statuses = [h["status"] for h in central.json("sync", "history", "--site", "BRG01")]
     assert statuses == ["completed", "refused", "completed"]
@@ -370,6 +376,7 @@ def test_a_sync_refused_because_the_modes_disagree_is_recorded_and_pushed_on_sit
     field.central.close()
     central = Terminal(sqlite_url)
     central.log_in("admin", ADMIN_PASSWORD)
+    central.confirm_date()
     assert central.json("sync", "quarantine") == []
     refusals = [h for h in central.json("sync", "history", "--site", "BRG01") if h["status"] == "refused"]
     assert [h["reason"] for h in refusals] == [reason]

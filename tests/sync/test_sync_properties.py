@@ -67,13 +67,11 @@ from inventory_support import (
     NURSE,
     NURSE_PASSWORD,
     OTHER_FIELD,
-    head,
-    only_denials_since,
     stocked_central,
     template_stores,
     transfer,
 )
-from security_support import QuickArgon2Hasher, log_in
+from security_support import QuickArgon2Hasher, head, log_in, only_denials_since
 from serve_support import over_http, serving_in_thread
 
 import adapters.bootstrap
@@ -547,13 +545,14 @@ class SyncMissions(RuleBasedStateMachine):
         """The mode is a lease (DESIGN.md §6): whatever syncs did or where they stopped, central
         and the laptop are never both allowed to move stock in the site's field warehouses."""
         for code, laptop in self.laptops.items():
-            allowed = []
-            for side, brigada, owner in (("central", self.central, code), ("laptop", laptop.brigada, None)):
-                try:
-                    brigada.operations.require(SiteAction.FIELD_TRANSFERS, owner_site=owner)
-                except OperationRefused:
-                    continue
-                allowed.append(side)
+            allowed = [
+                side
+                for side, brigada, owner in (
+                    ("central", self.central, code),
+                    ("laptop", laptop.brigada, None),
+                )
+                if brigada.operations.allows(SiteAction.FIELD_TRANSFERS, owner_site=owner)
+            ]
             assert len(allowed) < 2, f"central and {code}'s laptop may both move its field stock"
 
     # -- what a completed sync leaves -----------------------------------------------------------

@@ -309,7 +309,7 @@ def test_a_right_password_records_logged_in_and_opens_the_session() -> None:
     [event] = user.collect_events()
     assert isinstance(event, User.LoggedIn)
     assert (event.session_id, event.token_hash, event.opened_at) == (session_id, "token-hash", NOW)
-    assert user.open_session(session_id) == ("token-hash", NOW)
+    assert user.open_session(session_id) == ("token-hash", NOW, "laptop-3")  # bound to its computer
 
 
 def test_the_administrator_cannot_log_in_on_a_site_store() -> None:
