@@ -4,12 +4,18 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint i18n bench clean
+.PHONY: demo test test-fast lint i18n bench lock clean
 
-$(STAMP): pyproject.toml
+# The locked dependency set (pip-tools, `make lock`): requirements/brigada.txt is what central and
+# every laptop run (`pip install -r requirements/brigada.txt` then `pip install --no-deps .`);
+# requirements/dev.txt adds the tests, the linters and the demo's faker, at the same versions.
+LOCK := requirements/dev.txt
+
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -31,6 +37,12 @@ i18n: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --extra dev --extra demo --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements/dev.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		-o requirements/brigada.txt pyproject.toml requirements/constraints.in
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -10,7 +11,6 @@ import click
 from adapters.bootstrap import central_for, open_brigada
 from adapters.serve_process import ServeProcess, start_serve
 from adapters.sync_io import StoreRebuilds
-from adapters.synthetic import EncounterFaker, PatientFaker
 from application.brigada import Brigada
 from application.context import Actor
 from application.sync import SyncOutcome
@@ -51,6 +51,8 @@ DEMO_WAREHOUSE = "BRG01-FARMACIA"
 @click.option("--seed", default=2026, show_default=True, help=N_("Seed for the synthetic data."))
 @pass_env
 def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
+    if importlib.util.find_spec("faker") is None:  # before anything is made
+        raise click.ClickException(_("the demo needs its extra: pip install 'brigada[demo]'"))
     folder = folder or Path(tempfile.mkdtemp(prefix="brigada-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     if any(folder.iterdir()):
@@ -76,6 +78,8 @@ def demo(env: Env, folder: Path | None, patients: int, seed: int) -> None:
 
 def mission(env: Env, folder: Path, patients: int, seed: int, central: Brigada, server: ServeProcess) -> None:
     """The mission, with central's store open here and `brigada serve` answering the laptop."""
+    from adapters.synthetic import EncounterFaker, PatientFaker  # faker: the demo extra
+
     site_url = f"sqlite:///{folder / f'{DEMO_SITE.lower()}.db'}"
     admin, _admin_ticket = central.auth.resume(central.auth.login("admin", DEMO_PASSWORD))
 
