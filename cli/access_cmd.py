@@ -8,7 +8,8 @@ import click
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
-from cli.user_cmd import DENIED, GRANTED, json_option, yes_no
+from cli.options import json_option
+from cli.user_cmd import DENIED, GRANTED, yes_no
 from domain import menu
 
 

@@ -7,6 +7,7 @@ import click
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
+from cli.options import json_option
 from domain.admission import AdmissionKind, DischargeCondition
 from projections.admissions import AdmissionRow
 
@@ -26,10 +27,6 @@ KIND_NAMES = {
     AdmissionKind.INPATIENT.value: N_("inpatient"),
 }
 STATE_NAMES = {"open": N_("open"), "discharged": N_("discharged")}
-
-
-def json_option(command: click.Command) -> click.Command:
-    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
 
 
 def shown(row: AdmissionRow) -> dict[str, object]:

@@ -8,6 +8,7 @@ from application.agenda import AgendaView
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
+from cli.options import json_option
 
 SLOT_COLUMNS = [
     ("time", N_("Time")),
@@ -28,10 +29,6 @@ STATUS_NAMES = {
 
 def status_name(status: str) -> str:
     return _(STATUS_NAMES.get(status, status))
-
-
-def json_option(command: click.Command) -> click.Command:
-    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
 
 
 def show_agenda(env: Env, agenda: AgendaView, as_json: bool) -> None:

@@ -9,10 +9,7 @@ from cli.agenda_cmd import status_name
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
-
-
-def json_option(command: click.Command) -> click.Command:
-    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
+from cli.options import json_option
 
 
 def show_appointment(env: Env, appointment: AppointmentView, as_json: bool) -> None:

@@ -14,6 +14,7 @@ from cli import i18n
 from cli.base import Command, group, writing_to
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, ngettext
+from cli.options import json_option
 from projections.activity_log import ActivityRow, action_label, all_action_codes
 
 HEADINGS = [
@@ -99,7 +100,7 @@ def audit() -> None:
 @click.option(
     "--page-size", default=50, show_default=True, type=click.IntRange(1, 1000), help=N_("Rows per page.")
 )
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @click.option(
     "--csv",
     "csv_path",
@@ -205,7 +206,7 @@ def export(
 
 
 @audit.command("actions", cls=Command, help=N_("List the actions the log records, for --action."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def actions(env: Env, as_json: bool) -> None:
     actor = env.actor()
@@ -226,7 +227,7 @@ def actions(env: Env, as_json: bool) -> None:
 @audit.command(
     "verify", cls=Command, help=N_("Recompute each site's hash chain and name the first broken link.")
 )
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def verify(env: Env, as_json: bool) -> None:
     actor = env.actor()

@@ -7,7 +7,8 @@ import click
 from cli.base import Command, group
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
-from cli.order_tables import json_option, show_rows
+from cli.options import json_option
+from cli.order_tables import show_rows
 from projections.catalog import PriceRow
 
 ITEM_COLUMNS = [

@@ -14,6 +14,7 @@ from application.encounters import Deliver, EncounterView, PrintedDocument
 from cli.base import Command, group, writing_to
 from cli.env import Env, pass_env, plain, visible
 from cli.i18n import N_, _
+from cli.options import json_option, out_option
 from projections.encounters import EncounterRow
 
 ROW_COLUMNS = [
@@ -38,18 +39,6 @@ LOCK_NAMES = {
     "change_visit_data": N_("changing the visit data"),
     "change_observations": N_("changing the observations"),
 }
-
-
-def json_option(command: Any) -> Any:
-    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
-
-
-def out_option(command: Any) -> Any:
-    return click.option(
-        "--out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help=N_("File to write (default: in this folder)."),
-    )(command)
 
 
 def displayed(row: EncounterRow) -> dict[str, Any]:

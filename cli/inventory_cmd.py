@@ -8,7 +8,8 @@ from application.inventory import StockLine
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
-from cli.order_tables import json_option, show_rows
+from cli.options import json_option
+from cli.order_tables import show_rows
 
 STOCK_COLUMNS = [
     ("warehouse", N_("Warehouse")),

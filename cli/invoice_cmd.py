@@ -4,7 +4,7 @@ vouchers, rectification, printing and RIPS. Refused on a laptop."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,10 @@ import click
 
 from application.invoicing import InvoiceView
 from cli.base import Command, group, writing_to
-from cli.encounter_cmd import json_option, out_option, pdf_to
+from cli.encounter_cmd import pdf_to
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, ngettext, pgettext
+from cli.options import json_option, out_option
 from cli.voucher_cmd import show_priced_rows
 from projections.invoices import InvoiceRow
 
@@ -92,7 +93,7 @@ def series() -> None:
 @json_option
 @pass_env
 def add_series(
-    env: Env, prefix: str, first: int, last: int, valid_from: date, valid_to: date, as_json: bool
+    env: Env, prefix: str, first: int, last: int, valid_from: datetime, valid_to: datetime, as_json: bool
 ) -> None:
     data = {
         "prefix": prefix,
@@ -100,7 +101,7 @@ def add_series(
         "last": last,
         "valid_from": valid_from.date(),
         "valid_to": valid_to.date(),
-    }  # type: ignore[attr-defined]
+    }
     row = env.brigada().invoicing.add_series(env.actor(), data)
     if as_json:
         env.emit_json(row)
@@ -126,8 +127,10 @@ def list_series(env: Env, as_json: bool) -> None:
 @click.option("--until", type=DATE, help=N_("Only vouchers issued up to this day (YYYY-MM-DD)."))
 @json_option
 @pass_env
-def from_vouchers(env: Env, site: str | None, payer: str | None, until: date | None, as_json: bool) -> None:
-    data = {"site": site, "payer": payer, "until": until.date() if until else None}  # type: ignore[attr-defined]
+def from_vouchers(
+    env: Env, site: str | None, payer: str | None, until: datetime | None, as_json: bool
+) -> None:
+    data = {"site": site, "payer": payer, "until": until.date() if until else None}  # click gives a datetime
     rows = env.brigada().invoicing.from_vouchers(env.actor(), {k: v for k, v in data.items() if v})
     show_rows(
         env,

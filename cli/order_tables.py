@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import click
-
 from cli.env import Env, plain
 from cli.i18n import N_, _
 from projections.orders import OrderRow
@@ -36,10 +34,6 @@ STATE_NAMES = {
     "resulted": N_("result recorded"),
     "linked": N_("linked"),
 }
-
-
-def json_option(command: Any) -> Any:
-    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
 
 
 def show_orders(

@@ -11,7 +11,8 @@ from application.charts import PatientChart
 from cli.base import Command, group
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
-from cli.patient_cmd import COLUMNS, json_option, show_contracts, show_patient
+from cli.options import json_option
+from cli.patient_cmd import COLUMNS, show_contracts, show_patient
 from domain.payer_contract import PaymentModel, Regime
 from domain.vocabulary import CoverageStatus
 

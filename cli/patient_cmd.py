@@ -15,6 +15,7 @@ from application.contracts import ContractView
 from cli.base import Command, group
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
+from cli.options import json_option
 from projections.patients import PatientRow
 
 # (option, field, help) for every patient detail, shared by register and correct.
@@ -52,10 +53,6 @@ def detail_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option, field, help_text in reversed(DETAIL_OPTIONS):
         command = click.option(option, field, default=None, help=help_text)(command)
     return command
-
-
-def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
 
 
 CONTRACT_COLUMNS = [

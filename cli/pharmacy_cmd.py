@@ -10,7 +10,8 @@ from application.pharmacy import ChainResult
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
-from cli.order_tables import CHAIN_COLUMNS, json_option, show_orders, show_rows
+from cli.options import json_option
+from cli.order_tables import CHAIN_COLUMNS, show_orders, show_rows
 from projections.orders import PRESCRIPTION, REQUEST
 
 MOVEMENT_COLUMNS = [

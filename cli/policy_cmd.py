@@ -11,6 +11,7 @@ from application.policy import PolicyView
 from cli.base import Command, group
 from cli.env import Env, pass_env, render
 from cli.i18n import N_, _, ngettext
+from cli.options import json_option
 
 # (option, setting, help) for every switch of the seed, in the seed's order.
 SWITCHES: list[tuple[str, str, str]] = [
@@ -91,7 +92,7 @@ def password() -> None:
 
 
 @password.command("show", cls=Command, help=N_("Show the password policy and its warnings."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def show(env: Env, as_json: bool) -> None:
     actor = env.actor()
@@ -107,7 +108,7 @@ def switch_options(command: Any) -> Any:
 @password.command("set", cls=Command, help=N_("Change switches of the password policy."))
 @switch_options
 @click.option("--defaults", is_flag=True, help=N_("Start from the default (NIST SP 800-63B) profile."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def set_policy(env: Env, defaults: bool, as_json: bool, **switches: str | None) -> None:
     actor = env.actor()
@@ -152,7 +153,7 @@ def locks() -> None:
 
 
 @locks.command("show", cls=Command, help=N_("Show the time-based locks."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def show_lock_settings(env: Env, as_json: bool) -> None:
     actor = env.actor()
@@ -167,7 +168,7 @@ def lock_options(command: Any) -> Any:
 
 @locks.command("set", cls=Command, help=N_("Set the days of the time-based locks (0 = off)."))
 @lock_options
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def set_lock_settings(env: Env, as_json: bool, **days: int | None) -> None:
     actor = env.actor()

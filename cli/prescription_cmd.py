@@ -7,7 +7,8 @@ import click
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
-from cli.order_tables import CHAIN_COLUMNS, json_option, show_orders
+from cli.options import json_option
+from cli.order_tables import CHAIN_COLUMNS, show_orders
 from domain.prescription import Route
 from projections.orders import PRESCRIPTION
 

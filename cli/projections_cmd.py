@@ -8,6 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, ngettext
+from cli.options import json_option
 
 
 @group(help=N_("Read models: their position in the log, and rebuilding them."))
@@ -16,7 +17,7 @@ def projections() -> None:
 
 
 @projections.command("status", cls=Command, help=N_("Each view's position, lag and row count."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def status(env: Env, as_json: bool) -> None:
     actor = env.actor()

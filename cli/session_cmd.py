@@ -13,6 +13,7 @@ from application.store_clock import StoreDate
 from cli.base import Command, Group
 from cli.env import Env, pass_env, read_password, render
 from cli.i18n import N_, _, ngettext
+from cli.options import json_option
 from domain.errors import DomainError
 from domain.user import AdminLockedForNow, PasswordChangeRequired
 
@@ -98,7 +99,7 @@ def logout(env: Env) -> None:
 
 
 @click.command("whoami", cls=Command, help=N_("Show who is logged in on this store."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def whoami(env: Env, as_json: bool) -> None:
     actor = env.actor()
@@ -149,7 +150,7 @@ def date_group() -> None:
 
 
 @date_group.command("show", cls=Command, help=N_("Show the computer's date and the last date recorded here."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def date_show(env: Env, as_json: bool) -> None:
     shown = env.brigada().dates.show()

@@ -15,6 +15,7 @@ from adapters.store import StoreLocation, redacted
 from cli.base import Command, group
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _, ngettext
+from cli.options import json_option
 from cli.sync_cmd import CROSSING_NAMES
 from domain.errors import InvalidValue
 from domain.site import ACTION_LABELS, SiteAction, SiteMode
@@ -29,10 +30,6 @@ COLUMNS = [
     ("provisioned", N_("Provisioned")),
     ("revoked", N_("Revoked")),
 ]
-
-
-def json_option(command: Any) -> Any:
-    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
 
 
 PENDING_NOTE = N_("take effect at the next start of mission")

@@ -15,6 +15,7 @@ from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.exit_codes import Exit
 from cli.i18n import N_, _, ngettext
+from cli.options import json_option
 from domain.site import SiteMode
 from domain.sync import FUNCTION_LABELS, ConflictKeep, StepCount, SyncFunction
 from domain.sync_trust import RULE_TEXTS, TrustRule
@@ -159,7 +160,7 @@ def outcome_json(outcome: SyncOutcome) -> dict[str, Any]:
     help=N_("Central's https:// address (brigada serve); by default the one recorded at provisioning."),
 )
 @click.option("--dry-run", is_flag=True, help=N_("Run the checks and count the records; write nothing."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @click.pass_context
 def sync(ctx: click.Context, central_url: str | None, dry_run: bool, as_json: bool) -> None:
     if ctx.invoked_subcommand is not None:
@@ -249,7 +250,7 @@ HISTORY_COLUMNS = [
 
 @sync.command("history", cls=Command, help=N_("Every sync: direction, steps, counts, duration, outcome."))
 @click.option("--site", help=N_("Only this site (central)."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def history(env: Env, site: str | None, as_json: bool) -> None:
     actor = env.actor()
@@ -322,7 +323,7 @@ CONFLICT_COLUMNS = [
 @click.option("--all", "include_resolved", is_flag=True, help=N_("Include resolved conflicts."))
 @click.option("--resolve", "conflict", help=N_("The conflict to resolve (its first characters)."))
 @click.option("--keep", type=click.Choice([k.value for k in ConflictKeep]), help=N_("Which value to keep."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def conflicts(
     env: Env, include_resolved: bool, conflict: str | None, keep: str | None, as_json: bool
@@ -406,7 +407,7 @@ def rule_text(rule: str, detail: str) -> str:
 )
 @click.option("--reject", "rejected", metavar="ID", help=N_("Never apply a held event (administrator)."))
 @click.option("--reason", help=N_("Why the event is rejected (with --reject)."))
-@click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))
+@json_option
 @pass_env
 def quarantine(
     env: Env,

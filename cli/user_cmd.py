@@ -12,6 +12,7 @@ from application.users import MenuLine, SectionLine, UserView
 from cli.base import Command, group
 from cli.env import Env, pass_env, read_password
 from cli.i18n import N_, _
+from cli.options import json_option
 from projections.users import UserRow
 
 USER_COLUMNS = [
@@ -22,10 +23,6 @@ USER_COLUMNS = [
     ("locked", N_("Locked")),
 ]
 GRANTED, DENIED = "✔", "✘"
-
-
-def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help=N_("Output JSON."))(command)
 
 
 def password_option(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,9 +11,10 @@ import click
 
 from application.vouchers import VoucherView
 from cli.base import Command, group
-from cli.encounter_cmd import json_option, out_option, pdf_to
+from cli.encounter_cmd import pdf_to
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, pgettext
+from cli.options import json_option, out_option
 from projections.vouchers import VoucherRow
 
 CENTS = Decimal("0.01")

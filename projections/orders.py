@@ -125,6 +125,6 @@ class OrderQueries:
         found = self.rows.find(kind=kind, number=number.strip().upper())
         return found[0] if found else None
 
-    def listing(self, kind: str, visit_number: str | None = None, limit: int = 500) -> list[OrderRow]:
+    def listing(self, kind: str, visit_number: str | None = None, limit: int | None = 500) -> list[OrderRow]:
         equals = {"kind": kind, **({"visit_number": visit_number.strip().upper()} if visit_number else {})}
         return self.rows.select(Query(equals=equals, order_by="created_at", descending=True, limit=limit))
