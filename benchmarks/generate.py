@@ -184,6 +184,9 @@ def prepare(profile: Profile, central_url: str, laptop_url: str, seed: int = 202
     laptop.sites.receive_site_record(central)
     clock.current = MISSION_START
     staff = [log_in(laptop, name) for name in staff_names]
+    # A week after the set-up: someone confirms each store's date (domain/store_time.py).
+    central.dates.confirm(admin, clock.today())
+    laptop.dates.confirm(staff[0], clock.today())
     return Mission(
         profile=profile,
         clock=clock,
