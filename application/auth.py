@@ -21,6 +21,7 @@ from domain.access_log import LOGIN_UNKNOWN_USER, tried_name
 from domain.password_policy import EXPIRY_WARNING_DAYS
 from domain.session import ALTERED, CLOSED_BECAUSE, SESSION_KEY, why_it_ends
 from domain.store_time import Dating
+from domain.unlock_codes import UnlockCodeExpired
 from domain.user import AdminNotOnSite, LoginRefused, User, user_id
 
 UNKNOWN_USER = "?"  # the acting user recorded for a login under a name that does not exist
@@ -104,7 +105,11 @@ class Auth:
         session_id, token = uuid.uuid4(), secrets.token_urlsafe(32)
         with self.core.acting_as(user.username, dating=Dating.NO_ONE):
             if unlock_code is not None:
-                user.unlock_with_code(unlock_code, site=identity.site_code, now=now)
+                try:
+                    user.unlock_with_code(unlock_code, site=identity.site_code, now=now)
+                except UnlockCodeExpired:
+                    self.core.save(user)  # the code is spent: no clock set back revives it
+                    raise
             # A locked user's password is not even checked: no guessing goes on behind a lock.
             matches = not user.is_locked(now) and self.core.hasher.verify(user.password_hash, password)
             new_hash = None

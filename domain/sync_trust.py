@@ -240,7 +240,7 @@ def _rules() -> dict[str, TopicRule]:
     )
     # An unlock by an offline code follows the code central issued (UnlockCodeIssued, on central's
     # copy of the user): re-applied after it; a field central changed too becomes a conflict.
-    add("User", ["Unlocked"], TopicRule(self_service=True, rebase=True))
+    add("User", ["Unlocked", "UnlockCodeExpired"], TopicRule(self_service=True, rebase=True))
     add("User", ["PasswordChanged"], TopicRule(self_service=True))
     return rules
 

@@ -163,6 +163,13 @@ class User(BrigadaAggregate):
         TOPIC = "brigada.User.UnlockKeySet"
         key: str
 
+    class UnlockCodeExpired(Event):
+        """An authentic code typed after its expiry: spent for good, so a clock set back later
+        does not make it valid again."""
+
+        TOPIC = "brigada.User.UnlockCodeExpired"
+        code_digest: str
+
     class UnlockCodeIssued(Event):
         TOPIC = "brigada.User.UnlockCodeIssued"
         site: str
@@ -398,8 +405,19 @@ class User(BrigadaAggregate):
         """Unlock with a code from central, checked offline against this user's key."""
         if self.unlock_key is None:
             raise unlock_codes.UnlockCodeInvalid(username=self.username, site=site)
-        digest = unlock_codes.verify(code, key=self.unlock_key, username=self.username, site=site, now=now)
+        key, name = self.unlock_key, self.username
+        try:
+            digest = unlock_codes.verify(code, key=key, username=name, site=site, now=now)
+        except unlock_codes.UnlockCodeExpired:
+            spent = unlock_codes.digest(code)
+            if spent not in self.used_unlock_codes:  # the caller saves this, then refuses
+                self._expire_unlock_code(code_digest=spent)
+            raise
         self.unlock(code_digest=digest)
+
+    @event(UnlockCodeExpired)
+    def _expire_unlock_code(self, code_digest: str) -> None:
+        self.used_unlock_codes.add(code_digest)
 
     @event(Unlocked)
     def _unlock(self, code_digest: str | None) -> None:

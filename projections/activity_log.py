@@ -132,6 +132,11 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     ),
     "brigada.User.LoggedIn": (Action("login", N_("Login")), _no_fields),
     "brigada.User.LoginFailed": (Action("login.failed", N_("Incorrect login")), _no_fields),
+    # An authentic unlock code typed after its expiry: a refused login, the code spent for good.
+    "brigada.User.UnlockCodeExpired": (
+        Action("login.failed", N_("Incorrect login")),
+        lambda e, n: {"MOTIVO": "unlock-code-expired"},
+    ),
     "brigada.User.LoggedOut": (Action("logout", N_("Logout")), _no_fields),
     # A session a rule closed: shown as a logout, the rule in the comment (MOTIVO=12-hours...).
     "brigada.User.SessionClosed": (Action("logout", N_("Logout")), lambda e, n: {"MOTIVO": e.reason}),

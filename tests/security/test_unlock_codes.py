@@ -168,3 +168,26 @@ def test_a_code_for_a_user_who_is_not_locked_is_refused_and_kept(
 
     lock(site)
     assert log_in(site, "ana", ANA, unlock_code=code).username == "ana"
+
+
+def test_an_expired_code_is_spent_for_good_and_a_clock_set_back_does_not_revive_it(
+    central: Brigada, admin: Actor, site: Brigada, clock: FixedClock
+) -> None:
+    code = central.users.unlock_code(admin, "ana", {"site": "BRG01", "valid_hours": "1"}).code
+    lock(site)
+    clock.advance(hours=2)
+    with pytest.raises(UnlockCodeExpired):
+        site.auth.login("ana", ANA, unlock_code=code)
+    assert event_types(site, "ana")[-1] == "UnlockCodeExpired"
+
+    clock.advance(hours=-2)  # back inside the code's validity
+    with pytest.raises(UnlockCodeUsed):
+        site.auth.login("ana", ANA, unlock_code=code)
+    assert user(site, "ana").locked
+
+
+def test_a_forged_code_typed_late_spends_nothing(central: Brigada, admin: Actor, site: Brigada) -> None:
+    lock(site)
+    with pytest.raises(UnlockCodeInvalid):
+        site.auth.login("ana", ANA, unlock_code="AAAA-BBBB-CCCC-DDDD")
+    assert "UnlockCodeExpired" not in event_types(site, "ana")
