@@ -8,6 +8,7 @@ and gives a rebuilt laptop its slice. Held events wait for a person (``release``
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -795,13 +796,11 @@ class _Merged:
 
 def rebased(domain_event: Any, version: int, context: Any = None) -> Any:
     """The same event at another version of its record (its origin kept unless ``context``)."""
-    copy = object.__new__(type(domain_event))
-    copy.__dict__.update(vars(domain_event))
-    copy.__dict__["originator_version"] = version
-    if context is not None:
-        copy.__dict__["context"] = context
-        copy.__dict__["timestamp"] = context.recorded_at
-    return copy
+    if context is None:
+        return dataclasses.replace(domain_event, originator_version=version)
+    return dataclasses.replace(
+        domain_event, originator_version=version, context=context, timestamp=context.recorded_at
+    )
 
 
 class DirectCentral:

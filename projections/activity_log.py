@@ -16,8 +16,34 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.access_log import Access
+from domain.admission import Admission
+from domain.agenda import AgendaDay
+from domain.catalog import CatalogItem
+from domain.checkpoint import ChainCheckpoint
+from domain.diagnostic_service import DiagnosticService
+from domain.encounter import Encounter, StoredDocument
 from domain.errors import N_
-from domain.quarantine import event_kind
+from domain.invoice import Invoice
+from domain.invoice_series import InvoiceSeries
+from domain.locks import LockPolicy
+from domain.numbering import NumberSeries
+from domain.password_policy import PasswordPolicy
+from domain.patient import Patient
+from domain.prescription import Prescription
+from domain.price_list import PriceList
+from domain.quarantine import Quarantine, event_kind
+from domain.service_order import ServiceOrder
+from domain.service_voucher import ServiceVoucher
+from domain.site import Site
+from domain.stock_lot import StockLot
+from domain.store_identity import StoreIdentity
+from domain.supply_request import SupplyRequest
+from domain.surgery import Surgery
+from domain.sync import SyncConflict, SyncRun
+from domain.sync_refusal import SyncRefusal
+from domain.user import User
+from domain.voucher_slot import VoucherSlot
+from domain.warehouse import Warehouse
 from projections.base import Key, Projection
 
 
@@ -122,141 +148,141 @@ def _rectified(event: Any, invoice: dict[str, str]) -> dict[str, str]:
 
 
 ACTIONS: dict[str, tuple[Action, Fields]] = {
-    "brigada.StoreIdentity.Established": (
+    StoreIdentity.Established.TOPIC: (
         Action("store.create", N_("Store - Create")),
         lambda e, n: {"SEDE": e.site_code},
     ),
-    "brigada.User.Created": (
+    User.Created.TOPIC: (
         Action("user.create", N_("User - Create")),
         lambda e, n: n.learn_user(e.originator_id, e.username),
     ),
-    "brigada.User.LoggedIn": (Action("login", N_("Login")), _no_fields),
-    "brigada.User.LoginFailed": (Action("login.failed", N_("Incorrect login")), _no_fields),
+    User.LoggedIn.TOPIC: (Action("login", N_("Login")), _no_fields),
+    User.LoginFailed.TOPIC: (Action("login.failed", N_("Incorrect login")), _no_fields),
     # An authentic unlock code typed after its expiry: a refused login, the code spent for good.
-    "brigada.User.UnlockCodeExpired": (
+    User.UnlockCodeExpired.TOPIC: (
         Action("login.failed", N_("Incorrect login")),
         lambda e, n: {"MOTIVO": "unlock-code-expired"},
     ),
-    "brigada.User.LoggedOut": (Action("logout", N_("Logout")), _no_fields),
+    User.LoggedOut.TOPIC: (Action("logout", N_("Logout")), _no_fields),
     # A session a rule closed: shown as a logout, the rule in the comment (MOTIVO=12-hours...).
-    "brigada.User.SessionClosed": (Action("logout", N_("Logout")), lambda e, n: {"MOTIVO": e.reason}),
-    "brigada.User.Updated": (Action("user.update", N_("User - Update")), _user),
-    "brigada.User.Deactivated": (Action("user.deactivate", N_("User - Deactivate")), _user),
-    "brigada.User.Reactivated": (Action("user.reactivate", N_("User - Reactivate")), _user),
-    "brigada.User.PasswordChanged": (
+    User.SessionClosed.TOPIC: (Action("logout", N_("Logout")), lambda e, n: {"MOTIVO": e.reason}),
+    User.Updated.TOPIC: (Action("user.update", N_("User - Update")), _user),
+    User.Deactivated.TOPIC: (Action("user.deactivate", N_("User - Deactivate")), _user),
+    User.Reactivated.TOPIC: (Action("user.reactivate", N_("User - Reactivate")), _user),
+    User.PasswordChanged.TOPIC: (
         Action("user.password", N_("User - Change password")),
         lambda e, n: {**_user(e, n), "FORZAR_CAMBIO": "SI" if e.must_change else "NO"},
     ),
-    "brigada.User.Locked": (Action("user.lock", N_("User - Lock")), _user),
-    "brigada.User.Unlocked": (
+    User.Locked.TOPIC: (Action("user.lock", N_("User - Lock")), _user),
+    User.Unlocked.TOPIC: (
         Action("user.unlock", N_("User - Unlock")),
         lambda e, n: {**_user(e, n), "CODIGO": "SI" if e.code_digest else "NO"},
     ),
-    "brigada.User.MenuChanged": (
+    User.MenuChanged.TOPIC: (
         Action("user.menu", N_("User - Menu access")),
         lambda e, n: {**_user(e, n), "OPCIONES": str(len(e.options))},
     ),
-    "brigada.User.SectionsChanged": (
+    User.SectionsChanged.TOPIC: (
         Action("user.sections", N_("User - Visit sections")),
         lambda e, n: {**_user(e, n), "PESTANAS": ",".join(sorted(e.sections))},
     ),
-    "brigada.User.UnlockKeySet": (Action("user.unlock-key", N_("User - Unlock key")), _user),
-    "brigada.User.UnlockCodeIssued": (
+    User.UnlockKeySet.TOPIC: (Action("user.unlock-key", N_("User - Unlock key")), _user),
+    User.UnlockCodeIssued.TOPIC: (
         Action("user.unlock-code", N_("User - Unlock code issued")),
         lambda e, n: {**_user(e, n), "SEDE": e.site},
     ),
-    "brigada.User.TotpEnrolled": (Action("user.totp-enrol", N_("User - Second factor on")), _user),
-    "brigada.User.TotpRemoved": (Action("user.totp-remove", N_("User - Second factor off")), _user),
-    "brigada.User.SecondFactorUsed": (Action("user.totp-used", N_("User - Second factor used")), _user),
-    "brigada.PasswordPolicy.Started": (Action("policy.start", N_("Password policy - Start")), _no_fields),
-    "brigada.PasswordPolicy.Set": (
+    User.TotpEnrolled.TOPIC: (Action("user.totp-enrol", N_("User - Second factor on")), _user),
+    User.TotpRemoved.TOPIC: (Action("user.totp-remove", N_("User - Second factor off")), _user),
+    User.SecondFactorUsed.TOPIC: (Action("user.totp-used", N_("User - Second factor used")), _user),
+    PasswordPolicy.Started.TOPIC: (Action("policy.start", N_("Password policy - Start")), _no_fields),
+    PasswordPolicy.Set.TOPIC: (
         Action("policy.set", N_("Password policy - Change")),
         lambda e, n: {k: str(v) for k, v in sorted(e.settings.items())},
     ),
-    "brigada.StoreIdentity.Upgraded": (
+    StoreIdentity.Upgraded.TOPIC: (
         Action("store.upgrade", N_("Store - Upgrade")),
         lambda e, n: {"VERSION_ANTERIOR": e.from_version, "VERSION": e.to_version},
     ),
-    "brigada.StoreIdentity.CentralAddressed": (
+    StoreIdentity.CentralAddressed.TOPIC: (
         Action("store.central", N_("Store - Central's address")),
         lambda e, n: {"URL": e.url[:80]},
     ),
-    "brigada.StoreIdentity.AdministratorsNoted": (  # the names only, never the verifiers
+    StoreIdentity.AdministratorsNoted.TOPIC: (  # the names only, never the verifiers
         Action("store.administrators", N_("Store - Central's administrators")),
         lambda e, n: {"USUARIOS": ", ".join(sorted(e.verifiers))[:200]},
     ),
-    "brigada.StoreIdentity.Provisioned": (
+    StoreIdentity.Provisioned.TOPIC: (
         Action("store.provisioned", N_("Store - Provisioned")),
         lambda e, n: {"CENTRAL": e.central_code},
     ),
-    "brigada.Site.Registered": (
+    Site.Registered.TOPIC: (
         Action("site.register", N_("Site - Register")),
         lambda e, n: n.learn_site(e.originator_id, e.code),
     ),
-    "brigada.Site.WarehouseAdded": (
+    Site.WarehouseAdded.TOPIC: (
         Action("site.warehouse", N_("Site - Add warehouse")),
         lambda e, n: {"SEDE": n.site(e.originator_id), "BODEGA": e.warehouse},
     ),
-    "brigada.Site.ParametersChanged": (
+    Site.ParametersChanged.TOPIC: (
         Action("site.params", N_("Site - Parameters")),
         lambda e, n: {"SEDE": n.site(e.originator_id), "ACCIONES": ",".join(sorted(e.actions))},
     ),
-    "brigada.Site.Provisioned": (
+    Site.Provisioned.TOPIC: (
         Action("site.provision", N_("Site - Provision")),
         lambda e, n: {"SEDE": n.site(e.originator_id), "VERSION": e.software_version},
     ),
-    "brigada.Site.ModeChanged": (
+    Site.ModeChanged.TOPIC: (
         Action("site.mode", N_("Site - Mode")),
         lambda e, n: {"SEDE": n.site(e.originator_id), "MODO": e.mode.value},
     ),
-    "brigada.Site.Returning": (
+    Site.Returning.TOPIC: (
         Action("site.returning", N_("Site - Handing back")),
         lambda e, n: {"SEDE": n.site(e.originator_id)},
     ),
-    "brigada.Site.Returned": (
+    Site.Returned.TOPIC: (
         Action("site.returned", N_("Site - Handed back")),
         lambda e, n: {"SEDE": n.site(e.originator_id)},
     ),
-    "brigada.Site.Revoked": (
+    Site.Revoked.TOPIC: (
         Action("site.revoke", N_("Site - Revoke")),
         lambda e, n: {"SEDE": n.site(e.originator_id)},
     ),
     # The reason is the administrator's free text: it stays in the event, out of the comment.
-    "brigada.Site.LaptopReplaced": (
+    Site.LaptopReplaced.TOPIC: (
         Action("site.replace-laptop", N_("Site - Laptop replaced as lost")),
         lambda e, n: {"SEDE": n.site(e.originator_id), "GENERACIONES": str(len(e.lost_generations))},
     ),
     # Sync (seed 000): central's record of each sync and of each conflict.
-    "brigada.SyncRun.Started": (
+    SyncRun.Started.TOPIC: (
         Action("sync.start", N_("Sync - Start")),
         lambda e, n: {"SEDE": e.site, "PASO": e.crossing.value, "REGISTROS": str(sum(e.pending.values()))},
     ),
-    "brigada.SyncRun.Merged": (
+    SyncRun.Merged.TOPIC: (
         Action("sync.merge", N_("Sync - Merge")),
         lambda e, n: {"REGISTROS": str(sum(e.counts.values())), "HASTA": str(e.upto)},
     ),
-    "brigada.SyncRun.ModeFlipped": (
+    SyncRun.ModeFlipped.TOPIC: (
         Action("sync.mode", N_("Sync - Mode")),
         lambda e, n: {"MODO": e.mode.value},
     ),
-    "brigada.SyncRun.Completed": (
+    SyncRun.Completed.TOPIC: (
         Action("sync.end", N_("Sync - Completed")),
         lambda e, n: {"RECONSTRUIDOS": str(e.rebuilt)},
     ),
-    "brigada.SyncRefusal.Recorded": (
+    SyncRefusal.Recorded.TOPIC: (
         Action("sync.refused", N_("Sync - Refused")),
         lambda e, n: {"SEDE": e.site, "PASO": e.crossing.value},
     ),
-    "brigada.SyncConflict.Recorded": (
+    SyncConflict.Recorded.TOPIC: (
         Action("sync.conflict", N_("Sync - Conflict")),
         lambda e, n: {"SEDE": e.site, "REGISTRO": e.reference, "CAMPOS": ",".join(e.fields)},
     ),
-    "brigada.SyncConflict.Resolved": (
+    SyncConflict.Resolved.TOPIC: (
         Action("sync.resolve", N_("Sync - Conflict resolved")),
         lambda e, n: {"CONSERVA": e.keep.value},
     ),
     # What central did not apply from a laptop (domain/sync_trust.py), and a person's decision.
-    "brigada.Quarantine.Held": (
+    Quarantine.Held.TOPIC: (
         Action("sync.quarantine", N_("Sync - Quarantine")),
         lambda e, n: (
             n.learn(
@@ -266,160 +292,160 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
             | {"POSICION": str(e.position), "REGLA": e.rule}
         ),
     ),
-    "brigada.Quarantine.Released": (
+    Quarantine.Released.TOPIC: (
         Action("sync.quarantine-release", N_("Sync - Quarantine released")),
         lambda e, n: n.recall(e.originator_id, {"SEDE": "site", "EVENTO": "short_id", "TIPO": "kind"}),
     ),
-    "brigada.Quarantine.Rejected": (
+    Quarantine.Rejected.TOPIC: (
         Action("sync.quarantine-reject", N_("Sync - Quarantine rejected")),
         lambda e, n: n.recall(e.originator_id, {"SEDE": "site", "EVENTO": "short_id", "TIPO": "kind"}),
     ),
-    "brigada.ChainCheckpoint.Opened": (
+    ChainCheckpoint.Opened.TOPIC: (
         Action("sync.checkpoint", N_("Sync - Checkpoint")),
         lambda e, n: {"SEDE": e.site, "POSICION": str(e.position)},
     ),
-    "brigada.ChainCheckpoint.Advanced": (
+    ChainCheckpoint.Advanced.TOPIC: (
         Action("sync.checkpoint", N_("Sync - Checkpoint")),
         lambda e, n: {"POSICION": str(e.position)},
     ),
     # Encounters (the seed's "visitas"): comments carry HIST and VISITA, never clinical text.
-    "brigada.Encounter.Opened": (
+    Encounter.Opened.TOPIC: (
         Action("visit.open", N_("Visit - Open")),
         lambda e, n: n.learn_visit(e.originator_id, e.chart_number, e.number),
     ),
-    "brigada.Encounter.VisitDataChanged": (
+    Encounter.VisitDataChanged.TOPIC: (
         Action("visit.change", N_("Visit - Change")),
         lambda e, n: {**n.visit(e.originator_id), "CAMPOS": ",".join(sorted(e.changes))},
     ),
-    "brigada.Encounter.ParagraphAdded": (
+    Encounter.ParagraphAdded.TOPIC: (
         Action("paragraph.add", N_("Paragraph - Add")),
         lambda e, n: {**n.visit(e.originator_id), "PAR": e.name},
     ),
-    "brigada.Encounter.ParagraphChanged": (
+    Encounter.ParagraphChanged.TOPIC: (
         Action("paragraph.change", N_("Paragraph - Change")),
         lambda e, n: {**n.visit(e.originator_id), "PARID": e.paragraph_id},
     ),
-    "brigada.Encounter.ParagraphDeleted": (
+    Encounter.ParagraphDeleted.TOPIC: (
         Action("paragraph.delete", N_("Paragraph - Delete")),
         lambda e, n: {**n.visit(e.originator_id), "PAR": e.name},
     ),
-    "brigada.Encounter.ServiceAdded": (
+    Encounter.ServiceAdded.TOPIC: (
         Action("service.add", N_("Service - Add")),
         lambda e, n: {**n.visit(e.originator_id), "CUPS": e.cups_code, "CANT": str(e.quantity)},
     ),
-    "brigada.Encounter.ServiceRemoved": (
+    Encounter.ServiceRemoved.TOPIC: (
         Action("service.remove", N_("Service - Remove")),
         lambda e, n: {**n.visit(e.originator_id), "LINEA": e.line_id},
     ),
-    "brigada.Encounter.ObservationsChanged": (
+    Encounter.ObservationsChanged.TOPIC: (
         Action("observations.change", N_("Observations - Change")),
         lambda e, n: n.visit(e.originator_id),
     ),
-    "brigada.Encounter.DocumentAttached": (
+    Encounter.DocumentAttached.TOPIC: (
         Action("document.attach", N_("Document - Attach")),
         lambda e, n: {**n.visit(e.originator_id), "DOC": e.filename},
     ),
-    "brigada.Encounter.DocumentDeleted": (
+    Encounter.DocumentDeleted.TOPIC: (
         Action("document.delete", N_("Document - Delete")),
         lambda e, n: {**n.visit(e.originator_id), "DOCID": e.document_id.hex[:8]},
     ),
-    "brigada.StoredDocument.Stored": (
+    StoredDocument.Stored.TOPIC: (
         Action("document.store", N_("Document - Store")),
         lambda e, n: {**n.visit(e.encounter_id), "SHA256": e.sha256[:16]},
     ),
-    "brigada.Encounter.DiagnosisSet": (
+    Encounter.DiagnosisSet.TOPIC: (
         Action("diagnosis.set", N_("Diagnosis - Set")),
         lambda e, n: {**n.visit(e.originator_id), "DX": e.code, "TIPO": e.role.value},
     ),
-    "brigada.Encounter.DiagnosisRemoved": (
+    Encounter.DiagnosisRemoved.TOPIC: (
         Action("diagnosis.remove", N_("Diagnosis - Remove")),
         lambda e, n: {**n.visit(e.originator_id), "DX": e.code},
     ),
-    "brigada.Encounter.Finalized": (
+    Encounter.Finalized.TOPIC: (
         Action("visit.finalize", N_("Visit - Finalize")),
         lambda e, n: n.visit(e.originator_id),
     ),
-    "brigada.Encounter.Deleted": (
+    Encounter.Deleted.TOPIC: (
         Action("visit.delete", N_("Visit - Delete")),
         lambda e, n: n.visit(e.originator_id),
     ),
-    "brigada.Encounter.Reassigned": (
+    Encounter.Reassigned.TOPIC: (
         Action("visit.reassign", N_("Visit - Reassign")),
         lambda e, n: n.learn_visit(
             e.originator_id, e.chart_number, n.visit(e.originator_id).get("VISITA", "?")
         ),
     ),
-    "brigada.LockPolicy.Started": (Action("locks.start", N_("Locks - Start")), _no_fields),
-    "brigada.LockPolicy.Set": (
+    LockPolicy.Started.TOPIC: (Action("locks.start", N_("Locks - Start")), _no_fields),
+    LockPolicy.Set.TOPIC: (
         Action("locks.set", N_("Locks - Change")),
         lambda e, n: {k: str(v) for k, v in sorted(e.settings.items())},
     ),
-    "brigada.NumberSeries.Started": (
+    NumberSeries.Started.TOPIC: (
         Action("numbering.start", N_("Numbering - Start")),
         lambda e, n: {"SERIE": e.series},
     ),
-    "brigada.NumberSeries.Advanced": (
+    NumberSeries.Advanced.TOPIC: (
         Action("numbering.take", N_("Numbering - Assign")),
         lambda e, n: {"NUM": str(e.value)},
     ),
-    "brigada.Patient.Registered": (
+    Patient.Registered.TOPIC: (
         Action("patient.create", N_("Patient - Create")),
         lambda e, n: n.learn_chart(e.originator_id, e.chart_number),
     ),
-    "brigada.Patient.Corrected": (
+    Patient.Corrected.TOPIC: (
         Action("patient.correct", N_("Patient - Correct")),
         lambda e, n: {**_hist(e, n), "CAMPOS": ",".join(sorted(e.changes))},
     ),
     # Clinical: contracts, merged charts, agendas and appointments, admissions. Comments carry
     # identifiers only (HIST, CITA, ING, the payer's NIT), never a reason or other clinical text.
-    "brigada.Patient.ContractAssigned": (
+    Patient.ContractAssigned.TOPIC: (
         Action("patient.contract", N_("Patient - Assign contract")),
         lambda e, n: {**_hist(e, n), "CONTRATO": e.contract_id, "NIT": e.payer_nit},
     ),
-    "brigada.Patient.ContractEnded": (
+    Patient.ContractEnded.TOPIC: (
         Action("patient.contract-end", N_("Patient - End contract")),
         lambda e, n: {**_hist(e, n), "CONTRATO": e.contract_id},
     ),
-    "brigada.Patient.MergedInto": (
+    Patient.MergedInto.TOPIC: (
         Action("history.merged", N_("History - Merged into another")),
         lambda e, n: {**_hist(e, n), "HISTNEW": e.kept_chart},
     ),
-    "brigada.Patient.Absorbed": (
+    Patient.Absorbed.TOPIC: (
         Action("history.merge", N_("History - Rectify")),
         lambda e, n: {"HISTNEW": n.chart(e.originator_id), "HISTOLD": e.removed_chart},
     ),
-    "brigada.AgendaDay.Planned": (
+    AgendaDay.Planned.TOPIC: (
         Action("agenda.plan", N_("Agenda - Plan")),
         lambda e, n: n.learn(e.originator_id, {"PROFESIONAL": e.professional, "FECHA": e.day.isoformat()}),
     ),
-    "brigada.AgendaDay.Replanned": (
+    AgendaDay.Replanned.TOPIC: (
         Action("agenda.replan", N_("Agenda - Replan")),
         lambda e, n: n.recall(e.originator_id, {"PROFESIONAL": "professional", "FECHA": "day"}),
     ),
-    "brigada.AgendaDay.AppointmentBooked": (
+    AgendaDay.AppointmentBooked.TOPIC: (
         Action("appointment.book", N_("Appointment - Book")),
         lambda e, n: {"CITA": e.number, "HIST": e.chart_number},
     ),
-    "brigada.AgendaDay.AppointmentConfirmed": (
+    AgendaDay.AppointmentConfirmed.TOPIC: (
         Action("appointment.confirm", N_("Appointment - Confirm")),
         lambda e, n: {"CITA": e.number},
     ),
-    "brigada.AgendaDay.AppointmentCancelled": (
+    AgendaDay.AppointmentCancelled.TOPIC: (
         Action("appointment.cancel", N_("Appointment - Cancel")),
         lambda e, n: {"CITA": e.number},
     ),
-    "brigada.AgendaDay.AppointmentNoShow": (
+    AgendaDay.AppointmentNoShow.TOPIC: (
         Action("appointment.no-show", N_("Appointment - No-show")),
         lambda e, n: {"CITA": e.number},
     ),
-    "brigada.Admission.Admitted": (
+    Admission.Admitted.TOPIC: (
         Action("admission.admit", N_("Admission - Admit")),
         lambda e, n: {
             **n.learn(e.originator_id, {"ING": e.number, "HIST": e.chart_number}),
             "TIPO": e.kind.value,
         },
     ),
-    "brigada.Admission.Discharged": (
+    Admission.Discharged.TOPIC: (
         Action("admission.discharge", N_("Admission - Discharge")),
         lambda e, n: {
             **n.recall(e.originator_id, {"ING": "number", "HIST": "chart_number"}),
@@ -428,15 +454,15 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     ),
     # Orders, pharmacy and inventory. Comments carry codes, lots, quantities and numbers only:
     # never a dose, a frequency or a diagnostic result.
-    "brigada.CatalogItem.Added": (
+    CatalogItem.Added.TOPIC: (
         Action("catalog.add", N_("Catalog - Add")),
         lambda e, n: {"CODIGO": e.code, "TIPO": e.kind.value},
     ),
-    "brigada.PriceList.Started": (
+    PriceList.Started.TOPIC: (
         Action("prices.start", N_("Prices - Start")),
         lambda e, n: n.learn(e.originator_id, {"NIT": e.payer_nit, "CONTRATO": e.contract}),
     ),
-    "brigada.PriceList.PriceSet": (
+    PriceList.PriceSet.TOPIC: (
         Action("prices.set", N_("Prices - Set")),
         lambda e, n: {
             **n.recall(e.originator_id, {"NIT": "payer_nit", "CONTRATO": "contract"}),
@@ -444,49 +470,49 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
             "VALOR": str(e.unit_value),
         },
     ),
-    "brigada.Warehouse.Created": (
+    Warehouse.Created.TOPIC: (
         Action("warehouse.create", N_("Warehouse - Create")),
         lambda e, n: {"BODEGA": e.code, "TIPO": e.kind.value, **({"SEDE": e.site} if e.site else {})},
     ),
-    "brigada.StockLot.Opened": (
+    StockLot.Opened.TOPIC: (
         Action("lot.open", N_("Lot - Open")),
         lambda e, n: {
             **n.learn(e.originator_id, {"BODEGA": e.warehouse, "ITEM": e.item, "LOTE": e.lot}),
             "VENCE": e.expiry.isoformat(),
         },
     ),
-    "brigada.StockLot.Received": (
+    StockLot.Received.TOPIC: (
         Action("inventory.receive", N_("Inventory - Receive")),
         lambda e, n: {**_movement(e, n), "ORIGEN": e.source.value},
     ),
-    "brigada.StockLot.Sent": (Action("transfer.send", N_("Transfer - Send")), _movement),
-    "brigada.StockLot.Dispensed": (Action("inventory.dispense", N_("Inventory - Dispense")), _movement),
-    "brigada.StockLot.Returned": (Action("inventory.return", N_("Inventory - Return")), _movement),
-    "brigada.Prescription.Prescribed": (
+    StockLot.Sent.TOPIC: (Action("transfer.send", N_("Transfer - Send")), _movement),
+    StockLot.Dispensed.TOPIC: (Action("inventory.dispense", N_("Inventory - Dispense")), _movement),
+    StockLot.Returned.TOPIC: (Action("inventory.return", N_("Inventory - Return")), _movement),
+    Prescription.Prescribed.TOPIC: (
         Action("prescription.create", N_("Prescription - Create")),
         lambda e, n: {**_ordered("FORM")(e, n), "ITEM": e.item, "CANT": str(e.quantity)},
     ),
-    "brigada.Prescription.Dispensed": (
+    Prescription.Dispensed.TOPIC: (
         Action("prescription.dispense", N_("Prescription - Dispense")),
         _chain("FORM"),
     ),
-    "brigada.Prescription.Returned": (
+    Prescription.Returned.TOPIC: (
         Action("prescription.return", N_("Prescription - Return")),
         _chain("FORM"),
     ),
-    "brigada.ServiceOrder.Ordered": (
+    ServiceOrder.Ordered.TOPIC: (
         Action("order.create", N_("Service order - Create")),
         lambda e, n: {**_ordered("ORD")(e, n), "CUPS": e.cups_code, "CANT": str(e.quantity)},
     ),
-    "brigada.DiagnosticService.Requested": (
+    DiagnosticService.Requested.TOPIC: (
         Action("diagnostic.request", N_("Diagnostic service - Request")),
         lambda e, n: {**_ordered("AYD")(e, n), "CUPS": e.cups_code},
     ),
-    "brigada.DiagnosticService.ResultRecorded": (
+    DiagnosticService.ResultRecorded.TOPIC: (
         Action("diagnostic.result", N_("Diagnostic service - Result")),
         _order("AYD"),
     ),
-    "brigada.Surgery.Linked": (
+    Surgery.Linked.TOPIC: (
         Action("surgery.link", N_("Surgery - Link")),
         lambda e, n: {
             **_ordered("CIR")(e, n),
@@ -495,38 +521,38 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
             "CIRUJANO": e.surgeon,
         },
     ),
-    "brigada.SupplyRequest.Requested": (
+    SupplyRequest.Requested.TOPIC: (
         Action("request.create", N_("Request - Create")),
         lambda e, n: {**_ordered("SOL")(e, n), "LINEAS": str(len(e.lines))},
     ),
-    "brigada.SupplyRequest.Dispensed": (Action("request.dispense", N_("Request - Dispense")), _chain("SOL")),
-    "brigada.SupplyRequest.Administered": (
+    SupplyRequest.Dispensed.TOPIC: (Action("request.dispense", N_("Request - Dispense")), _chain("SOL")),
+    SupplyRequest.Administered.TOPIC: (
         Action("request.administer", N_("Request - Administer")),
         _chain("SOL"),
     ),
-    "brigada.SupplyRequest.Returned": (Action("request.return", N_("Request - Return")), _chain("SOL")),
+    SupplyRequest.Returned.TOPIC: (Action("request.return", N_("Request - Return")), _chain("SOL")),
     # Service vouchers and central billing (seed: "Factura - Emitida", "Factura - Rectificada").
-    "brigada.ServiceVoucher.Issued": (
+    ServiceVoucher.Issued.TOPIC: (
         Action("voucher.issue", N_("Voucher - Issue")),
         lambda e, n: n.learn(e.originator_id, {"VISITA": e.visit_number, "VOL": e.number}),
     ),
-    "brigada.ServiceVoucher.Voided": (Action("voucher.void", N_("Voucher - Void")), _voucher),
-    "brigada.ServiceVoucher.Priced": (Action("voucher.price", N_("Voucher - Price")), _voucher),
-    "brigada.VoucherSlot.Opened": (
+    ServiceVoucher.Voided.TOPIC: (Action("voucher.void", N_("Voucher - Void")), _voucher),
+    ServiceVoucher.Priced.TOPIC: (Action("voucher.price", N_("Voucher - Price")), _voucher),
+    VoucherSlot.Opened.TOPIC: (
         Action("voucher.slot.open", N_("Voucher slot - Open")),
         lambda e, n: n.learn(e.originator_id, {"VISITA": e.visit_number}),
     ),
-    "brigada.VoucherSlot.Held": (Action("voucher.slot.hold", N_("Voucher slot - Hold")), _slot),
-    "brigada.VoucherSlot.Freed": (Action("voucher.slot.free", N_("Voucher slot - Free")), _slot),
-    "brigada.ServiceVoucher.Invoiced": (
+    VoucherSlot.Held.TOPIC: (Action("voucher.slot.hold", N_("Voucher slot - Hold")), _slot),
+    VoucherSlot.Freed.TOPIC: (Action("voucher.slot.free", N_("Voucher slot - Free")), _slot),
+    ServiceVoucher.Invoiced.TOPIC: (
         Action("voucher.invoiced", N_("Voucher - Invoiced")),
         lambda e, n: {**_voucher(e, n), "FRA": e.invoice_number},
     ),
-    "brigada.ServiceVoucher.Released": (
+    ServiceVoucher.Released.TOPIC: (
         Action("voucher.release", N_("Voucher - Release")),
         lambda e, n: {**_voucher(e, n), "FRA": e.invoice_number, "NOTA": e.note_number},
     ),
-    "brigada.InvoiceSeries.Added": (
+    InvoiceSeries.Added.TOPIC: (
         Action("invoice.series.add", N_("Invoice series - Add")),
         lambda e, n: {
             **n.learn(e.originator_id, {"SERIE": e.prefix}),
@@ -534,17 +560,17 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
             "HASTA": str(e.last),
         },
     ),
-    "brigada.InvoiceSeries.NumberTaken": (
+    InvoiceSeries.NumberTaken.TOPIC: (
         Action("invoice.series.take", N_("Invoice series - Assign")),
         lambda e, n: {**n.recall(e.originator_id, {"SERIE": "prefix"}), "NUM": str(e.value)},
     ),
-    "brigada.Invoice.Issued": (
+    Invoice.Issued.TOPIC: (
         Action("invoice.issue", N_("Invoice - Issued")),
         lambda e, n: n.learn(e.originator_id, {"VISITA": ",".join(e.visit_numbers), "FRA": e.number}),
     ),
     # Seed 004: "Factura - Rectificada ... FRA=(serie factura)-(nº factura)", the rectifying
     # document's (Ej: FRA=FAR-77); the invoice it rectifies beside it.
-    "brigada.Invoice.Rectified": (
+    Invoice.Rectified.TOPIC: (
         Action("invoice.rectify", N_("Invoice - Rectified")),
         lambda e, n: _rectified(e, n.recall(e.originator_id, {"VISITA": "visit_list", "FRA": "number"})),
     ),
