@@ -275,6 +275,9 @@ class RequestLimits:
         chunks, size = [], 0
         while True:
             message = await receive()
+            if message.get("type") == "http.disconnect":  # the laptop went away mid-body (killed):
+                # a half-sent request proves nothing and tried nothing, so it is no failed login
+                raise Refusal(400, "the request ended before its body did", "invalid")
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY:

@@ -57,6 +57,7 @@ from application.ports import SessionTicket
 from application.setup import SOFTWARE_VERSION
 from application.sync import SyncOutcome
 from application.sync_central import DirectCentral
+from domain.access_log import SYNC_AUTH_FAILED
 from domain.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync import SyncCrossing
@@ -164,12 +165,20 @@ def event_ids(brigada: Brigada, site: str | None = None) -> Counter[str]:
 
 
 def topics(brigada: Brigada) -> tuple[tuple[str, int], ...]:
-    """How many events of each kind a store holds, the sync's bookkeeping left out."""
-    counted = Counter(
-        n.topic
-        for n in brigada.app.recorder.select_notifications(start=1, limit=1_000_000)
-        if n.topic.split(".")[1] not in BOOKKEEPING
-    )
+    """How many events of each kind a store holds (an access record by its action), the sync's
+    bookkeeping left out, and so are central's records of requests that proved nothing: a laptop
+    killed while sending one leaves a half-sent request that central logs as a failed
+    authentication (SYNC_AUTH_FAILED), evidence of the kill and not of where the sync ended."""
+    counted: Counter[str] = Counter()
+    for n in brigada.app.recorder.select_notifications(start=1, limit=1_000_000):
+        if n.topic.split(".")[1] in BOOKKEEPING:
+            continue
+        if n.topic == "brigada.Access.Recorded":
+            action = brigada.app.mapper.to_domain_event(n).action
+            if action != SYNC_AUTH_FAILED:
+                counted[f"{n.topic}:{action}"] += 1
+            continue
+        counted[n.topic] += 1
     return tuple(sorted(counted.items()))
 
 
