@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from adapters.audit_io import SqlChainReader, StoreBackups
-from adapters.blocklist import CommonPasswords
-from adapters.site_credentials import Ed25519Keys
+from adapters.audit.audit_io import SqlChainReader, StoreBackups
+from adapters.security.blocklist import CommonPasswords
 from adapters.sql_views import SqlViewStorage
 from adapters.store import StoreLocation, open_event_store, schema_lock
-from adapters.sync_client import HttpCentral
-from adapters.sync_io import SqlSiteLog
+from adapters.sync.client import HttpCentral
+from adapters.sync.site_credentials import Ed25519Keys
+from adapters.sync.store_io import SqlSiteLog
 from adapters.system import Argon2Hasher, Host, SystemClock, this_host
 from application.brigada import Brigada
 from application.ports import Clock

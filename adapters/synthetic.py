@@ -8,7 +8,7 @@ from typing import Any
 
 from faker import Faker
 
-from domain.patient import age_on
+from domain.clinical.patient import age_on
 
 COVERAGE_WEIGHTS = {"04": 55, "01": 20, "02": 15, "05": 5, "12": 5}
 

@@ -9,20 +9,20 @@ from typing import Any, ClassVar
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from domain.admission import ADMISSION_ENUMS
-from domain.catalog import CATALOG_ENUMS
+from domain.billing.service_voucher import VOUCHER_ENUMS
+from domain.clinical.admission import ADMISSION_ENUMS
+from domain.clinical.encounter import ENCOUNTER_ENUMS
+from domain.clinical.payer_contract import CONTRACT_ENUMS
 from domain.context import EventContext
-from domain.encounter import ENCOUNTER_ENUMS
-from domain.payer_contract import CONTRACT_ENUMS
-from domain.prescription import PRESCRIPTION_ENUMS
-from domain.quarantine import QUARANTINE_ENUMS
-from domain.service_voucher import VOUCHER_ENUMS
-from domain.site import SiteMode
-from domain.stock_lot import STOCK_ENUMS, StockLot
+from domain.pharmacy.catalog import CATALOG_ENUMS
+from domain.pharmacy.prescription import PRESCRIPTION_ENUMS
+from domain.pharmacy.stock_lot import STOCK_ENUMS, StockLot
+from domain.pharmacy.warehouse import WAREHOUSE_ENUMS
+from domain.sites.site import SiteMode
 from domain.store_identity import StoreRole
-from domain.sync import SYNC_ENUMS
+from domain.sync.quarantine import QUARANTINE_ENUMS
+from domain.sync.sync import SYNC_ENUMS
 from domain.vocabulary import ALL_ENUMS
-from domain.warehouse import WAREHOUSE_ENUMS
 
 APPLICATION_NAME = "brigada"
 # Notification reads come in pages of this size (the library's default is 10).

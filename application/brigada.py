@@ -2,54 +2,57 @@
 
 from __future__ import annotations
 
-from application.access import Access
-from application.admissions import Admissions
-from application.agenda import Agendas
 from application.app import BrigadaApplication
-from application.audit import Audit, BackupWriter, ChainReader
-from application.auth import Auth
-from application.catalog import Catalog
-from application.charts import Charts
-from application.contracts import Contracts
+from application.audit.audit import Audit, BackupWriter, ChainReader
+from application.audit.directory import StoreDirectory
+from application.billing.invoicing import Invoicing
+from application.billing.vouchers import Vouchers
+from application.clinical.admissions import Admissions
+from application.clinical.agenda import Agendas
+from application.clinical.charts import Charts
+from application.clinical.contracts import Contracts
+from application.clinical.encounters import Encounters
+from application.clinical.patients import Patients
 from application.core import Core
-from application.directory import StoreDirectory
-from application.encounters import Encounters
-from application.inventory import Inventory
-from application.invoicing import Invoicing
-from application.locks import Locks
-from application.operations import Operations
-from application.orders import Orders
-from application.patients import Patients
-from application.pharmacy import Pharmacy
-from application.policy import Policies
+from application.pharmacy.catalog import Catalog
+from application.pharmacy.dispensing import Pharmacy
+from application.pharmacy.inventory import Inventory
+from application.pharmacy.orders import Orders
 from application.ports import Clock, HostInfo, PasswordBlocklist, PasswordHasher, SigningKeys, ViewStorage
 from application.projection_runner import ProjectionRunner
 from application.read_models import ReadModels
+from application.security.access import Access
+from application.security.auth import Auth
+from application.security.locks import Locks
+from application.security.policy import Policies
+from application.security.users import Users
 from application.setup import Setup
-from application.sites import Sites
+from application.sites.operations import Operations
 from application.store_clock import StoreClock
-from application.sync import SiteLog, SiteSync
-from application.sync_central import CentralSync
-from application.users import Users
-from application.vouchers import Vouchers
-from projections.activity_log import ActivityLogProjection
-from projections.admissions import AdmissionQueries, AdmissionsProjection
-from projections.agenda import AgendaDaysProjection, AgendaQueries, AppointmentsProjection
+from application.sync.central import CentralSync
+from application.sync.laptop import SiteLog, SiteSync
+from application.sync.sites import Sites
+from projections.audit.activity_log import ActivityLogProjection
 from projections.base import Projection
-from projections.catalog import CatalogProjection, CatalogQueries, PriceListsProjection
-from projections.encounters import EncounterQueries, EncountersProjection
-from projections.invoices import (
+from projections.billing.invoices import (
     InvoiceQueries,
     InvoiceSeriesProjection,
     InvoiceSeriesQueries,
     InvoicesProjection,
 )
-from projections.kardex import KardexProjection, KardexQueries
-from projections.orders import OrderQueries, OrdersProjection
-from projections.patients import PatientQueries, PatientsProjection
-from projections.sites import SiteQueries, SitesProjection
-from projections.stock import StockProjection, StockQueries
-from projections.sync import (
+from projections.billing.vouchers import VoucherQueries, VouchersProjection
+from projections.clinical.admissions import AdmissionQueries, AdmissionsProjection
+from projections.clinical.agenda import AgendaDaysProjection, AgendaQueries, AppointmentsProjection
+from projections.clinical.encounters import EncounterQueries, EncountersProjection
+from projections.clinical.patients import PatientQueries, PatientsProjection
+from projections.pharmacy.catalog import CatalogProjection, CatalogQueries, PriceListsProjection
+from projections.pharmacy.kardex import KardexProjection, KardexQueries
+from projections.pharmacy.orders import OrderQueries, OrdersProjection
+from projections.pharmacy.stock import StockProjection, StockQueries
+from projections.pharmacy.warehouses import WarehouseQueries, WarehousesProjection
+from projections.security.users import UserQueries, UsersProjection
+from projections.sites.sites import SiteQueries, SitesProjection
+from projections.sync.sync import (
     QuarantineProjection,
     QuarantineQueries,
     SyncConflictQueries,
@@ -57,10 +60,7 @@ from projections.sync import (
     SyncRunQueries,
     SyncRunsProjection,
 )
-from projections.sync_refusals import SyncRefusalQueries, SyncRefusalsProjection
-from projections.users import UserQueries, UsersProjection
-from projections.vouchers import VoucherQueries, VouchersProjection
-from projections.warehouses import WarehouseQueries, WarehousesProjection
+from projections.sync.sync_refusals import SyncRefusalQueries, SyncRefusalsProjection
 
 
 def all_projections(app: BrigadaApplication) -> list[Projection]:

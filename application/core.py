@@ -20,7 +20,7 @@ from domain import store_time
 from domain.access_log import ACCESS_DENIED, Access
 from domain.context import EventContext, recording
 from domain.errors import N_, Conflict
-from domain.locks import Locked
+from domain.security.locks import Locked
 from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity
 from domain.store_time import Dating
 

@@ -59,7 +59,7 @@ class ViewStorage(Protocol):
 @dataclass(frozen=True)
 class SessionTicket:
     """What the session file holds between commands. The token's hash is in the store; ``seal``
-    authenticates the other fields with a key only the store holds (application/auth.py)."""
+    authenticates the other fields with a key only the store holds (application/security/auth.py)."""
 
     username: str
     session_id: UUID

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from application.access import Access
 from application.context import Actor
 from application.projection_runner import Progress, ProjectionRunner
+from application.security.access import Access
 from projections.base import ViewStatus
 
 

@@ -9,19 +9,19 @@ from importlib import metadata
 
 from pydantic import Field
 
-from application.access import Access
 from application.context import SYSTEM, Actor
 from application.core import Core
 from application.errors import StoreAlreadyInitialized
-from application.policy import Policies
 from application.projection_runner import Progress
+from application.security.access import Access
+from application.security.policy import Policies
 from application.validation import Command, parse
-from domain import menu
 from domain.errors import N_
-from domain.sections import ALL_SECTIONS
+from domain.security import menu
+from domain.security.sections import ALL_SECTIONS
+from domain.security.user import User
 from domain.store_identity import StoreIdentity, StoreRole
 from domain.store_time import Dating
-from domain.user import User
 
 
 def _installed_version() -> str:
@@ -41,7 +41,7 @@ UNLOCK_KEY_BYTES = 32
 
 
 def new_unlock_key() -> str:
-    """A user's key for offline unlock codes (see domain.unlock_codes)."""
+    """A user's key for offline unlock codes (see domain.security.unlock_codes)."""
     return secrets.token_bytes(UNLOCK_KEY_BYTES).hex()
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
-from application.audit import AuditCriteria
+from application.audit.audit import AuditCriteria
 from application.brigada import Brigada
 from application.context import Actor
 from application.validation import parse

@@ -45,9 +45,9 @@ from adapters.system import Argon2Hasher, FixedClock, Host
 from application.brigada import Brigada
 from application.context import Actor
 from cli.demo_billing import CONTRACT, PAYER, payer_contract
-from domain import menu
-from domain.sections import Section
-from domain.site import SiteMode
+from domain.security import menu
+from domain.security.sections import Section
+from domain.sites.site import SiteMode
 
 PASSWORD = "benchmark-password-123"
 SITE = "BRG01"

@@ -22,11 +22,11 @@ from adapters.synthetic import PatientFaker
 from adapters.system import FixedClock, Host
 from application.app import LOG_PAGE_SIZE
 from application.context import event_context
+from domain.clinical.patient import Patient, PatientDetails
 from domain.context import recording
 from domain.numbering import NumberSeries
-from domain.patient import Patient, PatientDetails
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
-from projections.patients import PatientsProjection
+from projections.clinical.patients import PatientsProjection
 
 BATCH = 500
 

@@ -35,7 +35,7 @@ from adapters.system import FixedClock, Host
 from application.app import STOCK_LOT_SNAPSHOT_INTERVAL
 from application.context import event_context
 from domain.context import recording
-from domain.stock_lot import StockLot, StockSource
+from domain.pharmacy.stock_lot import StockLot, StockSource
 
 BATCH = 1_000
 REPEATS = 25

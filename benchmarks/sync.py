@@ -87,20 +87,20 @@ from generate import (
 )
 
 from adapters.bootstrap import central_for
-from adapters.serve_process import ServeProcess, certificate_in, free_port, start_serve
 from adapters.store import StoreLocation
-from adapters.sync_io import SqlSiteLog, StoreRebuilds
+from adapters.sync.serve_process import ServeProcess, certificate_in, free_port, start_serve
+from adapters.sync.store_io import SqlSiteLog, StoreRebuilds
 from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.replication import CHUNK as REBUILD_CHUNK
 from application.replication import seed_site_store
 from application.setup import SOFTWARE_VERSION
-from application.sync import PAGE
-from application.sync_central import DirectCentral
+from application.sync.central import DirectCentral
+from application.sync.laptop import PAGE
 from domain.chain import SITES_MASTER_KEY
-from domain.site import SiteMode
+from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
-from domain.sync import SyncFunction
+from domain.sync.sync import SyncFunction
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 OPERATOR = "staff000"  # who runs the sync

@@ -9,25 +9,25 @@ from pathlib import Path
 import click
 
 from adapters.bootstrap import central_for, open_brigada
-from adapters.serve_process import ServeProcess, start_serve
-from adapters.sync_io import StoreRebuilds
+from adapters.sync.serve_process import ServeProcess, start_serve
+from adapters.sync.store_io import StoreRebuilds
 from application.brigada import Brigada
 from application.context import Actor
-from application.sync import SyncOutcome
+from application.sync.laptop import SyncOutcome
 from cli import demo_billing, demo_inventory
-from cli.agenda_cmd import show_agenda
-from cli.audit_cmd import HEADINGS, display
+from cli.audit.audit_cmd import HEADINGS, display
 from cli.base import Command
-from cli.encounter_cmd import ROW_COLUMNS as VISIT_COLUMNS
-from cli.encounter_cmd import displayed
+from cli.clinical.agenda_cmd import show_agenda
+from cli.clinical.encounter_cmd import ROW_COLUMNS as VISIT_COLUMNS
+from cli.clinical.encounter_cmd import displayed
+from cli.clinical.patient_cmd import COLUMNS
 from cli.env import Env, pass_env, render
 from cli.i18n import N_, _, language, ngettext
-from cli.inventory_cmd import stock_table
-from cli.patient_cmd import COLUMNS
-from cli.sync_cmd import Display, report
-from domain.agenda import as_time, minutes
-from domain.sections import Section
-from domain.sync import EncountersOpen
+from cli.pharmacy.inventory_cmd import stock_table
+from cli.sync.sync_cmd import Display, report
+from domain.clinical.agenda import as_time, minutes
+from domain.security.sections import Section
+from domain.sync.sync import EncountersOpen
 
 DEMO_PASSWORD = "mision-rio-magdalena-2026"
 DEMO_SITE = "BRG01"

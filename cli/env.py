@@ -17,8 +17,8 @@ from rich.table import Table
 
 from adapters.bootstrap import open_brigada
 from adapters.config import resolve_store_url, session_dir
-from adapters.sessions import SessionFiles
-from adapters.sync_io import StoreRebuilds
+from adapters.security.sessions import SessionFiles
+from adapters.sync.store_io import StoreRebuilds
 from application.brigada import Brigada
 from application.context import Actor
 from cli.i18n import _

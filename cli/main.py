@@ -11,39 +11,33 @@ import click
 
 from adapters.store import StoreMissing, StoreUnreachable
 from application.setup import SOFTWARE_VERSION
-from cli import (
-    access_cmd,
+from cli import init_cmd, projections_cmd, upgrade_cmd
+from cli.audit import audit_cmd
+from cli.base import Group, field_name
+from cli.billing import invoice_cmd, voucher_cmd
+from cli.clinical import (
     admission_cmd,
     agenda_cmd,
     appointment_cmd,
-    audit_cmd,
-    catalog_cmd,
-    diagnostic_cmd,
     encounter_cmd,
-    init_cmd,
-    inventory_cmd,
-    invoice_cmd,
-    order_cmd,
     patient_chart_cmd,
     patient_cmd,
-    pharmacy_cmd,
-    policy_cmd,
-    prescription_cmd,
-    projections_cmd,
-    serve_cmd,
-    session_cmd,
-    site_cmd,
-    surgery_cmd,
-    sync_cmd,
-    upgrade_cmd,
-    user_cmd,
-    voucher_cmd,
-    warehouse_cmd,
 )
-from cli.base import Group, field_name
 from cli.env import Env, render, visible
 from cli.exit_codes import Exit
 from cli.i18n import N_, _, choose_language, localize_click, set_language
+from cli.pharmacy import (
+    catalog_cmd,
+    diagnostic_cmd,
+    inventory_cmd,
+    order_cmd,
+    pharmacy_cmd,
+    prescription_cmd,
+    surgery_cmd,
+    warehouse_cmd,
+)
+from cli.security import access_cmd, policy_cmd, session_cmd, user_cmd
+from cli.sync import serve_cmd, site_cmd, sync_cmd
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
 
 localize_click()

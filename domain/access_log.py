@@ -27,7 +27,7 @@ class Access(BrigadaAggregate):
         self.fields = fields
 
 
-# Access actions: codes (stable, stored) whose display names live in projections/activity_log.py.
+# Access actions: codes (stable, stored) whose display names live in projections/audit/activity_log.py.
 BACKUP = "backup"
 AUDIT_EXPORT = "audit.export"
 AUDIT_VERIFY = "audit.verify"
@@ -71,7 +71,7 @@ ACCESS_DENIED = "access.denied"
 # A user confirmed the computer's date after a gap (domain/store_time.py): FECHA= ANTERIOR=.
 DATE_CONFIRM = "date.confirm"
 
-# What a laptop's staff may record as an access (domain/sync_trust.py): any other action code in
+# What a laptop's staff may record as an access (domain/sync/sync_trust.py): any other action code in
 # a pushed access record (one that names a change, or central's work) is never applied.
 SITE_ACCESS_ACTIONS = frozenset(
     {

@@ -8,7 +8,7 @@ that event, and nobody without the store's chain key can recompute a consistent 
 Keys: central's store has its own chain key and a master key from which it derives each site's
 key (``site_key``), so a laptop provisioned for a site holds that site's key and nothing else;
 re-provisioning issues a new key id, and so a new key. Central checks a laptop's pushed links
-with the site's key (application/sync_central.py).
+with the site's key (application/sync/central.py).
 
 Stores written before the keyed chain (release 0.1.0) linked their events with a bare SHA-256,
 ``sha256(previous link | site | aggregate id | version | topic | state)``, and held no key. When

@@ -26,7 +26,7 @@ class EventContext:
     ip_octet: int | None
     recorded_at: datetime  # aware, UTC
     business_date: date
-    # Who released it from quarantine on central (domain/quarantine.py); None for every other.
+    # Who released it from quarantine on central (domain/sync/quarantine.py); None for every other.
     reviewer: str | None = None
     # True when nobody stood behind ``recorded_at`` (domain/store_time.py): a failed login, or
     # bookkeeping while the clock was far ahead. Such an event never moves the store's time.

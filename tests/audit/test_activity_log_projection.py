@@ -20,24 +20,24 @@ import pytest
 from babel.messages.pofile import read_po
 from eventsourcing.domain import event as recorded_by
 
-from application.audit import PAGE_SIZE, Audit, AuditCriteria
+from application.audit.audit import PAGE_SIZE, Audit, AuditCriteria
 from application.context import Actor
 from application.validation import parse
 from cli import i18n
 from cli.i18n import _, set_language
 from domain.access_log import AUDIT_EXPORT, BACKUP, LOGIN_UNKNOWN_USER, PATIENT_VIEW, Access
 from domain.base import BrigadaAggregate
+from domain.clinical.patient import Patient, PatientDetails
 from domain.context import EventContext, recording
 from domain.errors import InvalidValue
 from domain.numbering import NumberSeries
-from domain.password_policy import PasswordPolicy, PasswordPolicySettings
-from domain.patient import Patient, PatientDetails
-from domain.sections import Section
-from domain.site import Site, SiteAction, SiteMode
+from domain.security.password_policy import PasswordPolicy, PasswordPolicySettings
+from domain.security.sections import Section
+from domain.security.user import User
+from domain.sites.site import Site, SiteAction, SiteMode
 from domain.store_identity import StoreIdentity, StoreRole
-from domain.user import User
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
-from projections.activity_log import (
+from projections.audit.activity_log import (
     ACCESS_LABELS,
     ACTIONS,
     ActivityLogProjection,
@@ -654,8 +654,8 @@ def domain_event_topics() -> set[str]:
     import domain
     from domain.base import BrigadaAggregate
 
-    for module in pkgutil.iter_modules(domain.__path__):
-        importlib.import_module(f"domain.{module.name}")
+    for module in pkgutil.walk_packages(domain.__path__, "domain."):
+        importlib.import_module(module.name)
     topics, pending = set(), [BrigadaAggregate.Event]
     while pending:
         event_class = pending.pop()

@@ -19,7 +19,7 @@ from adapters.bootstrap import open_brigada
 from adapters.system import Host
 from cli.main import cli
 from domain.access_log import PATIENT_VIEW
-from projections.activity_log import action_label
+from projections.audit.activity_log import action_label
 
 PASSWORD = "a-long-password-1234"
 HEADERS = ["Date and time", "User", "Computer", "IP", "Site", "Action", "Comment"]

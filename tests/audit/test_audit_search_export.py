@@ -14,12 +14,13 @@ import pytest
 from click.testing import CliRunner, Result
 from pypdf import PdfReader
 
-from adapters.audit_io import latin1, spreadsheet_safe
+from adapters.audit.audit_io import spreadsheet_safe
 from adapters.bootstrap import open_brigada
+from adapters.pdf_text import latin1
 from adapters.system import Host
 from cli.main import cli
 from domain.access_log import PATIENT_VIEW
-from projections.activity_log import all_action_codes
+from projections.audit.activity_log import all_action_codes
 
 PASSWORD = "a-long-password-1234"
 SPANISH = "áéíóúñü¿¡ÁÉÍÓÚÑÜºª"

@@ -15,17 +15,17 @@ from typing import Any
 import psycopg
 import pytest
 
-from adapters.audit_io import BackupRefused
+from adapters.audit.audit_io import BackupRefused
 from adapters.bootstrap import open_brigada
 from adapters.recorders import APPEND_ONLY
 from adapters.system import FixedClock, Host
-from application.audit import AuditCriteria
+from application.audit.audit import AuditCriteria
 from application.brigada import Brigada
 from application.context import Actor
 from application.errors import AdministratorOnly, MenuDenied
 from application.validation import parse
 from domain.access_log import ACCESS_DENIED, BACKUP, PATIENT_VIEW, Access
-from domain.user import LoginRefused
+from domain.security.user import LoginRefused
 
 PASSWORD = "a-long-password-1234"
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/test"

@@ -26,14 +26,14 @@ from application.brigada import Brigada  # noqa: E402
 from application.context import Actor  # noqa: E402
 from application.errors import AdministratorOnly, CentralOnly, SectionDenied  # noqa: E402
 from cli.main import cli  # noqa: E402
-from domain import menu  # noqa: E402
+from domain.security import menu  # noqa: E402
 from domain.access_log import ACCESS_DENIED, REPORT_PRINT, SITE_ACCESS_ACTIONS  # noqa: E402
-from domain.locks import Locked  # noqa: E402
-from domain.sections import Section  # noqa: E402
-from domain.site import SiteMode  # noqa: E402
-from domain.site_policy import OperationRefused  # noqa: E402
-from domain.sync import ConflictKeep  # noqa: E402
-from projections.activity_log import action_label  # noqa: E402
+from domain.security.locks import Locked  # noqa: E402
+from domain.security.sections import Section  # noqa: E402
+from domain.sites.site import SiteMode  # noqa: E402
+from domain.sites.site_policy import OperationRefused  # noqa: E402
+from domain.sync.sync import ConflictKeep  # noqa: E402
+from projections.audit.activity_log import action_label  # noqa: E402
 
 ACTION = "Access - Denied"
 

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from adapters.sql_views import SqlRowStore, SqlViewStorage
-from projections.activity_log import ActivityLogProjection, ActivityRow
+from projections.audit.activity_log import ActivityLogProjection, ActivityRow
 from projections.base import Query
 
 WORDS = ["HIST=BRG03-12", "VISITA=7", "PAR=TRATAMIENTO", "CARPETA=/copias/año_1", "DX=J069", "100%"]

@@ -15,9 +15,9 @@ from sites_support import ANA_PASSWORD, JOSE, MARIA
 from application.brigada import Brigada
 from application.context import Actor
 from application.replication import copy_aggregates
-from domain import menu
-from domain.site import SiteMode
-from projections.orders import DIAGNOSTIC, PRESCRIPTION, REQUEST, SERVICE_ORDER, SURGERY
+from domain.security import menu
+from domain.sites.site import SiteMode
+from projections.pharmacy.orders import DIAGNOSTIC, PRESCRIPTION, REQUEST, SERVICE_ORDER, SURGERY
 
 __all__ = ["ADMIN_PASSWORD", "JOSE", "MARIA", "log_in"]
 

@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.billing.service_voucher import LineKind, ServiceVoucher, WantedLine, price_lines
+from domain.billing.voucher_slot import VoucherSlot
+from domain.clinical.encounter import DiagnosisRole, DiagnosisType, Encounter, EncounterKind
+from domain.clinical.payer_contract import PayerContract, PaymentModel, Regime
 from domain.context import EventContext, recording
-from domain.encounter import DiagnosisRole, DiagnosisType, Encounter, EncounterKind
-from domain.payer_contract import PayerContract, PaymentModel, Regime
-from domain.service_voucher import LineKind, ServiceVoucher, WantedLine, price_lines
 from domain.vocabulary import CoverageStatus
-from domain.voucher_slot import VoucherSlot
 
 TODAY = date(2026, 3, 1)
 PATIENT = {

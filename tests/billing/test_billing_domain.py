@@ -9,10 +9,9 @@ from decimal import Decimal
 import pytest
 from domain_support import CONTRACT, PATIENT, PRICES, TODAY, encounter, lines, run, slot, voucher
 
-from domain.encounter import EncounterClosed
-from domain.invoice import Invoice, InvoiceAlreadyRectified
-from domain.invoice_series import InvoiceSeries, SeriesExhausted, SeriesNotValid, series_in_force
-from domain.service_voucher import (
+from domain.billing.invoice import Invoice, InvoiceAlreadyRectified
+from domain.billing.invoice_series import InvoiceSeries, SeriesExhausted, SeriesNotValid, series_in_force
+from domain.billing.service_voucher import (
     AlreadyVouchered,
     ContractNotInForce,
     LineKind,
@@ -23,7 +22,8 @@ from domain.service_voucher import (
     WantedLine,
     price_lines,
 )
-from domain.voucher_slot import VoucherSlot
+from domain.billing.voucher_slot import VoucherSlot
+from domain.clinical.encounter import EncounterClosed
 
 SUTURE = WantedLine(LineKind.PROCEDURE, "869500", "Sutura", 2, {})
 

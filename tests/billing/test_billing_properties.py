@@ -11,10 +11,10 @@ from domain_support import encounter, run, voucher
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from domain.billing.invoice import Invoice
+from domain.billing.invoice_series import InvoiceSeries, series_in_force
+from domain.billing.service_voucher import ServiceVoucher
 from domain.errors import DomainError
-from domain.invoice import Invoice
-from domain.invoice_series import InvoiceSeries, series_in_force
-from domain.service_voucher import ServiceVoucher
 
 
 class Billing(RuleBasedStateMachine):

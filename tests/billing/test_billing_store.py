@@ -25,11 +25,11 @@ from output_support import unseen
 
 from application.brigada import Brigada
 from application.context import Actor
-from domain import menu
+from domain.billing.invoice_series import NoSeriesInForce, SeriesExhausted
+from domain.billing.service_voucher import AlreadyVouchered, LineWithoutTariff, NotFinalized, VoucherClosed
 from domain.errors import Conflict, DomainError
-from domain.invoice_series import NoSeriesInForce, SeriesExhausted
-from domain.service_voucher import AlreadyVouchered, LineWithoutTariff, NotFinalized, VoucherClosed
-from domain.site_policy import OperationRefused
+from domain.security import menu
+from domain.sites.site_policy import OperationRefused
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 from domain_support import TODAY, run, voucher
 
-from domain.invoice import Invoice
-from domain.rips import rips_document
+from domain.billing.invoice import Invoice
+from domain.billing.rips import rips_document
 
 ARRAYS = {
     "consultas",

@@ -23,7 +23,7 @@ from cli.main import cli
 # `brigada ARGS`, paused after the views were read for the visit's vouchers until stdin says go.
 PAUSED_CLI = """
 import sys
-from projections.vouchers import VoucherQueries
+from projections.billing.vouchers import VoucherQueries
 from cli.main import main
 
 read = VoucherQueries.of_encounter

@@ -17,9 +17,9 @@ from sites_support import JOSE, MARIA, PEDRO, start_central
 from application.brigada import Brigada
 from application.context import Actor
 from domain.context import EventContext, recording
-from domain.sections import Section
-from domain.site import SiteMode
-from projections.activity_log import ActivityRow
+from domain.security.sections import Section
+from domain.sites.site import SiteMode
+from projections.audit.activity_log import ActivityRow
 
 __all__ = ["ADMIN_PASSWORD", "JOSE", "MARIA", "PEDRO", "log_in", "start_central"]
 

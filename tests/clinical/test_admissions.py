@@ -27,12 +27,12 @@ from clinical_support import (
 )
 
 from adapters.system import FixedClock
-from application.admissions import AdmissionNotFound
+from application.clinical.admissions import AdmissionNotFound
 from application.errors import MenuDenied
 from application.replication import copy_aggregates
 from cli.exit_codes import Exit
 from cli.main import exit_code
-from domain.admission import (
+from domain.clinical.admission import (
     ADMISSION_OPERATIONS,
     CARE_OPERATIONS,
     Admission,
@@ -45,11 +45,11 @@ from domain.admission import (
     DischargeCondition,
     care_admission,
 )
+from domain.clinical.patient import ChartMerged
 from domain.context import recording
 from domain.errors import InvalidValue
-from domain.patient import ChartMerged
-from domain.site import SiteAction, SiteMode
-from domain.site_policy import (
+from domain.sites.site import SiteAction, SiteMode
+from domain.sites.site_policy import (
     LEASED_RULE,
     NEVER_ON_LAPTOP_RULE,
     NOT_ENABLED_RULE,

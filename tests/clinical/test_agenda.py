@@ -33,12 +33,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from sites_support import ANA_PASSWORD
 
-from application.agenda import AgendaNotPlanned, InactiveProfessional
+from application.clinical.agenda import AgendaNotPlanned, InactiveProfessional
 from application.errors import MenuDenied, UserNotFound
 from application.replication import copy_aggregates
 from cli.exit_codes import Exit
 from cli.main import exit_code
-from domain.agenda import (
+from domain.clinical.agenda import (
     ACTIVE,
     AgendaDay,
     AppointmentClosed,
@@ -51,19 +51,19 @@ from domain.agenda import (
     SlotTaken,
     agenda_day_id,
 )
+from domain.clinical.patient import ChartMerged
 from domain.context import recording
 from domain.errors import DomainError, InvalidValue
-from domain.patient import ChartMerged
-from domain.site import SiteMode
-from domain.site_policy import (
+from domain.sites.site import SiteMode
+from domain.sites.site_policy import (
     LEASED_RULE,
     NEVER_ON_LAPTOP_RULE,
     NOT_ENABLED_RULE,
     ON_SITE_RULE,
     OperationRefused,
 )
-from projections.agenda import AppointmentsProjection
 from projections.base import InMemoryRowStore
+from projections.clinical.agenda import AppointmentsProjection
 
 TODAY = date(2026, 3, 1)
 DAY = date(2026, 3, 2)

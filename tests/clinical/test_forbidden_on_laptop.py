@@ -28,10 +28,11 @@ from clinical_support import (
 from application.replication import copy_aggregates
 from cli.exit_codes import Exit
 from cli.main import cli
-from domain import diagnostic_service, menu, surgery
 from domain.access_log import ACCESS_DENIED
-from domain.site import SiteAction
-from domain.site_policy import Forbidden
+from domain.pharmacy import diagnostic_service, surgery
+from domain.security import menu
+from domain.sites.site import SiteAction
+from domain.sites.site_policy import Forbidden
 
 NEVER = "A disconnected environment may never do this: "
 # A month ahead of the machine's clock (the CLI's) and of the tests' business dates.

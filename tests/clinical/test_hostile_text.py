@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import application
-from application.encounters import NewParagraph
-from application.patients import CorrectionFields
+from application.clinical.encounters import NewParagraph
+from application.clinical.patients import CorrectionFields
 from application.validation import MAX_COMBINING_RUN, Command, parse, safe_text
 from cli.exit_codes import Exit
 from domain.errors import InvalidValue
@@ -35,8 +35,8 @@ ZALGO_NAME = "Ana\u0334\u0335\u0336"  # three overlays: NFC composes none of the
 
 def command_models() -> Iterator[type[Command]]:
     """Every command model of the application layer."""
-    for module in pkgutil.iter_modules(application.__path__):
-        importlib.import_module(f"application.{module.name}")
+    for module in pkgutil.walk_packages(application.__path__, "application."):
+        importlib.import_module(module.name)
     pending = list(Command.__subclasses__())
     while pending:
         model = pending.pop()

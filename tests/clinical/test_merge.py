@@ -41,13 +41,13 @@ from application.errors import AdministratorOnly, CentralOnly
 from application.replication import copy_aggregates
 from cli.exit_codes import Exit
 from cli.main import exit_code
-from domain.encounter import Encounter, EncounterKind
+from domain.clinical.encounter import Encounter, EncounterKind
+from domain.clinical.patient import ChartHasOpenItems, ChartMerged, Patient, PatientDetails, merge_charts
 from domain.errors import InvalidValue
-from domain.patient import ChartHasOpenItems, ChartMerged, Patient, PatientDetails, merge_charts
-from domain.site import SiteMode
-from domain.site_policy import LEASED_RULE, OperationRefused
+from domain.sites.site import SiteMode
+from domain.sites.site_policy import LEASED_RULE, OperationRefused
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
-from projections.activity_log import action_label
+from projections.audit.activity_log import action_label
 
 TODAY = date(2026, 3, 1)
 

@@ -27,9 +27,8 @@ from clinical_support import (
 from application.errors import MenuDenied
 from cli.exit_codes import Exit
 from cli.main import exit_code
-from domain.errors import InvalidValue
-from domain.patient import ChartMerged, Patient, PatientDetails, merge_charts
-from domain.payer_contract import (
+from domain.clinical.patient import ChartMerged, Patient, PatientDetails, merge_charts
+from domain.clinical.payer_contract import (
     ContractAlreadyEnded,
     ContractNotFound,
     OverlappingContract,
@@ -38,8 +37,9 @@ from domain.payer_contract import (
     nit_check_digit,
     payer_nit,
 )
-from domain.site import SiteMode
-from domain.site_policy import NOT_ENABLED_RULE, ON_SITE_RULE, OperationRefused
+from domain.errors import InvalidValue
+from domain.sites.site import SiteMode
+from domain.sites.site_policy import NOT_ENABLED_RULE, ON_SITE_RULE, OperationRefused
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
 
 D = date

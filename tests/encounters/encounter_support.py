@@ -11,9 +11,9 @@ from sites_support import JOSE, start_central
 
 from application.brigada import Brigada
 from application.context import Actor
-from domain import menu
-from domain.sections import Section
-from projections.activity_log import ActivityRow
+from domain.security import menu
+from domain.security.sections import Section
+from projections.audit.activity_log import ActivityRow
 
 __all__ = ["JOSE", "start_central"]
 

@@ -34,7 +34,7 @@ from application.brigada import Brigada
 from application.context import Actor
 from cli import i18n
 from cli.i18n import _, set_language
-from projections.activity_log import ActivityRow, action_label
+from projections.audit.activity_log import ActivityRow, action_label
 
 CHANGED_TEXT = "Ibuprofeno 400 mg si persiste el dolor torácico"
 PLAN_TEXT = "Control en ocho días con radiografía de tórax"

@@ -13,8 +13,7 @@ from uuid import UUID
 import pytest
 
 from application.app import BrigadaApplication
-from domain.context import EventContext, MissingContext, recording
-from domain.encounter import (
+from domain.clinical.encounter import (
     MAX_RELATED,
     Diagnosis,
     DiagnosisRole,
@@ -26,8 +25,9 @@ from domain.encounter import (
     NeedsPrincipalDiagnosis,
     StoredDocument,
 )
+from domain.context import EventContext, MissingContext, recording
 from domain.errors import DomainError, InvalidValue
-from domain.locks import LockSettings
+from domain.security.locks import LockSettings
 
 VISIT_DAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)

@@ -25,15 +25,15 @@ from application.brigada import Brigada
 from application.context import Actor
 from application.core import Core
 from application.errors import AdministratorOnly, CentralOnly, MenuDenied
-from domain import menu
+from domain.clinical.encounter import Encounter, EncounterKind
 from domain.context import EventContext, recording
-from domain.encounter import Encounter, EncounterKind
 from domain.errors import InvalidValue
-from domain.locks import MAX_DAYS, Locked, LockRule, LockSettings
-from domain.site import SiteMode
+from domain.security import menu
+from domain.security.locks import MAX_DAYS, Locked, LockRule, LockSettings
+from domain.security.user import user_id
+from domain.sites.site import SiteMode
 from domain.store_identity import StoreIdentity, StoreRole
 from domain.store_time import MAX_DAYS_AHEAD
-from domain.user import user_id
 
 D = date(2026, 3, 1)
 dates = st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31))

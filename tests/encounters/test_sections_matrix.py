@@ -32,7 +32,7 @@ from application.brigada import Brigada
 from application.context import Actor
 from application.errors import SectionDenied
 from domain.access_log import HISTORY_TAB, REPORT_TAB
-from domain.sections import Section
+from domain.security.sections import Section
 
 
 @dataclass

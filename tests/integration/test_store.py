@@ -23,12 +23,12 @@ from application.errors import (
     StoreAlreadyInitialized,
     StoreNotInitialized,
 )
+from domain.clinical.patient import NothingToCorrect, Patient
 from domain.errors import Conflict, InvalidValue
 from domain.numbering import NumberSeries, series_id
-from domain.patient import NothingToCorrect, Patient
+from domain.security.user import LoginRefused, User, user_id
 from domain.store_identity import StoreRole
-from domain.user import LoginRefused, User, user_id
-from projections.patients import PatientsProjection
+from projections.clinical.patients import PatientsProjection
 
 PASSWORD = "a-long-password-1234"
 

@@ -21,8 +21,8 @@ from adapters.system import FixedClock, Host
 from application.brigada import Brigada
 from application.context import Actor
 from domain.context import EventContext, recording
-from domain.sections import Section
-from domain.site import SiteMode
+from domain.security.sections import Section
+from domain.sites.site import SiteMode
 
 __all__ = ["ADMIN_PASSWORD", "JOSE", "MARIA", "log_in", "start_central"]
 
@@ -160,7 +160,7 @@ def stocked_central(open_store: OpenStore, url: str) -> tuple[Brigada, Actor]:
 
 
 def _all_options() -> list[str]:
-    from domain import menu
+    from domain.security import menu
 
     return sorted(o.id for o in menu.MENU if o.parent is None)
 

@@ -25,7 +25,7 @@ from security_support import central_address, head
 
 from adapters.bootstrap import open_brigada
 from cli.main import cli
-from domain import menu
+from domain.security import menu
 
 CENTRAL_WH = "CEN-FARMACIA"
 # The commands read the system clock: dates are relative to today.

@@ -26,15 +26,15 @@ from inventory_support import (
 from security_support import head
 
 from application.brigada import Brigada
-from application.catalog import NotInCatalog
 from application.context import Actor
-from application.inventory import LotNotFound, WarehouseNotFound
-from domain.catalog import CatalogItem, item_id
+from application.pharmacy.catalog import NotInCatalog
+from application.pharmacy.inventory import LotNotFound, WarehouseNotFound
 from domain.errors import InvalidValue
-from domain.site import Site, SiteMode, site_id
-from domain.site_policy import ON_SITE_RULE
-from domain.stock_lot import StockLot, lot_id
-from domain.warehouse import Warehouse, warehouse_id
+from domain.pharmacy.catalog import CatalogItem, item_id
+from domain.pharmacy.stock_lot import StockLot, lot_id
+from domain.pharmacy.warehouse import Warehouse, warehouse_id
+from domain.sites.site import Site, SiteMode, site_id
+from domain.sites.site_policy import ON_SITE_RULE
 
 CENTRAL_MSN = "Site BRG01 is on mission (MSN): central cannot transfer to or from its warehouses"
 NEVER = "A disconnected environment may never do this: "

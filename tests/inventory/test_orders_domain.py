@@ -9,26 +9,26 @@ from uuid import uuid4
 import pytest
 from inventory_support import ACETAMINOPHEN, AMOXICILLIN, SALINE, context, given, replayed, when
 
-from domain.catalog import CatalogItem, ItemKind, NotStocked
-from domain.clinical_order import NotAmbulatory, VisitRef, visit_of
+from domain.clinical.encounter import Encounter, EncounterClosed, EncounterKind
 from domain.context import recording
-from domain.diagnostic_service import DiagnosticService, ResultAlreadyRecorded
-from domain.encounter import Encounter, EncounterClosed, EncounterKind
 from domain.errors import InvalidValue
-from domain.locks import LockSettings
-from domain.medication_ledger import (
+from domain.pharmacy.catalog import CatalogItem, ItemKind, NotStocked
+from domain.pharmacy.clinical_order import NotAmbulatory, VisitRef, visit_of
+from domain.pharmacy.diagnostic_service import DiagnosticService, ResultAlreadyRecorded
+from domain.pharmacy.dispensing import dispense, return_unused
+from domain.pharmacy.medication_ledger import (
     LotNotDispensed,
     MoreThanInHand,
     MoreThanPending,
     NothingInHand,
     NotOrdered,
 )
-from domain.pharmacy import dispense, return_unused
-from domain.prescription import Prescription, Route
-from domain.service_order import ServiceOrder
-from domain.stock_lot import LotExpired, StockLot, StockSource
-from domain.supply_request import SupplyRequest
-from domain.surgery import Surgery
+from domain.pharmacy.prescription import Prescription, Route
+from domain.pharmacy.service_order import ServiceOrder
+from domain.pharmacy.stock_lot import LotExpired, StockLot, StockSource
+from domain.pharmacy.supply_request import SupplyRequest
+from domain.pharmacy.surgery import Surgery
+from domain.security.locks import LockSettings
 
 TODAY = date(2026, 3, 1)
 VISIT = VisitRef(uuid4(), "BRG01-7", uuid4(), "CEN-1")

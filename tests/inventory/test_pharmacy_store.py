@@ -26,7 +26,7 @@ from security_support import head
 from application.errors import UserNotFound
 from application.replication import copy_aggregates
 from domain.errors import InvalidValue
-from domain.site import SiteMode
+from domain.sites.site import SiteMode
 
 RESULT_TEXT = "Hemoglobina 13.2 g/dL, leucocitos normales"
 DOSE, FREQUENCY = "500 mg", "cada 8 horas"

@@ -9,13 +9,11 @@ from decimal import Decimal
 import pytest
 from inventory_support import ACETAMINOPHEN, context, given, replayed, when
 
-from domain.catalog import CatalogItem, ItemKind, NotStocked, catalog_id
 from domain.context import recording
 from domain.errors import DomainError, InvalidValue
-from domain.price_list import PriceList
-from domain.site import SiteAction
-from domain.site_policy import OperationRefused
-from domain.stock_lot import (
+from domain.pharmacy.catalog import CatalogItem, ItemKind, NotStocked, catalog_id
+from domain.pharmacy.price_list import PriceList
+from domain.pharmacy.stock_lot import (
     InsufficientStock,
     InsufficientUsableStock,
     LotExpired,
@@ -25,7 +23,9 @@ from domain.stock_lot import (
     lot_id,
     transfer,
 )
-from domain.warehouse import FieldWarehouseEntry, NotListedOnSite, Warehouse, WarehouseKind
+from domain.pharmacy.warehouse import FieldWarehouseEntry, NotListedOnSite, Warehouse, WarehouseKind
+from domain.sites.site import SiteAction
+from domain.sites.site_policy import OperationRefused
 
 TODAY = date(2026, 3, 1)
 

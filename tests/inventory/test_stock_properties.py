@@ -48,17 +48,17 @@ from security_support import head, only_denials_since
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
 from application.projection_runner import fold_batch
-from domain.catalog import CatalogItem, ItemKind
-from domain.clinical_order import VisitRef
 from domain.context import recording
 from domain.errors import DomainError
-from domain.pharmacy import dispense, return_unused
-from domain.site import SiteMode
-from domain.stock_lot import StockLot, StockSource, fefo_plan, lot_id, transfer
-from domain.supply_request import SupplyRequest
+from domain.pharmacy.catalog import CatalogItem, ItemKind
+from domain.pharmacy.clinical_order import VisitRef
+from domain.pharmacy.dispensing import dispense, return_unused
+from domain.pharmacy.stock_lot import StockLot, StockSource, fefo_plan, lot_id, transfer
+from domain.pharmacy.supply_request import SupplyRequest
+from domain.sites.site import SiteMode
 from projections.base import InMemoryRowStore
-from projections.kardex import KardexProjection, KardexQueries
-from projections.stock import StockProjection
+from projections.pharmacy.kardex import KardexProjection, KardexQueries
+from projections.pharmacy.stock import StockProjection
 
 TODAY = date(2026, 3, 1)
 WAREHOUSES = ("CEN", "F1", "F2")

@@ -38,10 +38,10 @@ from application.app import BrigadaApplication
 from application.errors import DuplicateDocument
 from application.ports import SessionTicket
 from application.projection_runner import ProjectionRunner
+from domain.clinical.patient import NothingToCorrect, Patient
 from domain.errors import InvalidValue
-from domain.patient import NothingToCorrect, Patient
 from projections.base import InMemoryRowStore, Projection
-from projections.patients import PatientRow, PatientsProjection
+from projections.clinical.patients import PatientRow, PatientsProjection
 
 PASSWORD = "a-long-password-1234"
 START_AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -18,9 +18,9 @@ import adapters.bootstrap
 from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.context import Actor
-from domain import menu
-from domain.sections import Section
-from domain.user import user_id
+from domain.security import menu
+from domain.security.sections import Section
+from domain.security.user import user_id
 
 
 @pytest.fixture(autouse=True)

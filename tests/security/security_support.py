@@ -12,7 +12,7 @@ from adapters.system import Argon2Hasher
 from application.brigada import Brigada
 from application.context import Actor
 from domain.access_log import ACCESS_DENIED
-from domain.user import User, user_id
+from domain.security.user import User, user_id
 
 MakeUser = Callable[..., Actor]  # the make_user fixture: (username, *, options, sections, log_in_now)
 
@@ -71,7 +71,7 @@ def stored_text(store: Path) -> str:
 def central_address(folder: Path) -> list[str]:
     """The options `site provision` needs: central's https address and its certificate (made for
     127.0.0.1 in ``folder``/tls if it is not there)."""
-    from adapters.serve_process import certificate_in
+    from adapters.sync.serve_process import certificate_in
 
     certificate, _key = certificate_in(folder / "tls")
     return ["--central-url", "https://127.0.0.1:8443", "--central-cert", str(certificate)]

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import cli
-from domain import menu
+from domain.security import menu
 
 ADMIN = "correct-horse-battery-staple"
 ANA = "lluvia-sobre-el-rio-cauca"

@@ -16,7 +16,7 @@ from test_security_cli import ADMIN, ANA, WRONG, Terminal
 from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.context import Actor
-from domain.user import ADMIN_LOCKOUT, AdminLockedForNow, LoginRefused, UserLocked
+from domain.security.user import ADMIN_LOCKOUT, AdminLockedForNow, LoginRefused, UserLocked
 
 JEFA = "cuaderno-azul-de-la-mision-del-sur"
 WRONG_PASSWORD = "not-the-password-at-all"

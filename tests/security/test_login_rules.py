@@ -15,8 +15,8 @@ from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.context import Actor
 from application.errors import NotAuthenticated, PolicyNeedsSecondFactor, WrongCurrentPassword
-from domain.password_policy import RULE_MIN_LENGTH, RULE_REUSED, PasswordRejected, SecondFactorFirst
-from domain.user import (
+from domain.security.password_policy import RULE_MIN_LENGTH, RULE_REUSED, PasswordRejected, SecondFactorFirst
+from domain.security.user import (
     AdminNeedsSecondFactor,
     LoginRefused,
     PasswordChangeRequired,

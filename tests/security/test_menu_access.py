@@ -14,18 +14,18 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from security_support import PASSWORDS, MakeUser, log_in
 
-from application.access import Access
 from application.brigada import Brigada
 from application.context import Actor
 from application.errors import MenuDenied, SectionDenied
-from application.users import Users
-from domain import menu
+from application.security.access import Access
+from application.security.users import Users
 from domain.context import EventContext, recording
 from domain.errors import InvalidValue
-from domain.sections import Section
-from domain.user import User, user_id
+from domain.security import menu
+from domain.security.sections import Section
+from domain.security.user import User, user_id
 from projections.base import InMemoryRowStore
-from projections.users import UserQueries, UsersProjection
+from projections.security.users import UserQueries, UsersProjection
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 JOSE: dict[str, Any] = {

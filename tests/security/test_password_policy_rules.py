@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.blocklist import CommonPasswords
+from adapters.security.blocklist import CommonPasswords
 from domain.context import EventContext, recording
 from domain.errors import InvalidValue
-from domain.password_policy import (
+from domain.security.password_policy import (
     DEFAULT_SETTINGS,
     RULE_COMMON,
     RULE_CONTEXT,
@@ -33,7 +33,7 @@ from domain.password_policy import (
     SecondFactorFirst,
     is_trivial,
 )
-from domain.passwords import check_new_password
+from domain.security.passwords import check_new_password
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 GOOD = "lluvia-sobre-el-rio-cauca"  # 25 characters, no digit, no capital, a symbol

@@ -14,8 +14,8 @@ from test_security_cli import ADMIN, ANA, ANA_NEW, TEMPORARY, Terminal
 from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.context import Actor
-from domain import menu
-from domain.user import PasswordChangeRequired, PasswordExpired
+from domain.security import menu
+from domain.security.user import PasswordChangeRequired, PasswordExpired
 
 ADMIN_NEW = "otra-frase-larga-para-la-oficina"
 

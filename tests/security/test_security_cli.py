@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from security_support import stored_text
 
 from cli.main import cli
-from domain.user import User
+from domain.security.user import User
 
 ADMIN = "correct-horse-battery-staple"
 ANA = "lluvia-sobre-el-rio-cauca"

@@ -1,5 +1,5 @@
 """Issue 17, points 4 and 5: time that cannot be turned back or pushed ahead, sessions held by the
-store. The rules first (given/when/then on domain/store_time.py and domain/session.py), then the
+store. The rules first (given/when/then on domain/store_time.py and domain/security/session.py), then the
 use cases on a real store with an injected clock set back and ahead."""
 
 from __future__ import annotations
@@ -15,16 +15,17 @@ from security_support import ADMIN_PASSWORD, PASSWORDS, MakeUser, log_in
 from test_security_cli import ADMIN, Terminal
 
 from adapters.config import session_dir
-from adapters.sessions import SessionFiles
+from adapters.security.sessions import SessionFiles
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
 from application.context import Actor
 from application.errors import NotAuthenticated, SessionExpired
-from domain import session, store_time
+from domain import store_time
 from domain.errors import InvalidValue
-from domain.session import OpenSession, why_it_ends
+from domain.security import session
+from domain.security.session import OpenSession, why_it_ends
+from domain.security.user import LoginRefused, PasswordExpired
 from domain.store_time import MAX_DAYS_AHEAD, ClockAhead, Confirmed, Dating, stamp
-from domain.user import LoginRefused, PasswordExpired
 
 DAY = date(2026, 3, 1)
 AT = datetime(2026, 3, 1, 11, tzinfo=UTC)

@@ -25,8 +25,8 @@ from security_support import ADMIN_PASSWORD, PASSWORDS, log_in  # noqa: E402
 import adapters.bootstrap  # noqa: E402
 from adapters.system import FixedClock  # noqa: E402
 from cli.main import cli  # noqa: E402
-from domain import menu  # noqa: E402
-from domain.sections import Section  # noqa: E402
+from domain.security import menu  # noqa: E402
+from domain.security.sections import Section  # noqa: E402
 
 CODES = ("I10X", "E119")  # the diagnoses finalized_visit sets
 BACKUP_WARNING = "The copy holds every patient's clinical text: keep it as safe as the records themselves."

@@ -14,10 +14,10 @@ from security_support import PASSWORDS, MakeUser, event_types, events_of, log_in
 from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.context import Actor
-from domain import unlock_codes
-from domain.password_policy import PASSWORD_POLICY_ID
-from domain.unlock_codes import UnlockCodeExpired, UnlockCodeInvalid, UnlockCodeUsed
-from domain.user import LoginRefused, User, UserLocked, UserRuleRefused, user_id
+from domain.security import unlock_codes
+from domain.security.password_policy import PASSWORD_POLICY_ID
+from domain.security.unlock_codes import UnlockCodeExpired, UnlockCodeInvalid, UnlockCodeUsed
+from domain.security.user import LoginRefused, User, UserLocked, UserRuleRefused, user_id
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 KEY = hashlib.sha256(b"a key").hexdigest()  # 32 bytes; fixed, so xdist workers agree

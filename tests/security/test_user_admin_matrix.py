@@ -13,7 +13,7 @@ from application.brigada import Brigada
 from application.context import Actor
 from application.errors import AdministratorOnly, CentralOnly, NotYourself, OwnRecordOnly
 from domain.errors import DomainError
-from domain.user import AdminNotOnSite, UserRuleRefused, user_id
+from domain.security.user import AdminNotOnSite, UserRuleRefused, user_id
 
 OK = None
 Operation = Callable[[Brigada, Actor, str], Any]

@@ -28,24 +28,24 @@ from click.testing import Result  # noqa: E402
 from inventory_support import ADMIN_PASSWORD, NURSE, Terminal, one_line  # noqa: E402
 from sync_support import JOSE, Field, provisioned_field  # noqa: E402
 
-from adapters.site_credentials import self_signed  # noqa: E402
-from application.sites import (  # noqa: E402
+from adapters.sync.site_credentials import self_signed  # noqa: E402
+from application.sync.central import CredentialRefused, LostLaptopRefused  # noqa: E402
+from application.sync.sites import (  # noqa: E402
     MODE_ON_MISSION,
     MODE_SYNC_OPEN,
     PROVISION_ON_MISSION,
     PROVISION_SYNC_OPEN,
     LaptopHoldsLease,
 )
-from application.sync_central import CredentialRefused, LostLaptopRefused  # noqa: E402
 from cli.exit_codes import Exit  # noqa: E402
 from cli.main import exit_code  # noqa: E402
 from domain.chain import SITES_MASTER_KEY, site_key  # noqa: E402
 from domain.errors import InvalidValue  # noqa: E402
-from domain.site import NoLaptopToReplace, Site, SiteAction, SiteMode, site_id  # noqa: E402
-from domain.site_policy import OperationRefused  # noqa: E402
+from domain.sites.site import NoLaptopToReplace, Site, SiteAction, SiteMode, site_id  # noqa: E402
+from domain.sites.site_policy import OperationRefused  # noqa: E402
 from domain.store_identity import STORE_IDENTITY_ID  # noqa: E402
-from domain.sync import SyncCrossing, SyncRefused  # noqa: E402
-from domain.sync_trust import RULE_TEXTS, TrustRule  # noqa: E402
+from domain.sync.sync import SyncCrossing, SyncRefused  # noqa: E402
+from domain.sync.sync_trust import RULE_TEXTS, TrustRule  # noqa: E402
 
 Count = Callable[..., int]
 WHEN = "2026-03-01 12:00"  # the tests' fixed clock (tests/conftest.py START)

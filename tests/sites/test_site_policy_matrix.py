@@ -1,9 +1,9 @@
 """The sites policy, every cell: each operation (the seed's 14 site actions, everything a laptop may
 never do, and what any store may always do) x (central, laptop) x (INS, MSN) x (its parameter on,
-off), against a plain table of the seed's rules written here, apart from domain.site_policy.
+off), against a plain table of the seed's rules written here, apart from domain.sites.site_policy.
 
-Checked twice: the pure decision (domain.site_policy.decide), and the stores themselves
-(application.operations.Operations on a real central store and on real provisioned laptops, whose
+Checked twice: the pure decision (domain.sites.site_policy.decide), and the stores themselves
+(application.sites.operations.Operations on a real central store and on real provisioned laptops, whose
 mode and parameters come from central's Site record).
 """
 
@@ -24,15 +24,16 @@ from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
 from application.context import Actor
-from application.operations import Operations
+from application.sites.operations import Operations
 from cli import i18n
 from cli.env import render
 from cli.exit_codes import Exit
 from cli.main import exit_code
-from domain import site_policy
 from domain.errors import DomainError
-from domain.site import SiteAction, SiteMode
-from domain.site_policy import (
+from domain.security.user import user_id
+from domain.sites import site_policy
+from domain.sites.site import SiteAction, SiteMode
+from domain.sites.site_policy import (
     FIELD_TRANSFER_ON_CENTRAL_RULE,
     LEASED_RULE,
     NEVER_ON_LAPTOP_RULE,
@@ -43,7 +44,6 @@ from domain.site_policy import (
     Operation,
     OperationRefused,
 )
-from domain.user import user_id
 
 # -- the seed, written out ----------------------------------------------------------------------
 # "¿Qué acciones puede realizar el entorno desconectado?": fourteen, each behind a parameter.

@@ -15,7 +15,7 @@ from sites_support import ANA_PASSWORD, PEDRO, Count
 from adapters.bootstrap import open_brigada
 from application.setup import SOFTWARE_VERSION
 from cli.main import cli
-from domain.site import SiteAction
+from domain.sites.site import SiteAction
 
 PATIENT_OPTIONS = [
     arg

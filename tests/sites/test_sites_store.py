@@ -28,18 +28,19 @@ from sites_support import (
 from application.brigada import Brigada
 from application.context import Actor
 from application.errors import AdministratorOnly, CentralOnly, MenuDenied
-from application.operations import Operations
 from application.replication import copy_aggregates
 from application.setup import SOFTWARE_VERSION
-from application.sites import SiteNotFound, TargetNotEmpty
+from application.sites.operations import Operations, SiteNotFound
+from application.sync.sites import TargetNotEmpty
 from cli.exit_codes import Exit
 from cli.main import exit_code
 from domain.chain import SITE_SIGNING_KEY
+from domain.clinical.patient import Patient
 from domain.errors import DomainError, InvalidValue
-from domain.password_policy import PASSWORD_POLICY_ID, PasswordPolicy
-from domain.patient import Patient
-from domain.site import Site, SiteAction, SiteAlreadyRegistered, SiteMode, SiteRevoked, site_id
-from domain.site_policy import (
+from domain.security.password_policy import PASSWORD_POLICY_ID, PasswordPolicy
+from domain.security.user import AdminNotOnSite, User, user_id
+from domain.sites.site import Site, SiteAction, SiteAlreadyRegistered, SiteMode, SiteRevoked, site_id
+from domain.sites.site_policy import (
     FIELD_TRANSFER_ON_CENTRAL_RULE,
     LEASED_RULE,
     NOT_ENABLED_RULE,
@@ -48,7 +49,6 @@ from domain.site_policy import (
     OperationRefused,
 )
 from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity, StoreRole
-from domain.user import AdminNotOnSite, User, user_id
 
 
 def laptop_url(tmp_path: Path, name: str) -> str:

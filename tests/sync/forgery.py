@@ -22,8 +22,8 @@ from inventory_support import SUTURE
 import adapters.recorders
 from application.brigada import Brigada
 from domain.chain import link, site_of
-from domain.site import Site, SiteAction, site_id
-from domain.user import User
+from domain.security.user import User
+from domain.sites.site import Site, SiteAction, site_id
 
 Forgery = Callable[[Brigada], list[str]]
 

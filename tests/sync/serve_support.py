@@ -1,4 +1,4 @@
-"""A real `brigada serve` process on 127.0.0.1 (adapters/serve_process.py: a free port, a
+"""A real `brigada serve` process on 127.0.0.1 (adapters/sync/serve_process.py: a free port, a
 certificate made for the test), stopped by the test; the same app run by uvicorn in a thread, for
 tests that hold central's clock; and laptops provisioned to sync with them."""
 
@@ -15,9 +15,9 @@ import uvicorn
 from sync_support import Field, provisioned_field
 
 from adapters.bootstrap import central_for
-from adapters.serve_process import ServeProcess, certificate_in, free_port, start_serve
-from adapters.sync_client import HttpCentral
-from adapters.sync_server import create_app
+from adapters.sync.client import HttpCentral
+from adapters.sync.serve_process import ServeProcess, certificate_in, free_port, start_serve
+from adapters.sync.server import create_app
 from application.brigada import Brigada
 
 Server = ServeProcess

@@ -19,11 +19,11 @@ from inventory_support import (
 )
 from security_support import log_in
 
-from adapters.sync_io import StoreRebuilds
+from adapters.sync.store_io import StoreRebuilds
 from application.brigada import Brigada
 from application.context import Actor
-from application.sync import SyncOutcome
-from application.sync_central import DirectCentral
+from application.sync.central import DirectCentral
+from application.sync.laptop import SyncOutcome
 
 OpenStore = Callable[..., Brigada]
 

@@ -43,24 +43,24 @@ from sync_support import JOSE, Field, provisioned_field
 from test_sync_store import finalized_visit
 
 import adapters.bootstrap
-import application.sync
+import application.sync.laptop
 from adapters.bootstrap import open_brigada
-from adapters.serve_process import certificate_in, free_port
-from adapters.sessions import SessionFiles
+from adapters.security.sessions import SessionFiles
 from adapters.store import StoreLocation
-from adapters.sync_client import CentralUnreachable
-from adapters.sync_io import SqlSiteLog, StoreRebuilds
-from adapters.sync_server import Service
+from adapters.sync.client import CentralUnreachable
+from adapters.sync.serve_process import certificate_in, free_port
+from adapters.sync.server import Service
+from adapters.sync.store_io import SqlSiteLog, StoreRebuilds
 from application.brigada import Brigada
 from application.faults import FAULT_VARIABLE
 from application.ports import SessionTicket
 from application.setup import SOFTWARE_VERSION
-from application.sync import SyncOutcome
-from application.sync_central import DirectCentral
+from application.sync.central import DirectCentral
+from application.sync.laptop import SyncOutcome
 from domain.access_log import SYNC_AUTH_FAILED
-from domain.site import SiteMode
+from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
-from domain.sync import SyncCrossing
+from domain.sync.sync import SyncCrossing
 
 SITE = "BRG01"
 LOAD_SITES = [f"BRG{n:02d}" for n in range(1, 9)]
@@ -70,7 +70,7 @@ CI_TRIALS = 4
 SLOW_TRIALS = 32
 # The laptop pushes its log this many rows a batch (the application's PAGE is 2000): the mission
 # below then takes several merges, so that a kill can fall between two of them.
-PAGE, SMALL_PAGE = application.sync.PAGE, 100
+PAGE, SMALL_PAGE = application.sync.laptop.PAGE, 100
 CENTRAL_PATIENTS = 240  # in every laptop's slice: the start-of-mission rebuild reads them
 MISSION_PATIENTS = 300  # registered on the laptop during the mission, beside a few visits
 MISSION_VISITS = 6
@@ -78,8 +78,9 @@ BOOKKEEPING = {"SyncRun", "ChainCheckpoint"}  # one Merged per batch: the count 
 # `brigada ...` with the laptop's push in batches of argv[1] log rows. It imports its modules,
 # then waits for a line on stdin (``go``): the command itself starts at a known instant.
 READY_CLI = (
-    "import sys, application.sync; from cli.main import main; "
-    "application.sync.PAGE = int(sys.argv.pop(1)); sys.argv[0] = 'brigada'; sys.stdin.readline(); main()"
+    "import sys, application.sync.laptop; from cli.main import main; "
+    "application.sync.laptop.PAGE = int(sys.argv.pop(1)); sys.argv[0] = 'brigada'; "
+    "sys.stdin.readline(); main()"
 )
 
 
@@ -471,7 +472,7 @@ def run_trials(
     count: int, seed: int, missions: dict[str, Mission], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> list[Trial]:
     """Every trial, one after the other; the trials that did not converge are listed at the end."""
-    monkeypatch.setattr(application.sync, "PAGE", SMALL_PAGE)  # the syncs in this process too
+    monkeypatch.setattr(application.sync.laptop, "PAGE", SMALL_PAGE)  # the syncs in this process too
     for mission in missions.values():
         print(f"{mission.crossing}: `brigada sync` {mission.window:.2f} s, the sync {mission.seconds:.2f} s")
     done, failed = [], []

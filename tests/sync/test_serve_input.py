@@ -1,4 +1,4 @@
-"""Bad input to `brigada serve` (adapters/sync_server.py), over HTTPS to a real process on
+"""Bad input to `brigada serve` (adapters/sync/server.py), over HTTPS to a real process on
 127.0.0.1, central on SQLite and on PostgreSQL: every refusal is a 4xx with a one-line reason
 (``{"error": {"kind", "message", ...}}``), never a 5xx nor a traceback, and writes nothing to
 central but, for a failed authentication, exactly one access event ("sync.auth-failed") in its
@@ -52,13 +52,13 @@ from test_sync_store import finalized_visit
 
 import adapters.bootstrap
 from adapters.bootstrap import open_brigada
-from adapters.site_credentials import canonical, pinned_context, signed_headers
-from adapters.sync_server import MAX_BODY, MAX_FAILURES, create_app
-from adapters.sync_wire import MAX_EVENTS, wire_event
+from adapters.sync.server import MAX_BODY, MAX_FAILURES, create_app
+from adapters.sync.site_credentials import canonical, pinned_context, signed_headers
+from adapters.sync.wire import MAX_EVENTS, wire_event
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
 from domain.chain import SITE_SIGNING_KEY
-from domain.sync import SyncCrossing
+from domain.sync.sync import SyncCrossing
 
 SITE = "BRG01"
 ACCESS = "brigada.Access."  # the topics of the activity log's access events

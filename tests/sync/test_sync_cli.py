@@ -20,8 +20,8 @@ from serve_support import served_field
 from sync_support import JOSE, Field
 
 from application.faults import FAULT_EXIT, FAULT_VARIABLE
-from application.sync_central import DirectCentral
-from domain.site import SiteMode
+from application.sync.central import DirectCentral
+from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
 
 Count = Any

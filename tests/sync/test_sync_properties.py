@@ -76,21 +76,21 @@ from serve_support import over_http, serving_in_thread
 
 import adapters.bootstrap
 from adapters.bootstrap import open_brigada
-from adapters.sync_io import StoreRebuilds
+from adapters.sync.store_io import StoreRebuilds
 from adapters.system import FixedClock, Host
 from application import faults
 from application.brigada import Brigada, all_projections
 from application.context import Actor
 from application.projection_runner import ProjectionRunner
-from application.sync import MirrorBroken
-from domain.patient import NothingToCorrect
-from domain.site import Site, SiteAction, SiteMode, site_id
-from domain.site_policy import OperationRefused
+from application.sync.laptop import MirrorBroken
+from domain.clinical.patient import NothingToCorrect
+from domain.security.user import User, user_id
+from domain.sites.site import Site, SiteAction, SiteMode, site_id
+from domain.sites.site_policy import OperationRefused
 from domain.store_identity import STORE_IDENTITY_ID
-from domain.sync import SyncCrossing
-from domain.user import User, user_id
+from domain.sync.sync import SyncCrossing
 from projections.base import InMemoryRowStore, Projection
-from projections.sync import QuarantineRow
+from projections.sync.sync import QuarantineRow
 
 OTHER_FIELD_2 = "OTHER-BODEGA"
 # Each history's stores in memory where the system has it: a rebuild creates a store (a few dozen

@@ -12,7 +12,7 @@ from serve_support import served_field
 from sync_support import Field
 from test_sync_store import central_event_ids, finalized_visit, site_event_ids
 
-from domain.site import SiteMode
+from domain.sites.site import SiteMode
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sync_support import JOSE, provisioned_field
 
-from domain.site import SiteMode
+from domain.sites.site import SiteMode
 
 
 def test_smoke(open_store, store_url: str, tmp_path: Path) -> None:

@@ -16,13 +16,13 @@ from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD
 from security_support import log_in
 from sync_support import JOSE, Field, provisioned_field
 
-import application.sync
-import application.sync_central
+import application.sync.central
+import application.sync.laptop
 from adapters.store import StoreLocation
-from domain.site import Site, SiteMode, site_id
+from domain.security.user import LoginRefused, PasswordChangeRequired
+from domain.sites.site import Site, SiteMode, site_id
 from domain.store_identity import STORE_IDENTITY_ID
-from domain.sync import ConflictAlreadyResolved, ConflictKeep, SyncFunction, SyncRefused
-from domain.user import LoginRefused, PasswordChangeRequired
+from domain.sync.sync import ConflictAlreadyResolved, ConflictKeep, SyncFunction, SyncRefused
 
 Count = Callable[..., int]
 
@@ -158,7 +158,7 @@ def test_a_refused_sync_writes_nothing_but_its_record(
 ) -> None:
     field = provisioned_field(open_store, store_url, tmp_path)
     if case == "version":  # the laptop runs another version of Brigada than central
-        monkeypatch.setattr(application.sync, "SOFTWARE_VERSION", "0.0.1")
+        monkeypatch.setattr(application.sync.laptop, "SOFTWARE_VERSION", "0.0.1")
     expected = {
         "version": (
             "the server runs version {server}, this laptop 0.0.1: install the same version on both"
@@ -188,7 +188,7 @@ def test_a_refused_sync_writes_nothing_but_its_record(
         else:
             field.sync(nurse)
 
-    version = application.sync_central.SOFTWARE_VERSION
+    version = application.sync.central.SOFTWARE_VERSION
     assert str(refused.value) == expected.format(server=version)
     # A seed condition that does not hold is recorded on the laptop (one SyncRefusal, which the
     # next push takes to central); software older than its store writes nothing there, and a
@@ -320,13 +320,13 @@ def test_a_laptop_store_on_postgresql_is_rebuilt_in_a_new_schema_and_swapped(
 
 
 def test_small_pages_merge_the_same_events_once_each(field: Field, monkeypatch: pytest.MonkeyPatch) -> None:
-    import application.sync
+    import application.sync.laptop
 
     on_mission(field)
     finalized_visit(field)
     field.laptop.patients.register(field.nurse(), {**JOSE, "document_number": "55512345"})
     mission = site_event_ids(field)
-    monkeypatch.setattr(application.sync, "PAGE", 3)  # many batches, pages holding other sites' events
+    monkeypatch.setattr(application.sync.laptop, "PAGE", 3)  # many batches, pages holding other sites' events
 
     outcome = field.sync()
 
@@ -341,7 +341,7 @@ def test_central_leaves_the_site_stock_alone_until_the_laptop_has_the_lease_back
     from inventory_support import CENTRAL_WAREHOUSE, FIELD, transfer
 
     from application import faults
-    from domain.site_policy import OperationRefused
+    from domain.sites.site_policy import OperationRefused
 
     on_mission(field)
     finalized_visit(field)

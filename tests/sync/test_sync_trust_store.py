@@ -30,12 +30,12 @@ from sync_support import JOSE, Field, provisioned_field
 from test_sync_store import central_event_ids, finalized_visit, on_mission, site_event_ids
 
 from adapters.store import StoreLocation
-from application.sync import MirrorBroken
-from application.sync_central import CannotApply, ChainRefused, ReleaseOutOfOrder, UnknownGeneration
-from application.sync_port import MergeResult
-from domain.quarantine import AlreadyDecided
-from domain.sync import CrossingRefused, SyncCrossing, SyncRefused
-from domain.user import LoginRefused
+from application.sync.central import CannotApply, ChainRefused, ReleaseOutOfOrder, UnknownGeneration
+from application.sync.laptop import MirrorBroken
+from application.sync.sync_port import MergeResult
+from domain.security.user import LoginRefused
+from domain.sync.quarantine import AlreadyDecided
+from domain.sync.sync import CrossingRefused, SyncCrossing, SyncRefused
 
 
 @pytest.fixture
@@ -375,7 +375,7 @@ def test_central_refuses_a_push_of_a_log_it_never_issued(field: Field) -> None:
 def test_a_laptop_reads_only_what_it_holds_never_centrals_administrator_or_other_records(
     field: Field,
 ) -> None:
-    from domain.user import user_id
+    from domain.security.user import user_id
 
     on_mission(field)
     direct = field.direct()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from uuid import UUID
 
-from projections.activity_log import NameCache, Recent
+from projections.audit.activity_log import NameCache, Recent
 
 
 class Charts:

@@ -1,5 +1,5 @@
 """The keyed chain (domain/chain.py), central's checkpoint of a laptop's chain
-(domain/checkpoint.py) and the quarantine of events central did not apply (domain/quarantine.py),
+(domain/sync/checkpoint.py) and the quarantine of events central did not apply (domain/sync/quarantine.py),
 without a store: links and keys, a chain verified whole or followed from a checkpoint, and a held
 event released or rejected once."""
 
@@ -16,10 +16,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from domain.chain import GENESIS, ChainBreak, ChainedEvent, follow, link, site_key, site_of, verify
-from domain.checkpoint import ChainCheckpoint, checkpoint_id
 from domain.context import EventContext, recording
 from domain.errors import InvalidValue
-from domain.quarantine import (
+from domain.sync.checkpoint import ChainCheckpoint, checkpoint_id
+from domain.sync.quarantine import (
     AlreadyDecided,
     HoldStatus,
     Quarantine,

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from application.app import BrigadaApplication
+from domain.clinical.patient import NothingToCorrect, Patient, PatientDetails
 from domain.context import EventContext, MissingContext, recording
 from domain.errors import InvalidValue
 from domain.numbering import NumberSeries, series_id
-from domain.patient import NothingToCorrect, Patient, PatientDetails
-from domain.user import AdminNotOnSite, User, user_id
+from domain.security.user import AdminNotOnSite, User, user_id
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
 
 TODAY = date(2026, 3, 1)

@@ -12,11 +12,11 @@ import pytest
 
 from application.app import BrigadaApplication
 from application.projection_runner import ProjectionRunner
+from domain.clinical.patient import Patient, PatientDetails
 from domain.context import EventContext, recording
-from domain.patient import Patient, PatientDetails
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
 from projections.base import InMemoryRowStore, Projection, fold_text
-from projections.patients import PatientQueries, PatientRow, PatientsProjection
+from projections.clinical.patients import PatientQueries, PatientRow, PatientsProjection
 
 TODAY = date(2026, 3, 1)
 REGISTERED_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

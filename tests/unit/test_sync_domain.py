@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from domain.site import SiteMode
-from domain.sync import (
+from domain.sites.site import SiteMode
+from domain.sync.sync import (
     AdmissionsOpen,
     CrossingRefused,
     EncountersOpen,

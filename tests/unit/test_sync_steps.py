@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from domain.sync import StepCount, SyncFunction, tally
+from domain.sync.sync import StepCount, SyncFunction, tally
 
 
 def test_a_record_counts_once_however_many_events_it_has_and_every_step_is_shown() -> None:

@@ -1,4 +1,4 @@
-"""What central lets a laptop's pushed event do (domain/sync_trust.py), without a store: given the
+"""What central lets a laptop's pushed event do (domain/sync/sync_trust.py), without a store: given the
 events a laptop recorded (built with the aggregates, in a recording context, as the application
 builds them) and what central holds about the site and the records, when central judges the
 push, then each event is applied, re-applied on central's newer copy, or held naming its rule."""
@@ -21,22 +21,24 @@ from eventsourcing.persistence import Mapper
 from eventsourcing.utils import resolve_topic
 
 from domain.access_log import LOGIN_UNKNOWN_USER, PATIENT_VIEW, Access
-from domain.admission import Admission, AdmissionKind
-from domain.agenda import AgendaDay
 from domain.base import BrigadaAggregate
-from domain.catalog import CatalogItem, ItemKind
+from domain.billing.invoice import Invoice
+from domain.clinical.admission import Admission, AdmissionKind
+from domain.clinical.agenda import AgendaDay
+from domain.clinical.encounter import DiagnosisRole, DiagnosisType, Encounter, EncounterKind
+from domain.clinical.patient import Patient, PatientDetails
 from domain.context import EventContext, recording
-from domain.diagnostic_service import DiagnosticService
-from domain.encounter import DiagnosisRole, DiagnosisType, Encounter, EncounterKind
-from domain.invoice import Invoice
 from domain.numbering import NumberSeries
-from domain.patient import Patient, PatientDetails
-from domain.site import ACTION_LABELS, Site, SiteAction
-from domain.site_policy import FORBIDDEN_LABELS, Forbidden
-from domain.stock_lot import StockLot, StockSource
-from domain.surgery import Surgery
-from domain.sync import SyncCrossing
-from domain.sync_trust import (
+from domain.pharmacy.catalog import CatalogItem, ItemKind
+from domain.pharmacy.diagnostic_service import DiagnosticService
+from domain.pharmacy.stock_lot import StockLot, StockSource
+from domain.pharmacy.surgery import Surgery
+from domain.pharmacy.warehouse import Warehouse
+from domain.security.user import User
+from domain.sites.site import ACTION_LABELS, Site, SiteAction
+from domain.sites.site_policy import FORBIDDEN_LABELS, Forbidden
+from domain.sync.sync import SyncCrossing
+from domain.sync.sync_trust import (
     LAPTOP_TOPICS,
     RULE_TEXTS,
     UNKNOWN_USER,
@@ -50,9 +52,7 @@ from domain.sync_trust import (
     authorize,
     origin_of,
 )
-from domain.user import User
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
-from domain.warehouse import Warehouse
 
 SITE = "BRG01"
 FIELD = "BRG01-FARMACIA"

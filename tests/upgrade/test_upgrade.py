@@ -22,16 +22,16 @@ from security_support import PASSWORDS, log_in
 from sync_support import Field, provisioned_field
 
 import application.setup
-import application.sync
-import application.sync_central
-import cli.serve_cmd
+import application.sync.central
+import application.sync.laptop
+import cli.sync.serve_cmd
 from adapters.store import StoreLocation
-from adapters.sync_server import STORE_VARIABLE
+from adapters.sync.server import STORE_VARIABLE
 from application.errors import MenuDenied
 from domain.chain import GENESIS, ChainedEvent, legacy_link, link, verify
-from domain.site import SiteMode
+from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID, StoreAheadOfSoftware, StoreIdentity, version_order
-from domain.sync import SyncFunction, SyncRefused
+from domain.sync.sync import SyncFunction, SyncRefused
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "store-0.1.0.db"
 OLD_VERSION = "0.1.0"
@@ -89,7 +89,12 @@ def identity_of(open_store: Any, url: str) -> tuple[StoreIdentity, list[Any]]:
 def running(version: str) -> Iterator[None]:
     """Brigada ``version`` installed, on central and on the laptops."""
     with pytest.MonkeyPatch.context() as patch:
-        for module in (application.setup, application.sync, application.sync_central, cli.serve_cmd):
+        for module in (
+            application.setup,
+            application.sync.laptop,
+            application.sync.central,
+            cli.sync.serve_cmd,
+        ):
             patch.setattr(module, "SOFTWARE_VERSION", version)
         yield
 
@@ -363,7 +368,7 @@ def test_a_laptop_user_without_the_upgrade_option_cannot_upgrade(field: Field) -
 
 def test_the_laptop_is_told_to_install_the_same_version_as_central(field: Field) -> None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(application.sync, "SOFTWARE_VERSION", NEXT)  # only the laptop's software
+        patch.setattr(application.sync.laptop, "SOFTWARE_VERSION", NEXT)  # only the laptop's software
         with pytest.raises(SyncRefused) as refused:
             field.sync()
 

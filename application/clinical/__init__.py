@@ -1,0 +1,3 @@
+"""Clinical (seed 000): patients and their payer contracts, agendas and appointments, admissions,
+encounters.
+"""
