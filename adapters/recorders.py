@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
@@ -113,9 +113,16 @@ def chain_rows(
 class KeyedStore:
     """What both recorders add for keys: read one, or add one (never replace it)."""
 
+    @overload
+    def key(self, name: str, value: bytes | None = None, *, create: Literal[True] = True) -> bytes: ...
+    @overload
+    def key(self, name: str, value: bytes | None = None, *, create: bool) -> bytes | None: ...
     def key(self, name: str, value: bytes | None = None, *, create: bool = True) -> bytes | None:
         """The store's key ``name``; with ``value``, add it (refused if another is there);
         without, make a random one if there is none (unless ``create`` is False)."""
+        return self._key(name, value, create=create)
+
+    def _key(self, name: str, value: bytes | None, *, create: bool) -> bytes | None:
         raise NotImplementedError
 
     def site_positions(self, site: str, up_to: int, limit: int) -> list[int]:
@@ -124,9 +131,7 @@ class KeyedStore:
         raise NotImplementedError
 
     def chain_key(self) -> bytes:
-        key = self.key(CHAIN_KEY)
-        assert key is not None
-        return key
+        return self.key(CHAIN_KEY)
 
     def legacy_until(self) -> int:
         """The last log position linked before the store had its chain key (0: none)."""
@@ -135,7 +140,7 @@ class KeyedStore:
 
 
 class AppendOnlySQLiteProcessRecorder(SQLiteProcessRecorder, KeyedStore):
-    def key(self, name: str, value: bytes | None = None, *, create: bool = True) -> bytes | None:
+    def _key(self, name: str, value: bytes | None, *, create: bool) -> bytes | None:
         with self.datastore.transaction(commit=True) as c:
             keys = _sqlite_keys(c)
             return keys.get_or_create(name, value) if create or value is not None else keys.get(name)
@@ -193,7 +198,9 @@ def _sqlite_keys(c: SQLiteCursor) -> StoreKeys:
 
 
 class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder, KeyedStore):
-    def __init__(self, datastore, *, events_table_name: str, tracking_table_name: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str, tracking_table_name: str
+    ) -> None:
         super().__init__(
             datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name
         )
@@ -261,7 +268,7 @@ class AppendOnlyPostgresProcessRecorder(PostgresProcessRecorder, KeyedStore):
             curs.execute(self.sql_site_positions, (site, up_to, limit))
             return [row["position"] for row in curs.fetchall()]
 
-    def key(self, name: str, value: bytes | None = None, *, create: bool = True) -> bytes | None:
+    def _key(self, name: str, value: bytes | None, *, create: bool) -> bytes | None:
         with self.datastore.transaction(commit=True) as curs:
             keys = self._keys(curs)
             return keys.get_or_create(name, value) if create or value is not None else keys.get(name)

@@ -151,7 +151,7 @@ class SqlRowStore(RowReads):
             self._create_text_index(conn)
             self._ensure_tracking(conn)
         # Statements built once (building one costs more than running it on a small view).
-        keys = sa.bindparam("keys", expanding=True)
+        keys: sa.BindParameter[Any] = sa.bindparam("keys", expanding=True)
         single = len(self.key_columns) == 1
         matching = self.key_columns[0].in_(keys) if single else sa.tuple_(*self.key_columns).in_(keys)
         self._key_value: Any = (lambda key: key[0]) if single else tuple
@@ -403,8 +403,8 @@ class SqlRowStore(RowReads):
                 statement = statement.offset(sa.bindparam("page_offset"))
             return statement
         if query.order_by:
-            column = table.c[query.order_by]
-            statement = statement.order_by(column.desc() if query.descending else column)
+            order = table.c[query.order_by]
+            statement = statement.order_by(order.desc() if query.descending else order)
         if query.limit:
             statement = statement.limit(sa.bindparam("page_limit"))
         if query.offset:

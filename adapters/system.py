@@ -8,8 +8,8 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from argon2 import DEFAULT_MEMORY_COST, DEFAULT_PARALLELISM, DEFAULT_TIME_COST, extract_parameters
 from argon2 import PasswordHasher as Argon2
-from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.low_level import hash_secret_raw
 
@@ -65,8 +65,13 @@ def this_host() -> Host:
 class Argon2Hasher:
     """argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile)."""
 
-    def __init__(self, **parameters: int) -> None:
-        self._argon2 = Argon2(**parameters)
+    def __init__(
+        self,
+        time_cost: int = DEFAULT_TIME_COST,
+        memory_cost: int = DEFAULT_MEMORY_COST,
+        parallelism: int = DEFAULT_PARALLELISM,
+    ) -> None:
+        self._argon2 = Argon2(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
     def hash(self, password: str) -> str:
         return self._argon2.hash(password)

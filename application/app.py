@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, Protocol, overload, runtime_checkable
+from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, ProcessRecorder, Transcoding
 
 from domain.billing.service_voucher import VOUCHER_ENUMS
 from domain.clinical.admission import ADMISSION_ENUMS
@@ -83,9 +84,25 @@ STORED_ENUMS: tuple[type[Enum], ...] = (
 )
 
 
-class BrigadaApplication(Application):
+@runtime_checkable
+class StoreKeys(Protocol):
+    """What a store's own recorder adds (adapters/recorders.py): its keys, which are never events,
+    and the chain table's index of each site's events."""
+
+    @overload
+    def key(self, name: str, value: bytes | None = None, *, create: Literal[True] = True) -> bytes: ...
+    @overload
+    def key(self, name: str, value: bytes | None = None, *, create: bool) -> bytes | None: ...
+    def chain_key(self) -> bytes: ...
+    def legacy_until(self) -> int: ...
+    def site_positions(self, site: str, up_to: int, limit: int) -> list[int]: ...
+
+
+class BrigadaApplication(Application[UUID]):
     """Holds every aggregate of one store. The recorder is a process recorder so that sync can
     write another store's events together with a tracking record, in one transaction."""
+
+    recorder: ProcessRecorder
 
     name = APPLICATION_NAME
     log_section_size = LOG_PAGE_SIZE
@@ -99,5 +116,13 @@ class BrigadaApplication(Application):
         for enum_type in STORED_ENUMS:
             transcoder.register(EnumAsValue(enum_type))
 
-    def construct_recorder(self) -> Any:
+    def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
+
+    @property
+    def keys(self) -> StoreKeys:
+        """The store's keys: only a store opened through adapters/store.py has them (the
+        in-memory recorder of the domain tests has none)."""
+        if not isinstance(self.recorder, StoreKeys):
+            raise TypeError(f"{type(self.recorder).__name__} keeps no keys")
+        return self.recorder

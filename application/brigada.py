@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from application.app import BrigadaApplication
 from application.audit.audit import Audit, BackupWriter, ChainReader
-from application.audit.directory import StoreDirectory
 from application.billing.invoicing import Invoicing
 from application.billing.vouchers import Vouchers
 from application.clinical.admissions import Admissions
@@ -29,11 +30,11 @@ from application.security.users import Users
 from application.setup import Setup
 from application.sites.operations import Operations
 from application.store_clock import StoreClock
-from application.sync.central import CentralSync
+from application.sync.central import CentralLog, CentralSync
 from application.sync.laptop import SiteLog, SiteSync
 from application.sync.sites import Sites
 from projections.audit.activity_log import ActivityLogProjection
-from projections.base import Projection
+from projections.base import OtherViews, Projection, ViewRows
 from projections.billing.invoices import (
     InvoiceQueries,
     InvoiceSeriesProjection,
@@ -63,8 +64,8 @@ from projections.sync.sync import (
 from projections.sync.sync_refusals import SyncRefusalQueries, SyncRefusalsProjection
 
 
-def all_projections(app: BrigadaApplication) -> list[Projection]:
-    """Every view, in catch-up order."""
+def all_projections(views: OtherViews) -> list[Projection]:
+    """Every view, in catch-up order (the views ``views`` reads come before their readers)."""
     return [
         PatientsProjection(),
         UsersProjection(),
@@ -78,7 +79,7 @@ def all_projections(app: BrigadaApplication) -> list[Projection]:
         PriceListsProjection(),
         WarehousesProjection(),
         StockProjection(),
-        KardexProjection(StoreDirectory(app)),
+        KardexProjection(views),
         OrdersProjection(),
         # Service vouchers and central billing.
         VouchersProjection(),
@@ -89,8 +90,12 @@ def all_projections(app: BrigadaApplication) -> list[Projection]:
         SyncRefusalsProjection(),
         SyncConflictsProjection(),
         QuarantineProjection(),
-        ActivityLogProjection(StoreDirectory(app)),
+        ActivityLogProjection(views),
     ]
+
+
+class StoreLog(SiteLog, CentralLog, Protocol):
+    """The store's log as sync reads it, a laptop's side and central's (adapters/sync/store_io.py)."""
 
 
 class Brigada:
@@ -103,14 +108,15 @@ class Brigada:
         hasher: PasswordHasher,
         chain: ChainReader,
         backups: BackupWriter,
-        site_log: SiteLog,
+        site_log: StoreLog,
         blocklist: PasswordBlocklist | None = None,
         signing_keys: SigningKeys | None = None,
     ) -> None:
         self.app = app
         self.storage = storage
         self.chain = chain
-        self.views = ProjectionRunner(app, storage, all_projections(app))
+        other_views = ViewRows(lambda view: self.views.store(view))
+        self.views = ProjectionRunner(app, storage, all_projections(other_views))
         self.core = Core(app, self.views, clock, host, hasher, blocklist)
         self.access = Access(self.core)
         self.policies = Policies(self.core, self.access)

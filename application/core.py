@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import RecordConflictError
 
 from application.app import BrigadaApplication
@@ -18,6 +20,7 @@ from application.ports import Clock, HostInfo, NoBlocklist, PasswordBlocklist, P
 from application.projection_runner import ProjectionRunner
 from domain import store_time
 from domain.access_log import ACCESS_DENIED, Access
+from domain.base import BrigadaAggregate, context_of
 from domain.context import EventContext, recording
 from domain.errors import N_, Conflict
 from domain.security.locks import Locked
@@ -26,6 +29,8 @@ from domain.store_time import Dating
 
 CONFIRMED_PAGE = 50  # positions read at a time looking back for the newest confirmed event
 CONFLICT = N_("someone changed the same record at the same time: run the command again")
+
+A = TypeVar("A", bound=BrigadaAggregate)
 
 
 class Core:
@@ -58,14 +63,23 @@ class Core:
             raise StoreNotInitialized()
         return identity
 
-    def get(self, kind: type, aggregate_id: Any) -> Any | None:
+    def get(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate of that id if it is a ``kind``; None if there is none, or another kind."""
         try:
-            aggregate = self.app.repository.get(aggregate_id)
+            aggregate: MutableOrImmutableAggregate[UUID] = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         if not isinstance(aggregate, kind):
             return None
         return aggregate
+
+    def existing(self, kind: type[A], aggregate_id: UUID) -> A:
+        """An aggregate that another record names (an invoice its series, a view row its
+        aggregate), so the store has it: one that lacks it is damaged."""
+        found = self.get(kind, aggregate_id)
+        if found is None:
+            raise LookupError(f"the store has no {kind.__name__} {aggregate_id}")
+        return found
 
     @contextmanager
     def acting_as(
@@ -104,22 +118,16 @@ class Core:
 
     def _newest_confirmed(self, site: str, head: int) -> store_time.Confirmed | None:
         recorder = self.app.recorder
-        # Our recorders find a site's events by the chain table's index; any other recorder (the
-        # in-memory one) is read back page by page.
-        site_positions = getattr(recorder, "site_positions", None)
         up_to = head
         while up_to > 0:
-            if site_positions is not None:
-                positions = site_positions(site, up_to, CONFIRMED_PAGE)
-            else:
-                positions = list(range(up_to, max(0, up_to - CONFIRMED_PAGE), -1))
+            positions = self.app.keys.site_positions(site, up_to, CONFIRMED_PAGE)
             if not positions:
                 return None
             for position in positions:
                 found = recorder.select_notifications(start=position, limit=1)
                 if not found or found[0].id != position:
                     continue
-                context = self.app.mapper.to_domain_event(found[0]).context
+                context = context_of(self.app.mapper.to_domain_event(found[0]))
                 if context.site == site and not context.unconfirmed_time:
                     return store_time.Confirmed(context.recorded_at, context.business_date)
             up_to = positions[-1] - 1

@@ -19,8 +19,10 @@ class Clock(Protocol):
 
 
 class HostInfo(Protocol):
-    computer: str
-    ip_octet: int | None
+    @property
+    def computer(self) -> str: ...
+    @property
+    def ip_octet(self) -> int | None: ...
 
 
 class PasswordHasher(Protocol):

@@ -9,12 +9,14 @@ chain link in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from application.app import BrigadaApplication
 from application.context import SYSTEM
+from application.core import Core
 from domain.store_identity import StoreIdentity, StoreRole
 
 CHUNK = 200  # aggregates read per call
@@ -61,9 +63,16 @@ def _head(target: BrigadaApplication, aggregate_id: UUID) -> int | None:
     return newest[0].originator_version if newest else None
 
 
+class OpenStore(Protocol):
+    """An open store (application/brigada.py's Brigada), seen through its core."""
+
+    @property
+    def core(self) -> Core: ...
+
+
 def seed_site_store(
     source: BrigadaApplication | EventReader,
-    target: object,
+    target: OpenStore,
     aggregate_ids: list[UUID],
     *,
     site: str,
@@ -79,10 +88,10 @@ def seed_site_store(
     events are those recorded after ``slice_end``, the last position copied. ``target`` is an
     open Brigada; ``administrators``: central's, each with a partial verifier of the password
     (what the laptop's login tells them). Returns the events copied."""
-    app = target.core.app  # type: ignore[attr-defined]
+    app = target.core.app
     copied = copy_aggregates(source, app, aggregate_ids, progress)
     slice_end = app.recorder.max_notification_id() or 0
-    with target.core.acting_as(SYSTEM, site=site):  # type: ignore[attr-defined]
+    with target.core.acting_as(SYSTEM, site=site):
         identity = StoreIdentity(role=StoreRole.SITE, site_code=site, software_version=software_version)
         identity.mark_provisioned(
             central_code=central_code, sync_secret="", generation=generation, slice_end=slice_end
@@ -92,5 +101,5 @@ def seed_site_store(
         if administrators:
             identity.note_administrators(administrators)
         app.save(identity)
-    target.core.views.catch_up()  # type: ignore[attr-defined]
+    target.core.views.catch_up()
     return copied

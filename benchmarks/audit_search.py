@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,10 @@ def median_ms(run: Callable[[], Any], repeats: int = 5) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def fetch_all(connection: sqlite3.Connection, statement: str, params: list[Any]) -> list[Any]:
+    return connection.execute(statement, params).fetchall()
+
+
 def raw_sql(data: dict[str, Any]) -> tuple[str, list[Any]]:
     """The same first page, written by hand."""
     criteria = parse(AuditCriteria, data)
@@ -197,9 +202,9 @@ def measure(brigada: Brigada, actor: Actor, path: Path) -> list[Figure]:
     raw = sqlite3.connect(path)
     try:
         for label, data in CRITERIA:
-            app_ms, page = median_ms(lambda data=data: brigada.audit.search(actor, data, page=1))
+            app_ms, page = median_ms(partial(brigada.audit.search, actor, data, page=1))
             statement, params = raw_sql(data)
-            raw_ms, rows = median_ms(lambda s=statement, p=params: raw.execute(s, p).fetchall())
+            raw_ms, rows = median_ms(partial(fetch_all, raw, statement, params))
             assert [r.position for r in page.rows] == [r[0] for r in rows[:50]], label
             figures.append(Figure(label, len(page.rows), app_ms, raw_ms))
     finally:

@@ -44,7 +44,8 @@ from adapters.synthetic import EncounterFaker, PatientFaker
 from adapters.system import Argon2Hasher, FixedClock, Host
 from application.brigada import Brigada
 from application.context import Actor
-from cli.demo_billing import CONTRACT, PAYER, payer_contract
+from demo.billing import CONTRACT, PAYER, payer_contract
+from domain.base import context_of, uuid_of
 from domain.security import menu
 from domain.security.sections import Section
 from domain.sites.site import SiteMode
@@ -180,7 +181,7 @@ def prepare(profile: Profile, central_url: str, laptop_url: str, seed: int = 202
     stock(central, admin, profile, formulary, clock.today())
     laptop = open_store(laptop_url, clock, "laptop-brg01", 23)
     central.sites.provision(admin, SITE, laptop, laptop_url)
-    central.sites.set_mode(admin, SITE, SiteMode.ON_MISSION)
+    central.sites.change_mode(admin, SITE, SiteMode.ON_MISSION)
     laptop.sites.receive_site_record(central)
     clock.current = MISSION_START
     staff = [log_in(laptop, name) for name in staff_names]
@@ -293,15 +294,14 @@ def supplies(mission: Mission, actor: Actor, visit: str) -> None:
     """A supply request: dispensed, administered, and what was not applied returned (5-15 %)."""
     site, rng = mission.laptop, mission.rng
     items = rng.sample(mission.formulary.supplies, min(2, len(mission.formulary.supplies)))
-    lines = [{"item": item, "quantity": rng.randint(5, 10)} for item in items]
+    picked = [(item, rng.randint(5, 10)) for item in items]
+    lines = [{"item": item, "quantity": quantity} for item, quantity in picked]
     number = site.pharmacy.request(actor, visit, {"lines": lines}).number
-    for line in lines:
-        site.pharmacy.dispense(actor, "request", number, {"item": line["item"]})
-        returned = max(1, round(line["quantity"] * rng.uniform(0.05, 0.15)))
-        site.pharmacy.administer(
-            actor, number, {"item": line["item"], "quantity": line["quantity"] - returned}
-        )
-        site.pharmacy.return_unused(actor, "request", number, {"item": line["item"], "quantity": returned})
+    for item, quantity in picked:
+        site.pharmacy.dispense(actor, "request", number, {"item": item})
+        returned = max(1, round(quantity * rng.uniform(0.05, 0.15)))
+        site.pharmacy.administer(actor, number, {"item": item, "quantity": quantity - returned})
+        site.pharmacy.return_unused(actor, "request", number, {"item": item, "quantity": returned})
 
 
 def run_mission(
@@ -332,12 +332,11 @@ def template_events(laptop: Brigada, site: str = SITE) -> list[StoredEvent]:
         if not page:
             return kept
         for notification in page:
-            event = laptop.app.mapper.to_domain_event(notification)
-            if event.context.site != site:
+            if context_of(laptop.app.mapper.to_domain_event(notification)).site != site:
                 continue
             if notification.originator_version == 1:
-                created.add(notification.originator_id)
-            if notification.originator_id in created:
+                created.add(uuid_of(notification.originator_id))
+            if uuid_of(notification.originator_id) in created:
                 kept.append(
                     StoredEvent(
                         originator_id=notification.originator_id,
@@ -356,10 +355,10 @@ class SiteCopier:
     def __init__(self, laptop: Brigada, events: list[StoredEvent], site: str = SITE) -> None:
         self.events = events
         self.site = site.encode()
-        ids: set[str] = {e.originator_id.hex for e in events}
+        ids: set[str] = {uuid_of(e.originator_id).hex for e in events}
         dates: set[str] = set()
         for e in events:
-            context = laptop.app.mapper.to_domain_event(e).context
+            context = context_of(laptop.app.mapper.to_domain_event(e))
             ids.add(context.event_id.hex)
             dates.add(context.recorded_at.date().isoformat())
             dates.add(context.business_date.isoformat())
@@ -389,7 +388,7 @@ class SiteCopier:
 
         for e in self.events:
             yield StoredEvent(
-                originator_id=uuid.uuid5(namespace, e.originator_id.hex),
+                originator_id=uuid.uuid5(namespace, uuid_of(e.originator_id).hex),
                 originator_version=e.originator_version,
                 topic=e.topic,
                 state=self.pattern.sub(swap, e.state),
@@ -402,13 +401,13 @@ def build_central(
     """A central store with at least ``events`` events: its own set-up plus copies of a template
     mission, one per site, the sites' missions spread over a year. Views are left behind."""
     with tempfile.TemporaryDirectory() as folder:
-        template = prepare(
-            TEMPLATE, f"sqlite:///{folder}/t-central.db", f"sqlite:///{folder}/t-laptop.db", seed
+        mission = prepare(
+            template, f"sqlite:///{folder}/t-central.db", f"sqlite:///{folder}/t-laptop.db", seed
         )
-        run_mission(template)
-        stored = template_events(template.laptop)
-        copier = SiteCopier(template.laptop, stored)
-        template.close()
+        run_mission(mission)
+        stored = template_events(mission.laptop)
+        copier = SiteCopier(mission.laptop, stored)
+        mission.close()
     clock = FixedClock(MISSION_START + timedelta(days=370))
     central = open_store(url, clock, "srv-central", 10)
     central.setup.initialize("central", "CEN", "admin", "Administrador", PASSWORD)

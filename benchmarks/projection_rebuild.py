@@ -21,6 +21,7 @@ from adapters.bootstrap import open_brigada
 from adapters.synthetic import PatientFaker
 from adapters.system import FixedClock, Host
 from application.app import LOG_PAGE_SIZE
+from application.brigada import Brigada
 from application.context import event_context
 from domain.clinical.patient import Patient, PatientDetails
 from domain.context import recording
@@ -31,7 +32,7 @@ from projections.clinical.patients import PatientsProjection
 BATCH = 500
 
 
-def fill(url: str, patients: int) -> tuple[object, int]:
+def fill(url: str, patients: int) -> tuple[Brigada, int]:
     clock = FixedClock(datetime(2026, 3, 4, 14, 0, tzinfo=UTC))
     host = Host("bench-pc", 10)
     brigada = open_brigada(url, create=True, clock=clock, host=host)
@@ -39,7 +40,7 @@ def fill(url: str, patients: int) -> tuple[object, int]:
     faker = PatientFaker(seed=1, today=clock.today())
     with recording(event_context("CEN", "admin", clock, host)):
         series = NumberSeries(site="CEN", series="HIST")
-        pending: list[object] = []
+        pending: list[Patient] = []
         for i in range(patients):
             data = faker.patient()
             details = PatientDetails(
@@ -63,11 +64,11 @@ def fill(url: str, patients: int) -> tuple[object, int]:
                 brigada.app.save(series, *pending)
                 pending = []
         brigada.app.save(series, *pending)
-    return brigada, brigada.app.recorder.max_notification_id()
+    return brigada, brigada.app.recorder.max_notification_id() or 0
 
 
-def raw_read_decode(brigada: object, topics: tuple[str, ...]) -> int:
-    app = brigada.app  # type: ignore[attr-defined]
+def raw_read_decode(brigada: Brigada, topics: tuple[str, ...]) -> int:
+    app = brigada.app
     position, count = 0, 0
     while True:
         page = app.recorder.select_notifications(
@@ -91,15 +92,15 @@ def measure(label: str, url: str, patients: int) -> None:
         events = raw_read_decode(brigada, topics)
         best_raw = min(best_raw, time.perf_counter() - started)
         started = time.perf_counter()
-        brigada.views.rebuild("patients")  # type: ignore[attr-defined]
+        brigada.views.rebuild("patients")
         best_rebuild = min(best_rebuild, time.perf_counter() - started)
-    rows = brigada.views.store("patients").count()  # type: ignore[attr-defined]
+    rows = brigada.views.store("patients").count()
     raw_rate, rebuild_rate = events / best_raw, events / best_rebuild
     print(
         f"{label:<10} {events:>8} {rows:>8} {raw_rate:>14,.0f} {rebuild_rate:>14,.0f}"
         f" {rebuild_rate / raw_rate:>8.2f}"
     )
-    brigada.close()  # type: ignore[attr-defined]
+    brigada.close()
 
 
 def main() -> None:

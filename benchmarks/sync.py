@@ -65,7 +65,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -97,6 +97,7 @@ from application.replication import seed_site_store
 from application.setup import SOFTWARE_VERSION
 from application.sync.central import DirectCentral
 from application.sync.laptop import PAGE
+from domain.base import uuid_of
 from domain.chain import SITES_MASTER_KEY
 from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
@@ -104,8 +105,16 @@ from domain.sync.sync import SyncFunction
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 OPERATOR = "staff000"  # who runs the sync
-FULL = {"profile": "L", "patients": 150, "sizes": (25_000, 100_000)}
-QUICK = {"profile": "TINY", "patients": 5, "sizes": (1_500, 3_000)}
+
+
+class Plan(TypedDict):
+    profile: str
+    patients: int
+    sizes: tuple[int, ...]
+
+
+FULL: Plan = {"profile": "L", "patients": 150, "sizes": (25_000, 100_000)}
+QUICK: Plan = {"profile": "TINY", "patients": 5, "sizes": (1_500, 3_000)}
 NUMBER = re.compile(rb"\b" + SITE.encode() + rb"-(\d+)\b")  # visit, chart ... numbers
 
 
@@ -143,11 +152,11 @@ def build(folder: Path, quick: bool, sizes: tuple[int, ...], progress: bool) -> 
     """The mission through the application, then each size's laptop by replication."""
     plan = QUICK if quick else FULL
     started = time.perf_counter()
-    profile = TINY if plan["profile"] == "TINY" else PROFILES[str(plan["profile"])]
+    profile = TINY if plan["profile"] == "TINY" else PROFILES[plan["profile"]]
     first = f"sqlite:///{folder / 'laptop-first.db'}"  # provisioned without an address, then again
     mission = prepare(profile, f"sqlite:///{folder / 'central.db'}", first)
     base = provision_addressed(mission, folder)
-    run_mission(mission, int(plan["patients"]))  # type: ignore[call-overload]
+    run_mission(mission, plan["patients"])
     mission.laptop.views.catch_up()
     originals = template_events(mission.laptop)
     copier = SiteCopier(mission.laptop, originals)
@@ -188,10 +197,11 @@ def provision_addressed(mission: Mission, folder: Path) -> Path:
     laptop = open_store(f"sqlite:///{path}", mission.clock, "laptop-brg01", 23)
     address = f"https://127.0.0.1:{free_port()}"
     central, admin = mission.central, mission.admin
-    central.sites.set_mode(admin, SITE, SiteMode.ON_SITE)  # the first laptop holds no work
+    # The first laptop holds no work: the administrator takes the lease back by hand.
+    central.sites.change_mode(admin, SITE, SiteMode.ON_SITE, force=True, reason="laptop replaced")
     pem = cert.read_text()
     central.sites.provision(admin, SITE, laptop, str(path), central_url=address, central_certificate=pem)
-    central.sites.set_mode(admin, SITE, SiteMode.ON_MISSION)
+    central.sites.change_mode(admin, SITE, SiteMode.ON_MISSION)
     laptop.sites.receive_site_record(central)
     mission.laptop.close()
     mission.laptop, mission.laptop_url = laptop, f"sqlite:///{path}"
@@ -227,7 +237,7 @@ def replicas(copier: SiteCopier, copies: int, days: int) -> Iterator[list[Stored
             state = NUMBER.sub(renumber, copier.pattern.sub(swap, event.state))
             batch.append(
                 StoredEvent(
-                    originator_id=uuid.uuid5(namespace, event.originator_id.hex),
+                    originator_id=uuid.uuid5(namespace, uuid_of(event.originator_id).hex),
                     originator_version=event.originator_version,
                     topic=event.topic,
                     state=state,
@@ -305,11 +315,11 @@ class Stores:
         if self._central_events is None:
             source = open_store(f"sqlite:///{self.master.central}", self.clock(), "srv-central", 10)
             self._central_events = list(log_pages(source, 5_000))
-            self._sites_key = source.app.recorder.key(SITES_MASTER_KEY, create=False)
+            self._sites_key = source.app.keys.key(SITES_MASTER_KEY, create=False)
             source.close()
         target = open_store(url, self.clock(), "srv-central", 10)
         # The key the laptop's chain key derives from travels with central, as a backup would.
-        target.app.recorder.key(SITES_MASTER_KEY, self._sites_key)
+        target.app.keys.key(SITES_MASTER_KEY, self._sites_key)
         for batch in self._central_events:
             target.app.recorder.insert_events(batch)
         target.views.catch_up()
@@ -384,6 +394,17 @@ class Stopwatch:
 
 
 # -- the measurements ----------------------------------------------------------------------------
+class MemoryFigure(TypedDict):
+    """One size's end-of-mission sync under tracemalloc (written by its child process as JSON)."""
+
+    events: int
+    peak_mb: float
+    stages: dict[str, float]
+    rss_before_mb: float
+    rss_mb: float
+    seconds: float
+
+
 @dataclass
 class Row:
     what: str
@@ -415,7 +436,7 @@ class Results:
     merges: dict[str, list[Row]] = field(default_factory=dict)
     rebuilds: dict[str, list[Row]] = field(default_factory=dict)
     https: dict[str, Transports] = field(default_factory=dict)
-    memory: list[dict[str, float]] = field(default_factory=list)
+    memory: list[MemoryFigure] = field(default_factory=list)
 
     def tables(self) -> list[Table]:
         found = []
@@ -519,42 +540,42 @@ def run_rows(results: Results) -> list[RunRow]:
                         f"{raw.seconds / row.seconds:.2f}",
                     )
                 )
-    for kind, found in results.https.items():
-        events = f"{found.events:,} ev"
-        local, remote = found.best(IN_PROCESS), found.best(HTTPS)
+    for kind, transports in results.https.items():
+        events = f"{transports.events:,} ev"
+        local, remote = transports.best(IN_PROCESS), transports.best(HTTPS)
         push = STAGES[1]
-        local_push, remote_push = found.best(IN_PROCESS, push), found.best(HTTPS, push)
+        local_push, remote_push = transports.best(IN_PROCESS, push), transports.best(HTTPS, push)
         section = f"sync HTTPS {kind}"
-        pairs = ", ".join(f"{p:.2f}" for p in found.pairs()) if found.rounds > 1 else ""
+        pairs = ", ".join(f"{p:.2f}" for p in transports.pairs()) if transports.rounds > 1 else ""
         rows += [
             RunRow(
                 section,
-                f"END sync.run over HTTPS, 127.0.0.1 ({events}, best of {found.rounds}"
+                f"END sync.run over HTTPS, 127.0.0.1 ({events}, best of {transports.rounds}"
                 + (f"; each round {pairs})" if pairs else ")"),
-                f"{found.events / remote:,.0f} ev/s",
-                f"in-process DirectCentral {found.events / local:,.0f} ev/s",
+                f"{transports.events / remote:,.0f} ev/s",
+                f"in-process DirectCentral {transports.events / local:,.0f} ev/s",
                 f"{local / remote:.2f}",
             ),
             RunRow(
                 section,
                 f"push over HTTPS ({events})",
-                f"{found.events / remote_push:,.0f} ev/s",
-                f"in-process push {found.events / local_push:,.0f} ev/s",
+                f"{transports.events / remote_push:,.0f} ev/s",
+                f"in-process push {transports.events / local_push:,.0f} ev/s",
                 f"{local_push / remote_push:.2f}",
             ),
             RunRow(
                 section,
                 f"push over HTTPS ({events})",
-                f"{found.events / remote_push:,.0f} ev/s",
-                f"raw recorder.insert_events {found.events / found.raw:,.0f} ev/s",
-                f"{found.raw / remote_push:.2f}",
+                f"{transports.events / remote_push:,.0f} ev/s",
+                f"raw recorder.insert_events {transports.events / transports.raw:,.0f} ev/s",
+                f"{transports.raw / remote_push:.2f}",
             ),
             RunRow(
                 section,
                 f"END sync.run over HTTPS ({events})",
-                f"{found.events / remote:,.0f} ev/s",
-                f"raw recorder.insert_events {found.events / found.raw:,.0f} ev/s",
-                f"{found.raw / remote:.2f}",
+                f"{transports.events / remote:,.0f} ev/s",
+                f"raw recorder.insert_events {transports.events / transports.raw:,.0f} ev/s",
+                f"{transports.raw / remote:.2f}",
             ),
         ]
     for figure in results.memory:
@@ -628,7 +649,10 @@ def end_of_mission(stores: Stores, size: int, profile: bool = False) -> tuple[li
 
 def bare_insert(stores: Stores, pages: list[list[StoredEvent]]) -> float:
     """The rows into a bare events table (unique per record and version), one transaction a batch."""
-    values = [[(e.originator_id.hex, e.originator_version, e.topic, e.state) for e in page] for page in pages]
+    values = [
+        [(uuid_of(e.originator_id).hex, e.originator_version, e.topic, e.state) for e in page]
+        for page in pages
+    ]
     columns = "(originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, topic TEXT NOT NULL"
     if stores.kind == "sqlite":
         path = stores.master.folder / f"bare-{uuid.uuid4().hex[:6]}.db"
@@ -825,7 +849,7 @@ def start_of_mission(stores: Stores, central_url: str, identity: Any) -> list[Ro
         finally:
             spent[0] += time.perf_counter() - begun
 
-    views.catch_up = timed_catch_up  # type: ignore[method-assign]
+    views.catch_up = timed_catch_up  # type: ignore[method-assign]  # timed on this instance only
     started = time.perf_counter()
     copied = seed_site_store(
         read,
@@ -900,7 +924,7 @@ def rss_mb(field: str) -> float:
     return 0.0
 
 
-def memory_child(meta: Path, size: int) -> dict[str, Any]:
+def memory_child(meta: Path, size: int) -> MemoryFigure:
     """The end-of-mission sync of one size against a fresh SQLite central, under tracemalloc."""
     master = Master.load(meta)
     stores = Stores(master, "sqlite")
@@ -940,7 +964,7 @@ def memory_child(meta: Path, size: int) -> dict[str, Any]:
     }
 
 
-def memory(meta: Path) -> list[dict[str, float]]:
+def memory(meta: Path) -> list[MemoryFigure]:
     master = Master.load(meta)
     found = []
     for size in sorted(master.laptops):
@@ -972,7 +996,7 @@ def measure(
     rounds: int | None = None,
 ) -> Results:
     plan = QUICK if quick else FULL
-    sizes = tuple(sorted(sizes or plan["sizes"]))  # type: ignore[call-overload]
+    sizes = tuple(sorted(sizes or plan["sizes"]))
     rounds = (1 if quick else 2) if rounds is None else rounds
     results = Results()
     with tempfile.TemporaryDirectory() as temporary:

@@ -18,7 +18,6 @@ from rich.table import Table
 from adapters.bootstrap import open_brigada
 from adapters.config import resolve_store_url, session_dir
 from adapters.security.sessions import SessionFiles
-from adapters.sync.store_io import StoreRebuilds
 from application.brigada import Brigada
 from application.context import Actor
 from cli.i18n import _
@@ -28,7 +27,7 @@ from domain.errors import Message, Msgid
 @dataclass
 class Env:
     store_option: str | None = None
-    _brigada: Brigada | None = None
+    _brigada: Brigada | None = field(default=None, init=False, repr=False)
     out: Console = field(
         default_factory=lambda: Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     )
@@ -53,12 +52,6 @@ class Env:
         actor, ticket = brigada.auth.resume(self.sessions.load(self.store_url))
         self.sessions.save(self.store_url, ticket)
         return actor
-
-    def laptop_stores(self) -> StoreRebuilds:
-        """Where a start-of-mission sync rebuilds this laptop's store and swaps it in."""
-        return StoreRebuilds(
-            self.brigada(), self.store_url, lambda url, create: open_brigada(url, create=create)
-        )
 
     def replace_brigada(self, brigada: Brigada) -> None:
         """The store now in place (after a rebuild swapped it in)."""

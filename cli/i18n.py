@@ -138,6 +138,8 @@ def localize_click() -> None:
         click.termui,
         click.types,
     ):
+        # click's modules import gettext's functions under these names; the module type knows
+        # no such attributes.
         if hasattr(module, "_"):
             module._ = click_gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
@@ -152,4 +154,5 @@ def localize_click() -> None:
             return _(option.type.name).upper() + metavar[len(name) :]
         return metavar
 
-    click.core.Option.make_metavar = make_metavar  # type: ignore[method-assign]
+    # A patched method: click types the attribute with Parameter, the base class, as the first argument.
+    click.core.Option.make_metavar = make_metavar  # type: ignore[method-assign, assignment]

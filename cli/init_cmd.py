@@ -9,6 +9,7 @@ from application.setup import CENTRAL_CODE
 from cli.base import Command
 from cli.env import Env, pass_env, read_password
 from cli.i18n import N_, _
+from cli.options import password_stdin_option
 from domain.errors import DomainError
 
 
@@ -18,7 +19,7 @@ from domain.errors import DomainError
 @click.option("--code", default=CENTRAL_CODE, show_default=True, help=N_("Central's own site code."))
 @click.option("--user", "username", default="admin", show_default=True, help=N_("First user's login name."))
 @click.option("--full-name", default="Administrador", show_default=True, help=N_("First user's full name."))
-@click.option("--password-stdin", is_flag=True, help=N_("Read the password from standard input."))
+@password_stdin_option()
 @pass_env
 def init(
     env: Env,

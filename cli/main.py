@@ -100,7 +100,7 @@ def guarded(invoke: Callable[[], Any]) -> int:
 
 
 class RootGroup(Group):
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,

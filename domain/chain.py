@@ -26,8 +26,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 GENESIS = "0" * 64
 # The keys a store keeps beside its events (never as events: events travel, keys must not).
@@ -112,37 +112,49 @@ def _break(key: bytes, site: str, previous: str, event: ChainedEvent, legacy_unt
     return "changed" if expected != event.recorded_link else None
 
 
+def _first_break(
+    events: Iterable[ChainedEvent],
+    key: bytes,
+    heads: dict[str, str],
+    chain_of: Callable[[ChainedEvent], str],
+    orphan_links: Iterable[int] = (),
+    legacy_until: int = 0,
+) -> ChainBreak | None:
+    """The one walk of the chains: each event must follow the last link of its site's chain
+    (``chain_of`` names it; ``heads`` holds each chain's last link verified, and is moved on as
+    the walk goes); a link position with no event is a deletion where it falls."""
+    first_orphan = min(orphan_links, default=None)
+    for event in events:
+        if first_orphan is not None and first_orphan < event.position:
+            return ChainBreak(first_orphan, "", "deleted")
+        site = chain_of(event)
+        if event.recorded_link is not None and event.recorded_site != site:
+            # Moved to another site's chain: changed, reported on the chain it was recorded in.
+            return ChainBreak(event.position, event.recorded_site or "", "changed")
+        reason = _break(key, site, heads.get(site, GENESIS), event, legacy_until)
+        if reason is not None or event.recorded_link is None:  # no link: _break says "inserted"
+            return ChainBreak(event.position, site, reason or "inserted")
+        heads[site] = event.recorded_link
+    if first_orphan is not None:
+        return ChainBreak(first_orphan, "", "deleted")
+    return None
+
+
 def verify(
     events: Iterable[ChainedEvent], orphan_links: list[int], key: bytes, legacy_until: int = 0
 ) -> ChainBreak | None:
     """The first broken link of a store's chains, or None. ``orphan_links`` are link positions
     with no event; ``key`` is the store's chain key; links at or before ``legacy_until`` (the
     store's ``LEGACY_UNTIL``) were written before it had one, with ``legacy_link``."""
-    last: dict[str, str] = {}
-    first_orphan = min(orphan_links) if orphan_links else None
-    for event in events:
-        if first_orphan is not None and first_orphan < event.position:
-            return ChainBreak(first_orphan, "", "deleted")
-        site = site_of(event.state)
-        if event.recorded_link is not None and event.recorded_site != site:
-            # Moved to another site's chain: changed, reported on the chain it was recorded in.
-            return ChainBreak(event.position, event.recorded_site or "", "changed")
-        reason = _break(key, site, last.get(site, GENESIS), event, legacy_until)
-        if reason is not None:
-            return ChainBreak(event.position, site, reason)
-        last[site] = event.recorded_link  # type: ignore[assignment]
-    if first_orphan is not None:
-        return ChainBreak(first_orphan, "", "deleted")
-    return None
+    return _first_break(events, key, {}, lambda event: site_of(event.state), orphan_links, legacy_until)
 
 
 def follow(events: Iterable[ChainedEvent], site: str, head: str, key: bytes) -> tuple[ChainBreak | None, str]:
     """Check a run of one site's chain (a pushed batch) from the last link already verified
-    (a checkpoint): the first break, or None, and the link reached."""
-    previous = head
-    for event in events:
-        reason = _break(key, site, previous, event)
-        if reason is not None:
-            return ChainBreak(event.position, site, reason), previous
-        previous = event.recorded_link  # type: ignore[assignment]
-    return None, previous
+    (a checkpoint): the first break, or None, and the link reached. Every event is taken as
+    ``site``'s (keyed links only)."""
+    heads = {site: head}
+    broken = _first_break(
+        (replace(event, recorded_site=site) for event in events), key, heads, lambda _event: site
+    )
+    return broken, heads[site]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, ClassVar, Protocol
@@ -41,12 +41,61 @@ class Projection(ABC):
     def key_of(self, row: Any) -> Key:
         return tuple(getattr(row, f) for f in self.key_fields)
 
-    # A projection that needs the event's log position (the activity log) overrides these two.
+    # A projection that needs the event's log position (ByLogPosition) overrides these two.
     def key_at(self, event: Any, position: int) -> Key:
         return self.key(event)
 
     def apply_at(self, row: Any | None, event: Any, position: int) -> Any | None:
         return self.apply(row, event)
+
+
+class ByAggregate(Projection):
+    """A view with one row per aggregate, keyed by the aggregate's id (as hex)."""
+
+    def key(self, event: Any) -> Key:
+        return (event.originator_id.hex,)
+
+
+class ByLogPosition(Projection):
+    """A view with one row per event, keyed by the event's log position, that no later event
+    touches (the activity log, the kardex): ``row_at`` turns an event and its position into its
+    row (``None``: the event has no row)."""
+
+    key_fields = ("position",)
+    appends = True
+
+    @abstractmethod
+    def row_at(self, event: Any, position: int) -> Any | None: ...
+
+    def key(self, event: Any) -> Key:
+        raise TypeError(f"{self.name} is keyed by log position: use key_at")
+
+    def key_at(self, event: Any, position: int) -> Key:
+        return (position,)
+
+    def apply(self, row: Any | None, event: Any) -> Any | None:
+        raise TypeError(f"{self.name} needs the log position: use apply_at")
+
+    def apply_at(self, row: Any | None, event: Any, position: int) -> Any | None:
+        return self.row_at(event, position)
+
+
+class OtherViews(Protocol):
+    """Read access to views a projection does not own, for the names it shows beside ids (a
+    lot's code, a visit's number). Answered by the other views' stores; never written."""
+
+    def find_one(self, view: str, **equals: Any) -> Any | None: ...
+
+
+class ViewRows:
+    """OtherViews answered by the views' own stores, found by name on each read (a runner's
+    stores exist only once it holds the views that read them)."""
+
+    def __init__(self, store: Callable[[str], RowStore]) -> None:
+        self.store = store
+
+    def find_one(self, view: str, **equals: Any) -> Any | None:
+        return self.store(view).find_one(**equals)
 
 
 @dataclass(frozen=True)
@@ -86,18 +135,24 @@ class RowStore(Protocol):
     def count(self) -> int: ...
     def select(self, query: Query) -> list[Any]: ...
     def find(self, order_by: str | None = None, limit: int | None = None, **equals: Any) -> list[Any]: ...
+    def find_one(self, **equals: Any) -> Any | None: ...
     def contains(self, column: str, fragments: list[str], limit: int, order_by: str) -> list[Any]: ...
     def all_rows(self) -> list[Any]: ...
 
 
 class RowReads:
-    """find() and contains() in terms of select(), shared by every RowStore."""
+    """find(), find_one() and contains() in terms of select(), shared by every RowStore."""
 
     def select(self, query: Query) -> list[Any]:
         raise NotImplementedError
 
     def find(self, order_by: str | None = None, limit: int | None = None, **equals: Any) -> list[Any]:
         return self.select(Query(equals=equals, order_by=order_by, limit=limit))
+
+    def find_one(self, **equals: Any) -> Any | None:
+        """The row whose columns equal these (the first, if several do), or None."""
+        found = self.find(limit=1, **equals)
+        return found[0] if found else None
 
     def contains(self, column: str, fragments: list[str], limit: int, order_by: str) -> list[Any]:
         return self.select(Query(contains={column: fragments}, order_by=order_by, limit=limit))
@@ -149,6 +204,28 @@ class InMemoryRowStore(RowReads):
 
     def all_rows(self) -> list[Any]:
         return sorted(self.rows.values(), key=lambda r: self.projection.key_of(r))
+
+
+class InMemoryViews(ViewRows):
+    """Views folded in memory from events, read as OtherViews: for read-side tests."""
+
+    def __init__(self, projections: Iterable[Projection], events: Iterable[Any] = ()) -> None:
+        self.stores = {p.name: InMemoryRowStore(p) for p in projections}
+        super().__init__(self.stores.__getitem__)
+        self.fold(events)
+
+    def fold(self, events: Iterable[Any]) -> None:
+        """Each event at the next log position, into every view that reads its topic."""
+        for event in events:
+            for store in self.stores.values():
+                projection, position = store.projection, store.position() + 1
+                if projection.topics and type(event).TOPIC not in projection.topics:
+                    store.write({}, (), old=position - 1, new=position)
+                    continue
+                key = projection.key_at(event, position)
+                row = projection.apply_at(store.rows.get(key), event, position)
+                upserts, deletes = ({key: row}, ()) if row is not None else ({}, (key,))
+                store.write(upserts, deletes, old=position - 1, new=position)
 
 
 def fold_text(text: str) -> str:

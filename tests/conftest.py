@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated user state, real stores (SQLite and PostgreSQL), a fixed clock.
+"""Shared fixtures: isolated user state, real stores (SQLite and PostgreSQL), a fixed clock,
+quick password hashing (tests/support/hashing.py).
 
 PostgreSQL listens on 127.0.0.1:5432 on every development and CI machine (DESIGN.md §8). A
 developer without it gets a skip; with CI=true a missing server fails the run instead, so the
@@ -22,6 +23,7 @@ from adapters.bootstrap import open_brigada
 from adapters.store import StoreLocation
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
+from tests.support.hashing import QuickArgon2Hasher, quick_hashing_in_the_cli
 
 IN_CI = os.environ.get("CI", "").strip().lower() == "true"
 
@@ -51,6 +53,14 @@ def isolated_user_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     monkeypatch.delenv("BRIGADA_DEBUG", raising=False)
     monkeypatch.setenv("BRIGADA_LANG", "en")
     return home
+
+
+@pytest.fixture(autouse=True)
+def quick_hashing_in_cli_runs() -> Iterator[None]:
+    """Commands run in-process hash passwords cheaply too (stores opened by the tests themselves
+    are given the quick hasher: the open_store fixture)."""
+    with quick_hashing_in_the_cli():
+        yield
 
 
 @pytest.fixture
@@ -168,11 +178,12 @@ OpenStore = Callable[..., Brigada]
 
 @pytest.fixture
 def open_store(clock: FixedClock, host: Host) -> Iterator[OpenStore]:
-    """Open (by default create) a store with the test clock and host; all are closed at the end."""
+    """Open (by default create) a store with the test clock and host, hashing passwords quickly;
+    all are closed at the end."""
     opened: list[Brigada] = []
 
     def _open(url: str, *, create: bool = True) -> Brigada:
-        brigada = open_brigada(url, create=create, clock=clock, host=host)
+        brigada = open_brigada(url, create=create, clock=clock, host=host, hasher=QuickArgon2Hasher())
         opened.append(brigada)
         return brigada
 

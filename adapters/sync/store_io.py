@@ -72,7 +72,8 @@ class SqlSiteLog:
         try:
             cursor = connection.cursor()
             cursor.execute(last, (after,))
-            reached = cursor.fetchone()[0]
+            head = cursor.fetchone()  # MAX() answers one row, NULL over no events
+            reached = head[0] if head is not None else None
             if reached is None:
                 return [], after
             cursor.execute(page, (after, reached, site))

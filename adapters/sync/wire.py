@@ -11,6 +11,7 @@ from eventsourcing.persistence import StoredEvent
 from pydantic import BaseModel, Field
 
 from application.sync.sync_port import Batch, CentralStatus, LoggedEvent, MergeResult, RunState
+from domain.base import uuid_of
 from domain.sites.site import SiteMode
 from domain.sync.sync import SyncCrossing
 
@@ -94,7 +95,7 @@ def wire_event(event: LoggedEvent) -> dict[str, Any]:
     stored = event.stored
     return {
         "position": event.position,
-        "originator_id": stored.originator_id.hex,
+        "originator_id": uuid_of(stored.originator_id).hex,
         "version": stored.originator_version,
         "topic": stored.topic,
         "state": base64.b64encode(stored.state).decode(),
@@ -114,7 +115,7 @@ def batch_of(request: MergeRequest) -> Batch:
 
 def stored_json(stored: StoredEvent) -> dict[str, Any]:
     return {
-        "originator_id": stored.originator_id.hex,
+        "originator_id": uuid_of(stored.originator_id).hex,
         "version": stored.originator_version,
         "topic": stored.topic,
         "state": base64.b64encode(stored.state).decode(),

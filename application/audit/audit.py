@@ -183,8 +183,8 @@ class Audit:
                 checked += 1
                 yield event
 
-        recorder = self.core.app.recorder
-        broken = verify(counted(), self.chain.orphan_links(), recorder.chain_key(), recorder.legacy_until())
+        keys = self.core.app.keys
+        broken = verify(counted(), self.chain.orphan_links(), keys.chain_key(), keys.legacy_until())
         outcome = "OK" if broken is None else f"ROTO@{broken.position}"
         self.core.record_access(actor.username, AUDIT_VERIFY, {"EVENTOS": str(checked), "RESULTADO": outcome})
         return broken, checked

@@ -168,7 +168,7 @@ class Invoicing:
         vouchers = []
         for row in rows:
             self.operations.require(actor, Forbidden.INVOICING, owner_site=row.site)
-            vouchers.append(self._priced(actor, self.core.get(ServiceVoucher, voucher_id(row.number))))
+            vouchers.append(self._priced(actor, self.core.existing(ServiceVoucher, voucher_id(row.number))))
         issued: list[str] = []
         for voucher in vouchers:
             with self.core.acting_as(actor.username):
@@ -209,8 +209,8 @@ class Invoicing:
         cmd = parse(Rectification, data)
         invoice = self._load(number)
         today = self.core.effective_today()
-        series = self.core.get(InvoiceSeries, invoice_series_id(invoice.series))
-        vouchers = [self.core.get(ServiceVoucher, voucher_id(v)) for v in invoice.voucher_numbers]
+        series = self.core.existing(InvoiceSeries, invoice_series_id(invoice.series))
+        vouchers = [self.core.existing(ServiceVoucher, voucher_id(v)) for v in invoice.voucher_numbers]
         with self.core.acting_as(actor.username):
             note = series.take(today)
             invoice.rectify(note, cmd.reason, today)
@@ -262,7 +262,7 @@ class Invoicing:
         self._start(actor, "invoice.rips")
         target = parse(RipsTarget, data)
         invoice = self._load(number)
-        vouchers = [self.core.get(ServiceVoucher, voucher_id(v)) for v in invoice.voucher_numbers]
+        vouchers = [self.core.existing(ServiceVoucher, voucher_id(v)) for v in invoice.voucher_numbers]
         document = rips_document(invoice, vouchers, target.provider_nit, target.provider_code)
         deliver(document)
         self.core.record_access(actor.username, INVOICE_RIPS, self._fields(invoice_view(invoice)))

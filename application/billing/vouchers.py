@@ -20,22 +20,20 @@ from application.validation import Command, parse
 from domain.access_log import VOUCHER_PRINT
 from domain.billing.service_voucher import (
     SERIES,
-    LineKind,
     ServiceVoucher,
     WantedLine,
     choose_contract,
     price_lines,
     voucher_id,
 )
+from domain.billing.voucher_lines import dispensed_lines, ordered_line, service_lines
 from domain.billing.voucher_slot import VoucherSlot, voucher_slot_id
 from domain.clinical.encounter import Encounter
 from domain.clinical.patient import Patient
 from domain.errors import N_, NotFound
 from domain.numbering import NumberSeries, series_id
 from domain.pharmacy import prescription, supply_request
-from domain.pharmacy.catalog import ItemKind
 from domain.pharmacy.clinical_order import order_id
-from domain.pharmacy.dispensing import MedicationOrder
 from domain.pharmacy.prescription import Prescription
 from domain.pharmacy.price_list import PriceList, price_list_id
 from domain.pharmacy.supply_request import SupplyRequest
@@ -53,8 +51,7 @@ from projections.pharmacy.orders import (
     OrderQueries,
 )
 
-CONSULTATION_PREFIX = "890"  # CUPS 890xxx: consultations; other services are procedures
-MEDICATION_ORDERS: dict[str, tuple[type, str]] = {
+MEDICATION_ORDERS: dict[str, tuple[type[Prescription] | type[SupplyRequest], str]] = {
     PRESCRIPTION: (Prescription, prescription.SERIES),
     REQUEST: (SupplyRequest, supply_request.SERIES),
 }
@@ -93,16 +90,6 @@ class VoucherView:
     total: str
     invoice_number: str
     voided_reason: str
-
-
-def dispensed_net_of_returns(order: MedicationOrder) -> dict[str, int]:
-    """Per item of a prescription or supply request: dispensed minus returned, from the
-    medication ledger's public tallies (the one place billing reads the pharmacy chain)."""
-    ledger = order.ledger
-    net = {
-        item: ledger.total(item, "dispensed") - ledger.total(item, "returned") for item in ledger.requested
-    }
-    return {item: quantity for item, quantity in sorted(net.items()) if quantity > 0}
 
 
 def voucher_view(voucher: ServiceVoucher, allowed: frozenset[Section]) -> VoucherView:
@@ -190,14 +177,14 @@ class Vouchers:
         if row is None or encounter is None:
             raise EncounterNotFound(number=cmd.encounter)
         self.operations.require(actor, SiteAction.SERVICE_VOUCHERS, owner_site=row.site)
-        patient = self.core.get(Patient, encounter.patient_id)
+        patient = self.core.existing(Patient, encounter.patient_id)
         contract = choose_contract(
             patient.contracts, encounter.chart_number, encounter.visit_date, cmd.contract
         )
         prices = self.core.get(PriceList, price_list_id(contract.payer_nit, contract.contract_number))
         lines = price_lines(self.wanted(encounter), prices.prices if prices else {})
         others = [
-            self.core.get(ServiceVoucher, UUID(v.voucher_id))
+            self.core.existing(ServiceVoucher, UUID(v.voucher_id))
             for v in self.queries.of_encounter(row.encounter_id)
         ]
         site = self.core.require_identity().site_code
@@ -225,41 +212,23 @@ class Vouchers:
     def wanted(self, encounter: Encounter) -> list[WantedLine]:
         """What the visit produced: its services, service orders, diagnostic services and linked
         surgeries, and the medicines and supplies dispensed for it net of returns."""
-        lines = [
-            WantedLine(
-                LineKind.CONSULTATION if s.cups_code.startswith(CONSULTATION_PREFIX) else LineKind.PROCEDURE,
-                s.cups_code,
-                s.description or self._service_name(s.cups_code),
-                s.quantity,
-                {},
-            )
-            for s in encounter.services.values()
-            if not s.removed
-        ]
+        lines = service_lines(encounter, self._service_name)
         for kind in (SERVICE_ORDER, DIAGNOSTIC, SURGERY):
             for order in self.orders.listing(kind, encounter.number, limit=None):
-                name = self._service_name(order.code)
-                lines.append(WantedLine(LineKind.PROCEDURE, order.code, name, max(order.quantity, 1), {}))
-        for kind, (aggregate, series) in MEDICATION_ORDERS.items():
-            for order in self.orders.listing(kind, encounter.number, limit=None):
-                found = self.core.get(aggregate, order_id(series, order.number))
-                for item, quantity in dispensed_net_of_returns(found).items() if found else ():
-                    lines.append(self._item_line(item, quantity))
-        return lines
+                lines.append(ordered_line(order.code, self._service_name(order.code), order.quantity))
+        dispensed = [
+            found
+            for kind, (aggregate, series) in MEDICATION_ORDERS.items()
+            for order in self.orders.listing(kind, encounter.number, limit=None)
+            if (found := self.core.get(aggregate, order_id(series, order.number))) is not None
+        ]
+        return lines + dispensed_lines(dispensed, self.catalog.item)
 
     def _service_name(self, code: str) -> str:
         try:
             return self.catalog.service(code).name
         except NotFound:
             return code
-
-    def _item_line(self, code: str, quantity: int) -> WantedLine:
-        item = self.catalog.item(code)
-        medicine = item.kind is ItemKind.MEDICINE
-        details = {"form": item.form, "concentration": item.concentration, "unit": item.dispensing_unit}
-        return WantedLine(
-            LineKind.MEDICINE if medicine else LineKind.OTHER, item.code, item.name, quantity, details
-        )
 
     def show(self, actor: Actor, number: str) -> VoucherView:
         self.access.require(actor, "voucher.show")

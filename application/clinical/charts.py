@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.clinical.contracts import Contracts, ContractView
-from application.clinical.encounters import visible_rows
+from application.clinical.encounters import EncounterNotFound, visible_rows
 from application.clinical.patients import Patients
 from application.context import Actor
 from application.core import Core
@@ -134,8 +134,12 @@ class Charts:
         open_items += [f"CITA {n}" for n in self.agenda.active_for_patient(removed.id, from_day=today)]
         with self.core.acting_as(actor.username):
             merge_charts(kept, removed, open_items)
-            moved = [self.core.get(Encounter, UUID(v.encounter_id)) for v in visits]
-            for encounter in moved:
+            moved: list[Encounter] = []
+            for visit in visits:
+                encounter = self.core.get(Encounter, UUID(visit.encounter_id))
+                if encounter is None:  # the view lists it, so the store has it
+                    raise EncounterNotFound(number=visit.number)
                 encounter.reassign(kept.id, kept.chart_number)
+                moved.append(encounter)
             self.core.save(removed, kept, *moved)
         return MergeResult(kept.chart_number, removed.chart_number, [v.number for v in visits])

@@ -18,7 +18,7 @@ from application.pharmacy.orders import Orders
 from application.security.access import Access
 from application.sites.operations import Operations
 from application.validation import Command, parse
-from domain.errors import N_, InvalidValue
+from domain.errors import N_
 from domain.pharmacy import dispensing as pharmacy
 from domain.pharmacy import prescription, supply_request
 from domain.pharmacy.clinical_order import order_id
@@ -146,7 +146,7 @@ class Pharmacy:
         self.inventory.require_movable(actor, SiteAction.DISPENSING, warehouse)
         self.operations.require(actor, SiteAction.DISPENSING, owner_site=row.site)
         order.ledger.require_item(item.code)
-        quantity = cmd.quantity or max(order.ledger.pending(item.code), 1)
+        quantity = pharmacy.default_quantity(order.ledger, item.code, cmd.quantity)
         today = self.core.effective_today()
         if cmd.lot:
             plan = [(self.inventory.lot(warehouse.code, item.code, cmd.lot), quantity)]
@@ -199,14 +199,12 @@ class Pharmacy:
         identity = self.core.require_identity()
         site = "" if identity.is_central else identity.site_code  # central's warehouses have no site
         own = [w.code for w in self.inventory.warehouses.all() if w.site == site]
-        if len(own) > 1:
-            holding = {row.warehouse for row in self.inventory.stock_rows.lots(item=item, with_stock=True)}
-            own = [w for w in own if w in holding] or own
-        if len(own) != 1:
-            raise InvalidValue(
-                "warehouse", N_("name the warehouse to dispense from: {choices}"), choices=", ".join(own)
-            )
-        return self.inventory.warehouse(own[0])
+        holding = (
+            {row.warehouse for row in self.inventory.stock_rows.lots(item=item, with_stock=True)}
+            if len(own) > 1
+            else set()
+        )
+        return self.inventory.warehouse(pharmacy.default_warehouse(own, holding))
 
     # -- reading --------------------------------------------------------------------------------
     def show(self, actor: Actor, kind: str, number: str) -> list[ItemStatus]:

@@ -8,6 +8,7 @@ field warehouses and only on mission (MSN).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -140,7 +141,7 @@ class Inventory:
         identity = self.core.require_identity()
         for warehouse in warehouses:
             warehouse.require_movable_on(identity.is_central, identity.site_code, operation)
-        owners = sorted({w.site for w in warehouses if w.is_field and w.site})
+        owners: Sequence[str | None] = sorted({w.site for w in warehouses if w.is_field and w.site})
         for owner in owners or [None]:
             self.operations.require(actor, operation, owner_site=owner)
 

@@ -214,7 +214,7 @@ class Orders:
         self.access.require_section(actor, Section.SERVICES)
         self.operations.require(actor, Always.READ)
         row = self.row(PRESCRIPTION, number)
-        found: Prescription = self.core.get(Prescription, order_id(prescription.SERIES, row.number))
+        found = self.core.existing(Prescription, order_id(prescription.SERIES, row.number))
         ledger = found.ledger
         return PrescriptionView(
             number=found.number,
@@ -273,9 +273,7 @@ class Orders:
         text = safe_text("text", text, line_breaks=True)
         row = self.row(DIAGNOSTIC, number)
         self.operations.require(actor, SiteAction.DIAGNOSTIC_SERVICES, owner_site=row.site)
-        found: DiagnosticService = self.core.get(
-            DiagnosticService, order_id(diagnostic_service.SERIES, row.number)
-        )
+        found = self.core.existing(DiagnosticService, order_id(diagnostic_service.SERIES, row.number))
         with self.core.acting_as(actor.username):
             found.record_result(text, self.core.effective_today())
             self.core.save(found)
@@ -287,9 +285,7 @@ class Orders:
         self.access.require_section(actor, Section.SERVICES)
         self.operations.require(actor, Always.READ)
         row = self.row(DIAGNOSTIC, number)
-        found: DiagnosticService = self.core.get(
-            DiagnosticService, order_id(diagnostic_service.SERIES, row.number)
-        )
+        found = self.core.existing(DiagnosticService, order_id(diagnostic_service.SERIES, row.number))
         fields = {"AYD": found.number, "HIST": found.chart_number, "VISITA": found.visit_number}
         self.core.record_access(actor.username, DIAGNOSTIC_VIEW, fields)
         return DiagnosticView(

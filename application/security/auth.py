@@ -153,7 +153,11 @@ class Auth:
             raise NotAuthenticated()
         user = self.core.get(User, user_id(ticket.username))
         session = user.open_session(ticket.session_id) if user else None
-        if session is None or not secrets.compare_digest(session.token_hash, token_hash(ticket.token)):
+        if (
+            user is None
+            or session is None
+            or not secrets.compare_digest(session.token_hash, token_hash(ticket.token))
+        ):
             raise NotAuthenticated()
         now = self.core.effective_now()
         if not hmac.compare_digest(ticket.seal, self._sealed(ticket).seal):
@@ -171,7 +175,7 @@ class Auth:
 
     def _sealed(self, ticket: SessionTicket) -> SessionTicket:
         """The ticket with its seal: an HMAC of its fields under the store's session key."""
-        key = self.core.app.recorder.key(SESSION_KEY)  # type: ignore[attr-defined]
+        key = self.core.app.keys.key(SESSION_KEY)
         fields = (ticket.username, ticket.session_id.hex, ticket.token, ticket.started_at, ticket.last_seen)
         message = "|".join(str(field) for field in fields).encode()
         return replace(ticket, seal=hmac.new(key, message, hashlib.sha256).hexdigest())

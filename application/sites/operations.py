@@ -43,14 +43,6 @@ class Operations:
             self.core.record_denied(actor.username, {"OPERACION": operation.value, "REGLA": rule})
             raise
 
-    def allows(self, operation: Operation, owner_site: str | None = None) -> bool:
-        """Whether the sites policy allows ``operation`` here now (a question: nothing recorded)."""
-        try:
-            self._require(operation, owner_site)
-        except OperationRefused:
-            return False
-        return True
-
     def _require(self, operation: Operation, owner_site: str | None) -> None:
         identity = self.core.require_identity()
         if identity.is_central:

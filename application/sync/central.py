@@ -8,10 +8,10 @@ and gives a rebuilt laptop its slice. Held events wait for a person (``release``
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -25,27 +25,39 @@ from application.setup import SOFTWARE_VERSION
 from application.sync.sites import Sites
 from application.sync.sync_port import Batch, CentralStatus, LoggedEvent, MergeResult, RunState
 from application.validation import safe_text
-from domain.base import BrigadaAggregate
+from domain.base import BrigadaAggregate, context_of, uuid_of
 from domain.chain import SITES_MASTER_KEY, ChainedEvent, follow, site_key, site_of
-from domain.context import EventContext
-from domain.errors import N_, Conflict, DomainError, NotFound
+from domain.errors import N_, Conflict, NotFound
 from domain.security.user import User, user_id
 from domain.sites.site import LostLaptop, Site, site_id
 from domain.store_time import Dating
 from domain.sync.checkpoint import ChainCheckpoint, checkpoint_id
-from domain.sync.quarantine import Quarantine, shown_fields, state_text
+from domain.sync.merge import CannotApply as CannotApply  # re-exported: release raises them
+from domain.sync.merge import ReleaseOutOfOrder as ReleaseOutOfOrder
+from domain.sync.merge import (
+    applicable,
+    central_changes,
+    conflicting_fields,
+    hold,
+    holds_back,
+    is_brigada_event,
+    lost_laptop_verdicts,
+    rebased,
+    record_kind,
+    record_reference,
+    require_release_in_order,
+    resolvable_topic,
+    restored_central,
+)
+from domain.sync.quarantine import Quarantine, shown_fields
 from domain.sync.sync import (
-    WHOLE_RECORD,
     ConflictKeep,
     SyncConflict,
     SyncCrossing,
     SyncRefused,
     SyncRun,
-    field_value,
     function_of,
-    overlap,
     require_crossing,
-    touched,
 )
 from domain.sync.sync_trust import (
     CentralRecord,
@@ -53,7 +65,6 @@ from domain.sync.sync_trust import (
     Outcome,
     PushedEvent,
     PushingSite,
-    TrustRule,
     Verdict,
     authorize,
     origin_of,
@@ -85,14 +96,6 @@ class ConflictNotFound(NotFound):
 
 class QuarantineNotFound(NotFound):
     template = N_("no event in quarantine {event}")
-
-
-class ReleaseOutOfOrder(DomainError):
-    template = N_("event {earlier} of the same record is still held: release or reject it first")
-
-
-class CannotApply(DomainError):
-    template = N_("event {event} cannot be applied to central's record: reject it instead")
 
 
 class UnknownGeneration(SyncRefused):
@@ -161,7 +164,7 @@ class CentralSync:
             site_record_version=record.version,
             tracked=tracked,
             chain_head=checkpoint.link if (checkpoint := self._checkpoint(record.code, generation)) else None,
-            open_run=self._state(self.core.get(SyncRun, UUID(open_row.run_id))) if open_row else None,
+            open_run=self._state(self.core.existing(SyncRun, UUID(open_row.run_id))) if open_row else None,
         )
 
     def start(
@@ -240,11 +243,7 @@ class CentralSync:
         head = self._verify_chain(record, events, checkpoint.link, run.generation)
         pushed = [self._pushed(e) for e in events]
         if lost is not None:
-            replaced = {"date": lost.replaced_at.date().isoformat()}
-            verdicts = [
-                Verdict(p.position, Outcome.QUARANTINE, rule=TrustRule.LOST_LAPTOP, detail=dict(replaced))
-                for p in pushed
-            ]
+            verdicts = lost_laptop_verdicts(pushed, lost.replaced_at.date())
         else:
             verdicts = authorize(
                 pushed, self._pushing_site(record, run, pushed), self._records(record.code, pushed)
@@ -307,9 +306,9 @@ class CentralSync:
                 run.complete(rebuilt)
                 record.finish_return()
                 opened = []
-                rebuilt_log = run.crossing is SyncCrossing.START_OF_MISSION and genesis is not None
-                if rebuilt_log and self._checkpoint(record.code, run.id.hex) is None:
-                    position, chain_link = genesis  # type: ignore[misc]
+                rebuilt_log = genesis if run.crossing is SyncCrossing.START_OF_MISSION else None
+                if rebuilt_log is not None and self._checkpoint(record.code, run.id.hex) is None:
+                    position, chain_link = rebuilt_log
                     opened.append(
                         ChainCheckpoint(
                             site=record.code, generation=run.id.hex, position=position, link=chain_link
@@ -369,7 +368,7 @@ class CentralSync:
         found = self.conflicts.by_prefix(prefix) if len(prefix) >= 6 else []
         if len(found) != 1:
             raise ConflictNotFound(conflict=prefix)
-        conflict = self.core.get(SyncConflict, UUID(found[0].conflict_id))
+        conflict = self.core.existing(SyncConflict, UUID(found[0].conflict_id))
         with self.core.acting_as(actor.username) as context:
             conflict.resolve(keep)
             events: list[StoredEvent] = []
@@ -403,9 +402,8 @@ class CentralSync:
         beside it; an earlier held event of the same record must be decided first."""
         self._require_reviewer(actor)
         held = self._held(prefix)
-        pending = [r for r in self.quarantine.of_record(held.record_id.hex, held.site) if r.status == "held"]
-        if pending and pending[0].quarantine_id != held.id.hex:
-            raise ReleaseOutOfOrder(earlier=pending[0].quarantine_id[:8])
+        rows = self.quarantine.of_record(held.record_id.hex, held.site)
+        require_release_in_order(held.id.hex, [r.quarantine_id for r in rows if r.status == "held"])
         recorder, mapper = self.core.app.recorder, self.core.app.mapper
         newest = recorder.select_events(held.record_id, desc=True, limit=1)
         head = newest[0].originator_version if newest else 0
@@ -449,16 +447,8 @@ class CentralSync:
     def _applicable(self, held: Quarantine, head: int, reviewer: str) -> Any:
         """The held event as central would store it at ``head + 1``, if it applies there."""
         pushed = self._pushed(LoggedEvent(held.position, self._stored_of(held), None, None))
-        event = pushed.event
-        creates = isinstance(event, BrigadaAggregate.Created)
-        if event is None or creates != (head == 0):
-            raise CannotApply(event=held.short_id)
-        applied = rebased(event, head + 1, replace(event.context, reviewer=reviewer))
-        try:
-            applied.mutate(self.core.get(object, held.record_id) if head else None)
-        except Exception as error:  # the record's rules refuse it: it stays held
-            raise CannotApply(event=held.short_id) from error
-        return applied
+        current = partial(self.core.get, BrigadaAggregate, held.record_id)
+        return applicable(pushed.event, head, reviewer, current, held.short_id)
 
     @staticmethod
     def _stored_of(held: Quarantine) -> StoredEvent:
@@ -471,7 +461,7 @@ class CentralSync:
     def site_chain_key(self, record: Site, generation: str) -> bytes:
         """The chain key a log generation was made with, derived from central's master key: the
         current provisioning's, or a lost laptop's own."""
-        master = self.core.app.recorder.key(SITES_MASTER_KEY)
+        master = self.core.app.keys.key(SITES_MASTER_KEY)
         return site_key(master, record.code, record.key_id_of(generation))
 
     def _pushed(self, event: LoggedEvent) -> PushedEvent:
@@ -479,20 +469,16 @@ class CentralSync:
         ever resolved: a topic is an import path) and its state reads as one."""
         stored = event.stored
         decoded = None
-        if stored.topic.startswith("brigada.") and ":" not in stored.topic:
+        if resolvable_topic(stored.topic):
             try:
                 decoded = self.core.app.mapper.to_domain_event(stored)
             except Exception:  # any malformed state: the event is held, undecodable
                 decoded = None
-            if (
-                not isinstance(decoded, BrigadaAggregate.Event)
-                or stored.topic != type(decoded).TOPIC
-                or not isinstance(getattr(decoded, "context", None), EventContext)
-            ):
+            if not is_brigada_event(decoded, stored.topic):
                 decoded = None
         return PushedEvent(
             position=event.position,
-            record_id=stored.originator_id,
+            record_id=uuid_of(stored.originator_id),
             version=stored.originator_version,
             topic=stored.topic,
             event=decoded,
@@ -519,10 +505,7 @@ class CentralSync:
         repeats a version) its event ids."""
         ids = list(dict.fromkeys(p.record_id for p in pushed))
         self.core.views.catch_up(["sync_quarantine"])
-        # A lost laptop's held log is a history of its own: the current laptop's events do not
-        # depend on it, so it holds none of them back.
-        lost = TrustRule.LOST_LAPTOP.value
-        held = {row.record_id for row in self.quarantine.list(site) if row.rule != lost}
+        held = {row.record_id for row in self.quarantine.list(site) if holds_back(row.rule)}
         mapper, recorder = self.core.app.mapper, self.core.app.recorder
         records: dict[UUID, CentralRecord] = {}
         for record_id, (head, first) in self.log.heads_and_origins(ids).items():
@@ -536,7 +519,7 @@ class CentralSync:
             central = records.get(p.record_id)
             if central is not None and central.head and p.version <= central.head and not central.event_ids:
                 known = {
-                    mapper.to_domain_event(s).context.event_id.hex
+                    context_of(mapper.to_domain_event(s)).event_id.hex
                     for s in recorder.select_events(p.record_id)
                 }
                 records[p.record_id] = replace(central, event_ids=frozenset(known))
@@ -557,20 +540,7 @@ class CentralSync:
         merged = _Merged()
         for event, one, verdict in zip(events, pushed, verdicts, strict=True):
             if verdict.outcome is Outcome.QUARANTINE:
-                held = Quarantine(
-                    site=site,
-                    run_id=run.id,
-                    generation=run.generation,
-                    position=event.position,
-                    record_id=one.record_id,
-                    record_version=one.version,
-                    topic=one.topic[:200],
-                    state=state_text(event.stored.state),
-                    rule=verdict.rule.value if verdict.rule else "",
-                    detail=verdict.detail,
-                    user=one.event.context.user[:80] if one.event is not None else "",
-                    event_id=one.event.context.event_id.hex if one.event is not None else "",
-                )
+                held = hold(site, run.id, run.generation, one, event.stored.state, verdict)
                 merged.held.extend(mapper.to_stored_event(e) for e in held.collect_events())
                 merged.held_count += 1
                 continue
@@ -595,7 +565,7 @@ class CentralSync:
         did not know are those after the version the laptop built on, recorded elsewhere."""
         recorder, mapper = self.core.app.recorder, self.core.app.mapper
         newer = recorder.select_events(pushed.record_id, gt=pushed.version - 1)
-        theirs = [e for e in map(mapper.to_domain_event, newer) if e.context.site != site]
+        theirs = central_changes(map(mapper.to_domain_event, newer), site)
         conflict = self._conflict(site, pushed.record_id, pushed.event, theirs, operator)
         merged.conflicts.extend(conflict)
         merged.conflict_count += 1 if conflict else 0
@@ -692,7 +662,7 @@ class CentralSync:
         chained = (
             ChainedEvent(
                 position=e.position,
-                originator_id=e.stored.originator_id.hex,
+                originator_id=uuid_of(e.stored.originator_id).hex,
                 version=e.stored.originator_version,
                 topic=e.stored.topic,
                 state=e.stored.state,
@@ -715,36 +685,20 @@ class CentralSync:
         theirs: list[Any],
         operator: str,
     ) -> list[StoredEvent]:
-        fields = overlap(touched(laptop_event), frozenset().union(*(touched(e) for e in theirs)))
-        if not fields:
+        found = conflicting_fields(laptop_event, theirs)
+        if found is None:
             return []
-        central_values: dict[str, str] = {}
-        central_events: list[str] = []
-        for field in fields:
-            for theirs_event in reversed(theirs):
-                hit = touched(theirs_event)
-                if field in hit or WHOLE_RECORD in hit:
-                    central_values[field] = field_value(
-                        theirs_event, WHOLE_RECORD if WHOLE_RECORD in hit else field
-                    )
-                    central_events.append(theirs_event.context.event_id.hex)
-                    break
-        aggregate = self.core.get(object, aggregate_id)
-        reference = str(
-            getattr(aggregate, "chart_number", None)
-            or getattr(aggregate, "username", None)
-            or aggregate_id.hex[:8]
-        )
+        reference = record_reference(self.core.get(object, aggregate_id), aggregate_id)
         with self.core.acting_as(operator, dating=Dating.BOOKKEEPING):
             conflict = SyncConflict(
                 site=site,
                 aggregate_id=aggregate_id,
-                record=type(laptop_event).TOPIC.split(".")[1],
+                record=record_kind(laptop_event),
                 reference=reference,
-                fields=fields,
-                central_values=central_values,
-                site_values={f: field_value(laptop_event, f) for f in fields},
-                central_events=list(dict.fromkeys(central_events)),
+                fields=found.fields,
+                central_values=found.central_values,
+                site_values=found.site_values,
+                central_events=found.central_events,
                 site_event=laptop_event.context.event_id.hex,
             )
         return [self.core.app.mapper.to_stored_event(e) for e in conflict.collect_events()]
@@ -752,15 +706,10 @@ class CentralSync:
     def _restore_central(self, conflict: SyncConflict, context: Any) -> list[StoredEvent]:
         """Central's conflicting changes recorded again on top, stamped by the reviewer."""
         recorder, mapper = self.core.app.recorder, self.core.app.mapper
-        wanted = set(conflict.central_events)
         history = [mapper.to_domain_event(s) for s in recorder.select_events(conflict.aggregate_id)]
-        version = history[-1].originator_version if history else 0
-        restored = []
-        for event in history:
-            if event.context.event_id.hex in wanted and WHOLE_RECORD not in touched(event):
-                version += 1
-                restored.append(mapper.to_stored_event(rebased(event, version, context.for_new_event())))
-        return restored
+        return [
+            mapper.to_stored_event(e) for e in restored_central(history, conflict.central_events, context)
+        ]
 
 
 class ChainRefused(SyncRefused):
@@ -792,15 +741,6 @@ class _Merged:
         self.reapplied = 0
         self.conflict_count = 0
         self.held_count = 0
-
-
-def rebased(domain_event: Any, version: int, context: Any = None) -> Any:
-    """The same event at another version of its record (its origin kept unless ``context``)."""
-    if context is None:
-        return dataclasses.replace(domain_event, originator_version=version)
-    return dataclasses.replace(
-        domain_event, originator_version=version, context=context, timestamp=context.recorded_at
-    )
 
 
 class DirectCentral:

@@ -24,6 +24,7 @@ from application.security.access import Access
 from application.setup import SOFTWARE_VERSION
 from application.sites.operations import Operations
 from application.sync.sync_port import Batch, Central, CentralStatus, LoggedEvent, RunState
+from domain.base import uuid_of
 from domain.chain import CHAIN_KEY, SITE_SIGNING_KEY, verify
 from domain.errors import N_
 from domain.security.session import SESSION_KEY
@@ -172,8 +173,8 @@ class SiteSync:
     def preflight(self, actor: Actor, central: Central) -> tuple[SyncPlan, CentralStatus, RunState | None]:
         """Every check, before anything is written on either side."""
         self.access.require(actor, "sync.run")
-        identity = self._identity()
-        status = central.status(identity.site_code, identity.generation, SOFTWARE_VERSION)
+        identity, generation = self._identity()
+        status = central.status(identity.site_code, generation, SOFTWARE_VERSION)
         if status.software_version == SOFTWARE_VERSION:  # else refused below: the same software first
             try:  # then this store brought to it
                 identity.require_current(SOFTWARE_VERSION)
@@ -186,7 +187,7 @@ class SiteSync:
         if run is not None and run.completed and self._holds_completion(run.run_id):
             run = None  # the last run ended here too: a new one starts
         resuming = run is not None and (
-            run.generation == identity.generation or (run.flipped and run.run_id.hex == identity.generation)
+            run.generation == generation or (run.flipped and run.run_id.hex == generation)
         )
         run = run if resuming else None
         crossing = plan_crossing(
@@ -218,8 +219,8 @@ class SiteSync:
             self._record_refusal(actor, refused)
             raise
         progress.planned(plan)
-        identity = self._identity()
-        site, generation = identity.site_code, identity.generation
+        identity, generation = self._identity()
+        site = identity.site_code
         outcome = SyncOutcome(plan=plan, laptop=None)
         if run is not None and run.completed:  # central ended it, its answer was lost: record it
             progress.stage("complete")
@@ -268,7 +269,7 @@ class SiteSync:
         ids = central.site_records(site)
         theirs: dict[UUID, dict[int, StoredEvent]] = {}
         for event in central.read(site, [(i, None) for i in ids]):
-            theirs.setdefault(event.originator_id, {})[event.originator_version] = event
+            theirs.setdefault(uuid_of(event.originator_id), {})[event.originator_version] = event
         missing = []
         for record_id in ids:
             central_copy = theirs.get(record_id, {})
@@ -302,13 +303,14 @@ class SiteSync:
         run = self.core.get(SyncRun, run_id)
         return run is not None and run.completed
 
-    def _identity(self) -> StoreIdentity:
+    def _identity(self) -> tuple[StoreIdentity, str]:
+        """This laptop's identity and its log generation."""
         identity = self.core.require_identity()
         if identity.is_central:
             raise SyncRefused(N_("sync runs on a laptop: this is central's store"))
         if not identity.generation:
             raise SyncRefused(N_("this store was not provisioned from central: it cannot sync"))
-        return identity
+        return identity, identity.generation
 
     @staticmethod
     def _after(identity: StoreIdentity, status: CentralStatus) -> int:
@@ -361,16 +363,16 @@ class SiteSync:
         progress: SyncProgress,
     ) -> Any:
         """A fresh store from central's slice, verified, then swapped in for this one."""
-        identity = self._identity()
+        identity, _ = self._identity()
         site = identity.site_code
         ids = central.slice(site)
         fresh = stores.fresh()
         # The same laptop, the same provisioning: the rebuilt store links with the same key,
         # signs with the same credential and keeps the operator's session.
         for name in (CHAIN_KEY, SITE_SIGNING_KEY, SESSION_KEY):
-            kept = self.core.app.recorder.key(name, create=False)
+            kept = self.core.app.keys.key(name, create=False)
             if kept is not None:
-                fresh.core.app.recorder.key(name, kept)
+                fresh.core.app.keys.key(name, kept)
         done = 0
 
         def advance(step: int) -> None:
@@ -404,7 +406,7 @@ class SiteSync:
     @staticmethod
     def _verify_rebuilt(fresh: Any, site: str, copied: int) -> None:
         broken = verify(
-            fresh.chain.chained_events(), fresh.chain.orphan_links(), fresh.core.app.recorder.chain_key()
+            fresh.chain.chained_events(), fresh.chain.orphan_links(), fresh.core.app.keys.chain_key()
         )
         stored = fresh.core.app.recorder.max_notification_id() or 0
         record = fresh.core.get(Site, site_id(site))

@@ -3,6 +3,7 @@ sites policy every use case asks before it writes."""
 
 from __future__ import annotations
 
+import builtins
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from application.security.access import Access
 from application.setup import SOFTWARE_VERSION
 from application.sites.operations import WAREHOUSE_HINT, Operations, SiteNotFound
 from application.validation import Command, parse, safe_text
+from domain.base import BrigadaAggregate
 from domain.chain import CHAIN_KEY, SITE_SIGNING_KEY, SITES_MASTER_KEY, site_key
 from domain.errors import N_, DomainError, InvalidValue
 from domain.security.locks import LOCK_POLICY_ID
@@ -231,17 +233,6 @@ class Sites:
         mode = site.mode if site else SiteMode.ON_SITE
         return ModeReport(site=identity.site_code, mode=mode, role=identity.role)
 
-    def set_mode(self, actor: Actor, code: str, mode: SiteMode) -> SiteRow:
-        """Central's record of the lease, unchecked: the shortcut tests and benchmarks use to put a
-        site on and off mission as its syncs would. An operator goes through ``change_mode``."""
-        self._administer(actor, "site.params")
-        site = self._load(code)
-        with self.core.acting_as(actor.username):
-            site.change_mode(mode)
-            site.finish_return()  # an operator's word ends a hand-back left half-done
-            self.core.save(site)
-        return self.show(actor, code)
-
     def change_mode(
         self, actor: Actor, code: str, mode: SiteMode, force: bool = False, reason: str = ""
     ) -> SiteRow:
@@ -316,7 +307,9 @@ class Sites:
             open_run=next((r for r in rows if r.status != "completed"), None),
         )
 
-    def laptop_generations(self, site: Site, runs: list[SyncRunRow] | None = None) -> list[str]:
+    def laptop_generations(
+        self, site: Site, runs: builtins.list[SyncRunRow] | None = None
+    ) -> builtins.list[str]:
         """Every log generation central issued the site's current laptop: its provisioning's,
         then each start-of-mission rebuild's (a run started from one of them whose checkpoint
         central opened, under the run's id). Exact for a laptop provisioned since provisionings
@@ -345,7 +338,7 @@ class Sites:
                     grown = True
         return generations
 
-    def _runs(self, code: str) -> list[SyncRunRow]:
+    def _runs(self, code: str) -> builtins.list[SyncRunRow]:
         """Every sync run of a site central recorded, newest first."""
         self.core.views.catch_up(["sync_runs"])
         return self.runs.history(code, limit=1_000_000)
@@ -383,10 +376,10 @@ class Sites:
         key_id, generation = secrets.token_hex(16), uuid4().hex
         # New keys for each provisioning (a laptop provisioned again gets others): given to the
         # laptop's store before anything is written there, never shown, never an event.
-        master = self.core.app.recorder.key(SITES_MASTER_KEY)
-        target.core.app.recorder.key(CHAIN_KEY, site_key(master, site.code, key_id))
+        master = self.core.app.keys.key(SITES_MASTER_KEY)
+        target.core.app.keys.key(CHAIN_KEY, site_key(master, site.code, key_id))
         private_key, public_key = self.signing_keys.new_pair()
-        target.core.app.recorder.key(SITE_SIGNING_KEY, private_key)
+        target.core.app.keys.key(SITE_SIGNING_KEY, private_key)
         lost_generations = self.laptop_generations(site) if reason is not None else []
         with self.core.acting_as(actor.username):
             if reason is not None:
@@ -440,14 +433,16 @@ class Sites:
         records = (self.core.get(User, UUID(row.user_id)) for row in admins)
         return {user.username: self.core.hasher.partial(user.password_hash) for user in records if user}
 
-    def slice_ids(self, site: str, *, history: bool) -> list[UUID]:
+    def slice_ids(self, site: str, *, history: bool) -> builtins.list[UUID]:
         """What a laptop gets: the site record, configuration, users that may work there (no
         administrator: that profile never works on a laptop), and the patients of central and of
         this site (not other sites'); with ``history`` (the start-of-mission rebuild), also every
         record the site's own events touched, as central holds it."""
         central = self.core.require_identity().site_code
         ids = [site_id(site)]
-        ids += [i for i in (PASSWORD_POLICY_ID, LOCK_POLICY_ID) if self.core.get(object, i) is not None]
+        ids += [
+            i for i in (PASSWORD_POLICY_ID, LOCK_POLICY_ID) if self.core.get(BrigadaAggregate, i) is not None
+        ]
         ids += [UUID(u.user_id) for u in self.users.all() if not u.is_admin]
         ids += [UUID(p.patient_id) for p in self.patients.all() if p.site in (site, central)]
         for more in self.extra_slices:

@@ -14,7 +14,7 @@ from cli import i18n
 from cli.base import Command, group, writing_to
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, ngettext
-from cli.options import json_option
+from cli.options import json_option, page_options
 from projections.audit.activity_log import ActivityRow, action_label, all_action_codes
 
 HEADINGS = [
@@ -96,10 +96,7 @@ def audit() -> None:
 @click.option("--user", help=N_("User name."))
 @click.option("--site", help=N_("Site code."))
 @click.option("--text", "texts", multiple=True, help=N_("Text in the comment (up to 3, all must match)."))
-@click.option("--page", default=1, show_default=True, type=click.IntRange(1), help=N_("Page number."))
-@click.option(
-    "--page-size", default=50, show_default=True, type=click.IntRange(1, 1000), help=N_("Rows per page.")
-)
+@page_options
 @json_option
 @click.option(
     "--csv",

@@ -11,12 +11,11 @@ from typing import Any
 import click
 
 from application.billing.invoicing import InvoiceView
-from cli.base import Command, group, writing_to
+from cli.base import Command, group
 from cli.billing.voucher_cmd import show_priced_rows
-from cli.clinical.encounter_cmd import pdf_to
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, ngettext, pgettext
-from cli.options import json_option, out_option
+from cli.options import json_option, out_option, pdf_to, write_out
 from projections.billing.invoices import InvoiceRow
 
 COLUMNS = [
@@ -205,9 +204,8 @@ def rips(env: Env, number: str, out: Path, provider_nit: str, provider_code: str
     data = {"provider_nit": provider_nit, "provider_code": provider_code}
 
     def write(document: dict[str, Any]) -> None:
-        with writing_to("--out"):
-            out.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-        env.say(_("Written to {path}").format(path=out))
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+        write_out(env, out, lambda target: target.write_text(text, encoding="utf-8"))
 
     env.brigada().invoicing.rips(env.actor(), number, data, write)
 

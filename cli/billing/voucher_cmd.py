@@ -11,10 +11,9 @@ import click
 
 from application.billing.vouchers import VoucherView
 from cli.base import Command, group
-from cli.clinical.encounter_cmd import pdf_to
 from cli.env import Env, pass_env
 from cli.i18n import N_, _, pgettext
-from cli.options import json_option, out_option
+from cli.options import json_option, out_option, pdf_to
 from projections.billing.vouchers import VoucherRow
 
 CENTS = Decimal("0.01")

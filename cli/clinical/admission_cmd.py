@@ -7,7 +7,7 @@ import click
 from cli.base import Command, group
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
-from cli.options import json_option
+from cli.options import json_option, limit_option
 from domain.clinical.admission import AdmissionKind, DischargeCondition
 from projections.clinical.admissions import AdmissionRow
 
@@ -93,9 +93,7 @@ def discharge(env: Env, number: str, condition: str, as_json: bool) -> None:
 
 @admission.command("list", cls=Command, help=N_("List admissions, newest first."))
 @click.option("--open", "only_open", is_flag=True, help=N_("Only those not yet discharged."))
-@click.option(
-    "--limit", default=200, show_default=True, type=click.IntRange(1, 10_000), help=N_("At most this many.")
-)
+@limit_option(default=200, most=10_000)
 @json_option
 @pass_env
 def list_admissions(env: Env, only_open: bool, limit: int, as_json: bool) -> None:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import mimetypes
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from adapters.clinical.documents import write_document_pdf, write_zip
+from adapters.clinical.documents import write_zip
 from application.clinical.encounters import Deliver, EncounterView, PrintedDocument
-from cli.base import Command, group, writing_to
+from cli.base import Command, group
 from cli.env import Env, pass_env, plain, visible
 from cli.i18n import N_, _
-from cli.options import json_option, out_option
+from cli.options import json_option, out_option, pdf, pdf_to, write_out
 from projections.clinical.encounters import EncounterRow
+
+Output = Callable[..., None]  # (env, mode, deliver, **arguments): a document viewed or printed
 
 ROW_COLUMNS = [
     ("number", N_("Visit")),
@@ -181,6 +184,42 @@ def change_visit(env: Env, number: str, as_json: bool, **given: Any) -> None:
     show_row(env, row, as_json)
 
 
+# -- outputs -------------------------------------------------------------------------------------
+def view_and_print(
+    group: click.Group, view_help: str, print_help: str, *params: Callable[[Any], Any]
+) -> Callable[[Output], Output]:
+    """Two commands of ``group`` over one output: ``view`` (the text on the terminal) and
+    ``print`` (a PDF file, ``--out``); ``params`` are the arguments and options both take."""
+
+    def commands(output: Output) -> Output:
+        def view(env: Env, **given: Any) -> None:
+            output(env, "view", print_text, **given)
+
+        def print_pdf(env: Env, out: Path | None, **given: Any) -> None:
+            output(env, "print", pdf_to(env, out), **given)
+
+        for name, help_text, callback in (("view", view_help, view), ("print", print_help, print_pdf)):
+            command = pass_env(callback)
+            command = out_option(command) if name == "print" else command
+            for param in reversed(params):
+                command = param(command)
+            group.command(name, cls=Command, help=help_text)(command)
+        return output
+
+    return commands
+
+
+def print_text(document: PrintedDocument) -> None:
+    click.echo(document.title)
+    for label, value in document.header:
+        click.echo(f"{label}: {value}")
+    for heading, text in document.body:
+        click.echo("")
+        if heading:
+            click.echo(heading)
+        click.echo(text)
+
+
 # -- paragraphs --------------------------------------------------------------------------------
 @encounter.group(
     "paragraph", cls=type(encounter), help=N_("Report paragraphs: add, edit, delete, view, print.")
@@ -243,23 +282,16 @@ def paragraph_delete(env: Env, number: str, paragraph_id: str) -> None:
     env.say(_("Paragraph {id} deleted").format(id=paragraph_id.upper()))
 
 
-@paragraph.command("view", cls=Command, help=N_("Show a paragraph."))
-@click.argument("number")
-@click.argument("paragraph_id")
-@pass_env
-def paragraph_view(env: Env, number: str, paragraph_id: str) -> None:
+@view_and_print(
+    paragraph,
+    N_("Show a paragraph."),
+    N_("Print a paragraph to a PDF file."),
+    click.argument("number"),
+    click.argument("paragraph_id"),
+)
+def paragraph_output(env: Env, mode: str, deliver: Deliver, number: str, paragraph_id: str) -> None:
     actor = env.actor()
-    env.brigada().encounters.paragraph(actor, number, paragraph_id, "view", print_text)
-
-
-@paragraph.command("print", cls=Command, help=N_("Print a paragraph to a PDF file."))
-@click.argument("number")
-@click.argument("paragraph_id")
-@out_option
-@pass_env
-def paragraph_print(env: Env, number: str, paragraph_id: str, out: Path | None) -> None:
-    actor = env.actor()
-    env.brigada().encounters.paragraph(actor, number, paragraph_id, "print", pdf_to(env, out))
+    env.brigada().encounters.paragraph(actor, number, paragraph_id, mode, deliver)
 
 
 # -- services, observations, diagnoses ----------------------------------------------------------
@@ -374,10 +406,7 @@ def document_get(env: Env, number: str, document_id: str, out: Path | None) -> N
     actor = env.actor()
 
     def write(filename: str, content: bytes) -> None:
-        target = out or Path(Path(filename).name)
-        with writing_to("--out"):
-            target.write_bytes(content)
-        env.say(_("Written to {path}").format(path=target))
+        write_out(env, out or Path(Path(filename).name), lambda target: target.write_bytes(content))
 
     env.brigada().encounters.document_content(actor, number, document_id, write)
 
@@ -406,53 +435,17 @@ def delete(env: Env, number: str, yes: bool, as_json: bool) -> None:
     show_row(env, row, as_json, _("Visit {number} deleted").format(number=row.number))
 
 
-# -- outputs -------------------------------------------------------------------------------------
-def print_text(document: PrintedDocument) -> None:
-    click.echo(document.title)
-    for label, value in document.header:
-        click.echo(f"{label}: {value}")
-    for heading, text in document.body:
-        click.echo("")
-        if heading:
-            click.echo(heading)
-        click.echo(text)
-
-
-def pdf_to(env: Env, out: Path | None) -> Deliver:
-    """Writes a document to a PDF file (``--out`` or its own name in this folder); the use case
-    records the print only after this returns."""
-
-    def write(document: PrintedDocument) -> None:
-        target = out or Path(f"{document.file_stem}.pdf")
-        with writing_to("--out"):
-            write_document_pdf(
-                target, document.title, document.header, document.body, _("Page {page} of {pages}")
-            )
-        env.say(_("Written to {path}").format(path=target))
-
-    return write
-
-
 @encounter.group("report", cls=type(encounter), help=N_("The medical report: view, print, zip."))
 def report() -> None:
     pass
 
 
-@report.command("view", cls=Command, help=N_("Show the report."))
-@click.argument("number")
-@pass_env
-def report_view(env: Env, number: str) -> None:
+@view_and_print(
+    report, N_("Show the report."), N_("Print the report to a PDF file."), click.argument("number")
+)
+def report_output(env: Env, mode: str, deliver: Deliver, number: str) -> None:
     actor = env.actor()
-    env.brigada().encounters.report(actor, number, "view", print_text)
-
-
-@report.command("print", cls=Command, help=N_("Print the report to a PDF file."))
-@click.argument("number")
-@out_option
-@pass_env
-def report_print(env: Env, number: str, out: Path | None) -> None:
-    actor = env.actor()
-    env.brigada().encounters.report(actor, number, "print", pdf_to(env, out))
+    env.brigada().encounters.report(actor, number, mode, deliver)
 
 
 @report.command("zip", cls=Command, help=N_("A zip with the report PDF and the visit's documents."))
@@ -464,13 +457,14 @@ def report_zip(env: Env, number: str, out: Path | None) -> None:
     encounters = env.brigada().encounters
     files = encounters.documents_of(actor, number)
 
+    def zipped(target: Path, printed: PrintedDocument) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            report = Path(folder) / f"{printed.file_stem}.pdf"
+            pdf(report, printed)
+            write_zip(target, [(report.name, report.read_bytes()), *files])
+
     def write(printed: PrintedDocument) -> None:
-        target = out or Path(f"{printed.file_stem}.zip")
-        with tempfile.TemporaryDirectory() as folder, writing_to("--out"):
-            pdf = Path(folder) / f"{printed.file_stem}.pdf"
-            write_document_pdf(pdf, printed.title, printed.header, printed.body, _("Page {page} of {pages}"))
-            write_zip(target, [(pdf.name, pdf.read_bytes()), *files])
-        env.say(_("Written to {path}").format(path=target))
+        write_out(env, out or Path(f"{printed.file_stem}.zip"), lambda target: zipped(target, printed))
 
     encounters.report(actor, number, "zip", write)
 
@@ -480,23 +474,16 @@ def history() -> None:
     pass
 
 
-@history.command("view", cls=Command, help=N_("Show a clinical history view (DIAGNOSTICOS, VISITAS)."))
-@click.argument("number")
-@click.option("--name", default="DIAGNOSTICOS", show_default=True, help=N_("History view name."))
-@pass_env
-def history_view(env: Env, number: str, name: str) -> None:
+@view_and_print(
+    history,
+    N_("Show a clinical history view (DIAGNOSTICOS, VISITAS)."),
+    N_("Print a clinical history view to a PDF file."),
+    click.argument("number"),
+    click.option("--name", default="DIAGNOSTICOS", show_default=True, help=N_("History view name.")),
+)
+def history_output(env: Env, mode: str, deliver: Deliver, number: str, name: str) -> None:
     actor = env.actor()
-    env.brigada().encounters.history(actor, number, name, "view", print_text)
-
-
-@history.command("print", cls=Command, help=N_("Print a clinical history view to a PDF file."))
-@click.argument("number")
-@click.option("--name", default="DIAGNOSTICOS", show_default=True, help=N_("History view name."))
-@out_option
-@pass_env
-def history_print(env: Env, number: str, name: str, out: Path | None) -> None:
-    actor = env.actor()
-    env.brigada().encounters.history(actor, number, name, "print", pdf_to(env, out))
+    env.brigada().encounters.history(actor, number, name, mode, deliver)
 
 
 @encounter.group("form", cls=type(encounter), help=N_("Forms printed from templates."))

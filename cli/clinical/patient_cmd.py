@@ -15,7 +15,7 @@ from application.clinical.contracts import ContractView
 from cli.base import Command, group
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
-from cli.options import json_option
+from cli.options import json_option, limit_option
 from projections.clinical.patients import PatientRow
 
 # (option, field, help) for every patient detail, shared by register and correct.
@@ -156,13 +156,7 @@ def show(env: Env, chart_number: str, as_json: bool) -> None:
     "search", cls=Command, help=N_("Find patients by document or name (accents and case ignored).")
 )
 @click.argument("text")
-@click.option(
-    "--limit",
-    default=50,
-    show_default=True,
-    type=click.IntRange(1, 1000),
-    help=N_("At most this many."),
-)
+@limit_option(default=50, most=1000)
 @json_option
 @pass_env
 def search(env: Env, text: str, limit: int, as_json: bool) -> None:

@@ -13,18 +13,14 @@ from application.store_clock import StoreDate
 from cli.base import Command, Group
 from cli.env import Env, pass_env, read_password, render
 from cli.i18n import N_, _, ngettext
-from cli.options import json_option
+from cli.options import json_option, password_stdin_option
 from domain.errors import DomainError
 from domain.security.user import AdminLockedForNow, PasswordChangeRequired
 
 
 @click.command("login", cls=Command, help=N_("Open a session (15 minutes idle, 12 hours at most)."))
 @click.argument("username")
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help=N_("Read the password from standard input (a new one on the next line if asked)."),
-)
+@password_stdin_option(N_("Read the password from standard input (a new one on the next line if asked)."))
 @click.option("--unlock-code", metavar="CODE", help=N_("Unlock a locked user with a code from central."))
 @click.option("--totp", metavar="CODE", help=N_("Code from the authenticator app."))
 @pass_env
@@ -126,11 +122,7 @@ def whoami(env: Env, as_json: bool) -> None:
 
 
 @click.command("passwd", cls=Command, help=N_("Change your own password (the current one is asked)."))
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help=N_("Read the current password, then the new one, from standard input (two lines)."),
-)
+@password_stdin_option(N_("Read the current password, then the new one, from standard input (two lines)."))
 @pass_env
 def passwd(env: Env, password_stdin: bool) -> None:
     actor = env.actor()

@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
+from application.context import Actor
 from application.security.users import MenuLine, SectionLine, UserView
 from cli.base import Command, group
 from cli.env import Env, pass_env, read_password
 from cli.i18n import N_, _
-from cli.options import json_option
+from cli.options import json_option, password_stdin_option
 from projections.security.users import UserRow
 
 USER_COLUMNS = [
@@ -23,12 +24,6 @@ USER_COLUMNS = [
     ("locked", N_("Locked")),
 ]
 GRANTED, DENIED = "✔", "✘"
-
-
-def password_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--password-stdin", is_flag=True, help=N_("Read the password from standard input."))(
-        command
-    )
 
 
 def yes_no(value: bool) -> str:
@@ -114,7 +109,7 @@ def user() -> None:
 @click.option("--full-name", required=True, help=N_("The user's full name."))
 @click.option("--admin", "is_admin", is_flag=True, help=N_("Make the user an administrator."))
 @click.option("--like", metavar="USER", help=N_("Copy the menu options and sections of USER."))
-@password_option
+@password_stdin_option()
 @json_option
 @pass_env
 def create(
@@ -203,7 +198,7 @@ def show(env: Env, username: str, as_json: bool) -> None:
     help=N_("Give a user a new password that they must change at their next login."),
 )
 @click.argument("username")
-@password_option
+@password_stdin_option()
 @pass_env
 def reset_password(env: Env, username: str, password_stdin: bool) -> None:
     actor = env.actor()
@@ -260,12 +255,8 @@ def unlock_code(env: Env, username: str, site: str, valid_hours: str, as_json: b
 @json_option
 @pass_env
 def access(env: Env, username: str, grant: tuple[str, ...], revoke: tuple[str, ...], as_json: bool) -> None:
-    actor = env.actor()
     users = env.brigada().users
-    if grant or revoke:
-        lines = users.change_access(actor, username, list(grant), list(revoke))
-    else:
-        lines = users.access_tree(actor, username)
+    lines = changed_or_shown(env, username, grant, revoke, users.change_access, users.access_tree)
     show_tree(env, username, lines, as_json)
 
 
@@ -278,13 +269,25 @@ def access(env: Env, username: str, grant: tuple[str, ...], revoke: tuple[str, .
 @json_option
 @pass_env
 def sections(env: Env, username: str, allow: tuple[str, ...], deny: tuple[str, ...], as_json: bool) -> None:
-    actor = env.actor()
     users = env.brigada().users
-    if allow or deny:
-        lines = users.change_sections(actor, username, list(allow), list(deny))
-    else:
-        lines = users.section_list(actor, username)
+    lines = changed_or_shown(env, username, allow, deny, users.change_sections, users.section_list)
     show_sections(env, username, lines, as_json)
+
+
+def changed_or_shown(
+    env: Env,
+    username: str,
+    opened: tuple[str, ...],
+    closed: tuple[str, ...],
+    change: Callable[[Actor, str, list[str], list[str]], list[Any]],
+    show: Callable[[Actor, str], list[Any]],
+) -> list[Any]:
+    """A user's menus or sections after opening and closing what the options name, or as they
+    are when the options name nothing."""
+    actor = env.actor()
+    if opened or closed:
+        return change(actor, username, list(opened), list(closed))
+    return show(actor, username)
 
 
 @user.command("totp", cls=Command, help=N_("Enrol or remove a second factor (TOTP) for USER."))

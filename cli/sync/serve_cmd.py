@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from adapters.bootstrap import open_brigada
+from adapters.bootstrap import require_serving_store, serve_sync
 from adapters.store import StoreLocation
-from adapters.sync.server import STORE_VARIABLE
 from adapters.sync.site_credentials import fingerprint, self_signed
-from application.setup import SOFTWARE_VERSION
 from cli.base import Command
 from cli.env import Env, pass_env
 from cli.i18n import N_, _
@@ -82,36 +79,20 @@ def serve(
     location = StoreLocation.parse(env.store_url)
     if workers > 1 and location.kind != "postgresql":
         raise InvalidValue("--workers", N_("more than one worker needs a PostgreSQL store"))
-    central = open_brigada(env.store_url)  # refuses early what the workers would refuse later
-    try:
-        identity = central.core.require_identity()
-        if not identity.is_central:
-            raise InvalidValue("--store", N_("brigada serve runs on central's store"))
-        # Laptops sync only with the same version, each store brought to it: so central's too.
-        identity.require_current(SOFTWARE_VERSION)
-    finally:
-        central.close()
-    import uvicorn
-
-    os.environ[STORE_VARIABLE] = env.store_url
+    require_serving_store(env.store_url)
     env.say(
         _("Serving the sync at {scheme}://{address}:{port}").format(
             scheme="https" if tls_cert else "http", address=address, port=port
         )
     )
-    uvicorn.run(
-        "adapters.sync.server:app_from_environment",
-        factory=True,
-        host=address,
+    serve_sync(
+        env.store_url,
+        address=address,
         port=port,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
         proxy_headers=proxy_headers,
-        forwarded_allow_ips="*" if proxy_headers else None,
         workers=workers,
-        access_log=False,
-        log_level="info",
-        timeout_graceful_shutdown=30,
     )
 
 

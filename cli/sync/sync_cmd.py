@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from adapters.bootstrap import central_for
+from adapters.bootstrap import preflight_sync, sync_laptop
 from application.sync.laptop import SyncOutcome, SyncPlan
 from cli.base import Command, group
 from cli.env import Env, pass_env
@@ -167,21 +167,16 @@ def sync(ctx: click.Context, central_url: str | None, dry_run: bool, as_json: bo
         return
     env: Env = ctx.obj
     actor = env.actor()
-    laptop = env.brigada()
-    central = central_for(laptop, actor.username, central_url)
+    if dry_run:
+        dry(env, preflight_sync(env.brigada(), actor, central_url), as_json)
+        return
+    display = Display(env, quiet=as_json)
     try:
-        if dry_run:
-            dry(env, laptop.sync.preflight(actor, central)[0], as_json)
-            return
-        display = Display(env, quiet=as_json)
-        try:
-            outcome = laptop.sync.run(actor, central, env.laptop_stores(), display)
-        finally:
-            display.stop()
-        if outcome.laptop is not None:
-            env.replace_brigada(outcome.laptop)  # the rebuilt store, now in the old one's place
+        outcome = sync_laptop(env.brigada(), env.store_url, actor, display, central_url)
     finally:
-        central.close()
+        display.stop()
+    if outcome.laptop is not None:
+        env.replace_brigada(outcome.laptop)  # the rebuilt store, now in the old one's place
     if as_json:
         env.emit_json(outcome_json(outcome))
     else:

@@ -9,6 +9,7 @@ Each takes its number from its own series at the site (FORM, ORD, AYD, CIR, SOL)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.clinical.encounter import Encounter, EncounterClosed, EncounterKind
@@ -19,6 +20,13 @@ class NotAmbulatory(DomainError):
     template = N_("visit {number} is not an ambulatory hospitalization: {what} is not possible")
 
 
+class VisitFields(TypedDict):
+    encounter_id: UUID
+    visit_number: str
+    patient_id: UUID
+    chart_number: str
+
+
 @dataclass(frozen=True)
 class VisitRef:
     encounter_id: UUID
@@ -26,7 +34,7 @@ class VisitRef:
     patient_id: UUID
     chart_number: str
 
-    def as_fields(self) -> dict[str, object]:
+    def as_fields(self) -> VisitFields:
         return {
             "encounter_id": self.encounter_id,
             "visit_number": self.visit_number,
@@ -48,6 +56,33 @@ def visit_of(
     if ambulatory_only and encounter.kind is not EncounterKind.AMBULATORY:
         raise NotAmbulatory(number=encounter.number, what=what)
     return VisitRef(encounter.id, encounter.number, encounter.patient_id, encounter.chart_number)
+
+
+class OrderOnVisit:
+    """What the aggregate of every order on a visit shares: its id follows from its number in its
+    series, and its creation names the visit (the fields of ``VisitRef``, as its Created event
+    carries them). A mixin placed before ``BrigadaAggregate``: the events stay each aggregate's."""
+
+    SERIES: ClassVar[str]
+    number: str
+    encounter_id: UUID
+    visit_number: str
+    patient_id: UUID
+    chart_number: str
+
+    @classmethod
+    def create_id(cls, number: str) -> UUID:
+        return order_id(cls.SERIES, number)
+
+    def _on_visit(
+        self, number: str, encounter_id: UUID, visit_number: str, patient_id: UUID, chart_number: str
+    ) -> None:
+        """Called by the aggregate's creation (so also on every rebuild): assignments only."""
+        self.number = number
+        self.encounter_id = encounter_id
+        self.visit_number = visit_number
+        self.patient_id = patient_id
+        self.chart_number = chart_number
 
 
 def order_id(series: str, number: str) -> UUID:

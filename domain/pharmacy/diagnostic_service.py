@@ -11,7 +11,7 @@ from eventsourcing.domain import event
 from domain.base import BrigadaAggregate
 from domain.errors import N_, DomainError, InvalidValue
 from domain.pharmacy.catalog import CatalogItem
-from domain.pharmacy.clinical_order import VisitRef, order_id
+from domain.pharmacy.clinical_order import OrderOnVisit, VisitRef
 from domain.pharmacy.service_order import require_service
 from domain.sites.site import SiteAction
 from domain.sites.site_policy import Forbidden, Operation
@@ -42,8 +42,9 @@ class ResultAlreadyRecorded(DomainError):
     template = N_("diagnostic service {number} already has its result (recorded on {recorded_on})")
 
 
-class DiagnosticService(BrigadaAggregate):
+class DiagnosticService(OrderOnVisit, BrigadaAggregate):
     TOPIC = "brigada.DiagnosticService"
+    SERIES = SERIES
 
     class Event(BrigadaAggregate.Event):
         TOPIC = "brigada.DiagnosticService.Event"
@@ -63,10 +64,6 @@ class DiagnosticService(BrigadaAggregate):
         text: str
         recorded_on: date
 
-    @staticmethod
-    def create_id(number: str) -> UUID:
-        return order_id(SERIES, number)
-
     @event(Requested)
     def __init__(
         self,
@@ -78,11 +75,7 @@ class DiagnosticService(BrigadaAggregate):
         cups_code: str,
         requested_by: str,
     ) -> None:
-        self.number = number
-        self.encounter_id = encounter_id
-        self.visit_number = visit_number
-        self.patient_id = patient_id
-        self.chart_number = chart_number
+        self._on_visit(number, encounter_id, visit_number, patient_id, chart_number)
         self.cups_code = cups_code
         self.requested_by = requested_by
         self.result: str | None = None

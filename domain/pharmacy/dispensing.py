@@ -4,9 +4,11 @@ application saves the order and the lots together, so the tallies and the stock 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Protocol
 
+from domain.errors import N_, InvalidValue
 from domain.pharmacy.medication_ledger import LotTally, MedicationLedger
 from domain.pharmacy.stock_lot import StockLot, check_quantity
 
@@ -23,6 +25,24 @@ class MedicationOrder(Protocol):
     def dispense(self, item: str, warehouse: str, lot: str, quantity: int) -> None: ...
 
     def return_unused(self, tally: LotTally, quantity: int) -> None: ...
+
+
+def default_quantity(ledger: MedicationLedger, item: str, wanted: int | None) -> int:
+    """The quantity to dispense: the one asked for, else all that is left of the item (at least
+    one, so that dispensing an item already served is refused as more than pending)."""
+    return wanted or max(ledger.pending(item), 1)
+
+
+def default_warehouse(own: list[str], holding: Collection[str]) -> str:
+    """The warehouse to dispense from when none is named: the only one that may serve here
+    (``own``), or, of several, the only one with the item in stock (``holding``)."""
+    if len(own) > 1:
+        own = [w for w in own if w in holding] or own
+    if len(own) != 1:
+        raise InvalidValue(
+            "warehouse", N_("name the warehouse to dispense from: {choices}"), choices=", ".join(own)
+        )
+    return own[0]
 
 
 def dispense(order: MedicationOrder, plan: list[tuple[StockLot, int]], today: date) -> int:

@@ -12,9 +12,12 @@ Billing takes the net quantity: dispensed - returned (or administered, for what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from domain.errors import N_, DomainError, InvalidValue, NotFound
+from domain.pharmacy.stock_lot import check_quantity
 
 
 class NotOrdered(NotFound):
@@ -128,3 +131,29 @@ class MedicationLedger:
         key = self.key(item, warehouse, lot)
         tally = self.lots.get(key) or LotTally(item, warehouse, lot)
         self.lots[key] = replace(tally, **{what: getattr(tally, what) + quantity})
+
+
+class LedgerCommands:
+    """The medication chain's commands an order holding a ledger (a prescription, a supply request)
+    shares: the checks, once. A mixin placed before ``BrigadaAggregate``: each aggregate keeps its
+    own events and the ``_dispense`` and ``_return`` methods that record them."""
+
+    SERIES: ClassVar[str]
+    number: str
+    ledger: MedicationLedger
+    _dispense: Callable[..., None]
+    _return: Callable[..., None]
+
+    @property
+    def reference(self) -> str:
+        """How the stock lots' movements name the order ("FORM BRG01-1")."""
+        return f"{self.SERIES} {self.number}"
+
+    def dispense(self, item: str, warehouse: str, lot: str, quantity: int) -> None:
+        self.ledger.check_dispense(item, quantity)
+        self._dispense(item=item, warehouse=warehouse, lot=lot, quantity=quantity)
+
+    def return_unused(self, tally: LotTally, quantity: int) -> None:
+        check_quantity(quantity)
+        self.ledger.check_in_hand(tally, quantity)
+        self._return(item=tally.item, warehouse=tally.warehouse, lot=tally.lot, quantity=quantity)

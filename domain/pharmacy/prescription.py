@@ -12,8 +12,8 @@ from eventsourcing.domain import event
 from domain.base import BrigadaAggregate
 from domain.errors import N_, InvalidValue
 from domain.pharmacy.catalog import CatalogItem
-from domain.pharmacy.clinical_order import VisitRef, order_id
-from domain.pharmacy.medication_ledger import LotTally, MedicationLedger
+from domain.pharmacy.clinical_order import OrderOnVisit, VisitRef
+from domain.pharmacy.medication_ledger import LedgerCommands, MedicationLedger
 from domain.pharmacy.stock_lot import check_quantity
 
 SERIES = "FORM"
@@ -41,8 +41,9 @@ class Route(Enum):
 PRESCRIPTION_ENUMS: tuple[type[Enum], ...] = (Route,)
 
 
-class Prescription(BrigadaAggregate):
+class Prescription(OrderOnVisit, LedgerCommands, BrigadaAggregate):
     TOPIC = "brigada.Prescription"
+    SERIES = SERIES
 
     class Event(BrigadaAggregate.Event):
         TOPIC = "brigada.Prescription.Event"
@@ -76,10 +77,6 @@ class Prescription(BrigadaAggregate):
         lot: str
         quantity: int
 
-    @staticmethod
-    def create_id(number: str) -> UUID:
-        return order_id(SERIES, number)
-
     @event(Prescribed)
     def __init__(
         self,
@@ -96,11 +93,7 @@ class Prescription(BrigadaAggregate):
         quantity: int,
         prescriber: str,
     ) -> None:
-        self.number = number
-        self.encounter_id = encounter_id
-        self.visit_number = visit_number
-        self.patient_id = patient_id
-        self.chart_number = chart_number
+        self._on_visit(number, encounter_id, visit_number, patient_id, chart_number)
         self.item = item
         self.dose = dose
         self.route = route
@@ -139,23 +132,10 @@ class Prescription(BrigadaAggregate):
             prescriber=prescriber,
         )
 
-    @property
-    def reference(self) -> str:
-        return f"{SERIES} {self.number}"
-
-    # -- the medication chain (domain/pharmacy/dispensing.py drives it together with the stock lots) --------
-    def dispense(self, item: str, warehouse: str, lot: str, quantity: int) -> None:
-        self.ledger.check_dispense(item, quantity)
-        self._dispense(item=item, warehouse=warehouse, lot=lot, quantity=quantity)
-
+    # -- the medication chain: LedgerCommands checks; domain/pharmacy/dispensing.py drives it with the lots --
     @event(Dispensed)
     def _dispense(self, item: str, warehouse: str, lot: str, quantity: int) -> None:
         self.ledger.record("dispensed", item, warehouse, lot, quantity)
-
-    def return_unused(self, tally: LotTally, quantity: int) -> None:
-        check_quantity(quantity)
-        self.ledger.check_in_hand(tally, quantity)
-        self._return(item=tally.item, warehouse=tally.warehouse, lot=tally.lot, quantity=quantity)
 
     @event(Returned)
     def _return(self, item: str, warehouse: str, lot: str, quantity: int) -> None:

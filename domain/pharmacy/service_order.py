@@ -10,7 +10,7 @@ from eventsourcing.domain import event
 from domain.base import BrigadaAggregate
 from domain.errors import N_, InvalidValue
 from domain.pharmacy.catalog import CatalogItem, ItemKind
-from domain.pharmacy.clinical_order import VisitRef, order_id
+from domain.pharmacy.clinical_order import OrderOnVisit, VisitRef
 
 SERIES = "ORD"
 MAX_QUANTITY = 999
@@ -21,8 +21,9 @@ def require_service(item: CatalogItem) -> None:
         raise InvalidValue("cups", N_("{code} is not a service or procedure of the catalog"), code=item.code)
 
 
-class ServiceOrder(BrigadaAggregate):
+class ServiceOrder(OrderOnVisit, BrigadaAggregate):
     TOPIC = "brigada.ServiceOrder"
+    SERIES = SERIES
 
     class Event(BrigadaAggregate.Event):
         TOPIC = "brigada.ServiceOrder.Event"
@@ -38,10 +39,6 @@ class ServiceOrder(BrigadaAggregate):
         quantity: int
         ordered_by: str
 
-    @staticmethod
-    def create_id(number: str) -> UUID:
-        return order_id(SERIES, number)
-
     @event(Ordered)
     def __init__(
         self,
@@ -54,11 +51,7 @@ class ServiceOrder(BrigadaAggregate):
         quantity: int,
         ordered_by: str,
     ) -> None:
-        self.number = number
-        self.encounter_id = encounter_id
-        self.visit_number = visit_number
-        self.patient_id = patient_id
-        self.chart_number = chart_number
+        self._on_visit(number, encounter_id, visit_number, patient_id, chart_number)
         self.cups_code = cups_code
         self.quantity = quantity
         self.ordered_by = ordered_by

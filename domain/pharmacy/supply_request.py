@@ -13,16 +13,17 @@ from eventsourcing.domain import event
 from domain.base import BrigadaAggregate
 from domain.errors import N_, InvalidValue
 from domain.pharmacy.catalog import CatalogItem
-from domain.pharmacy.clinical_order import VisitRef, order_id
-from domain.pharmacy.medication_ledger import LotTally, MedicationLedger
+from domain.pharmacy.clinical_order import OrderOnVisit, VisitRef
+from domain.pharmacy.medication_ledger import LedgerCommands, LotTally, MedicationLedger
 from domain.pharmacy.stock_lot import LotExpired, check_quantity
 
 SERIES = "SOL"
 MAX_LINES = 30
 
 
-class SupplyRequest(BrigadaAggregate):
+class SupplyRequest(OrderOnVisit, LedgerCommands, BrigadaAggregate):
     TOPIC = "brigada.SupplyRequest"
+    SERIES = SERIES
 
     class Event(BrigadaAggregate.Event):
         TOPIC = "brigada.SupplyRequest.Event"
@@ -58,10 +59,6 @@ class SupplyRequest(BrigadaAggregate):
         lot: str
         quantity: int
 
-    @staticmethod
-    def create_id(number: str) -> UUID:
-        return order_id(SERIES, number)
-
     @event(Requested)
     def __init__(
         self,
@@ -73,11 +70,7 @@ class SupplyRequest(BrigadaAggregate):
         lines: dict[str, int],
         requested_by: str,
     ) -> None:
-        self.number = number
-        self.encounter_id = encounter_id
-        self.visit_number = visit_number
-        self.patient_id = patient_id
-        self.chart_number = chart_number
+        self._on_visit(number, encounter_id, visit_number, patient_id, chart_number)
         self.lines = dict(lines)
         self.requested_by = requested_by
         self.ledger = MedicationLedger(number, lines)
@@ -101,15 +94,7 @@ class SupplyRequest(BrigadaAggregate):
             requested_by=requested_by,
         )
 
-    @property
-    def reference(self) -> str:
-        return f"{SERIES} {self.number}"
-
     # -- the medication chain -------------------------------------------------------------------
-    def dispense(self, item: str, warehouse: str, lot: str, quantity: int) -> None:
-        self.ledger.check_dispense(item, quantity)
-        self._dispense(item=item, warehouse=warehouse, lot=lot, quantity=quantity)
-
     @event(Dispensed)
     def _dispense(self, item: str, warehouse: str, lot: str, quantity: int) -> None:
         self.ledger.record("dispensed", item, warehouse, lot, quantity)
@@ -127,11 +112,6 @@ class SupplyRequest(BrigadaAggregate):
     @event(Administered)
     def _administer(self, item: str, warehouse: str, lot: str, quantity: int) -> None:
         self.ledger.record("administered", item, warehouse, lot, quantity)
-
-    def return_unused(self, tally: LotTally, quantity: int) -> None:
-        check_quantity(quantity)
-        self.ledger.check_in_hand(tally, quantity)
-        self._return(item=tally.item, warehouse=tally.warehouse, lot=tally.lot, quantity=quantity)
 
     @event(Returned)
     def _return(self, item: str, warehouse: str, lot: str, quantity: int) -> None:

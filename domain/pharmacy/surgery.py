@@ -13,7 +13,7 @@ from eventsourcing.domain import event
 from domain.base import BrigadaAggregate
 from domain.errors import N_, InvalidValue
 from domain.pharmacy.catalog import CatalogItem
-from domain.pharmacy.clinical_order import VisitRef, order_id
+from domain.pharmacy.clinical_order import OrderOnVisit, VisitRef
 from domain.pharmacy.service_order import require_service
 from domain.sites.site import SiteAction
 from domain.sites.site_policy import Forbidden, Operation
@@ -26,8 +26,9 @@ def operation_for(performed_on: date, today: date) -> Operation:
     return Forbidden.SURGICAL_SCHEDULING if performed_on > today else SiteAction.SURGERIES
 
 
-class Surgery(BrigadaAggregate):
+class Surgery(OrderOnVisit, BrigadaAggregate):
     TOPIC = "brigada.Surgery"
+    SERIES = SERIES
 
     class Event(BrigadaAggregate.Event):
         TOPIC = "brigada.Surgery.Event"
@@ -43,10 +44,6 @@ class Surgery(BrigadaAggregate):
         performed_on: date
         surgeon: str
 
-    @staticmethod
-    def create_id(number: str) -> UUID:
-        return order_id(SERIES, number)
-
     @event(Linked)
     def __init__(
         self,
@@ -59,11 +56,7 @@ class Surgery(BrigadaAggregate):
         performed_on: date,
         surgeon: str,
     ) -> None:
-        self.number = number
-        self.encounter_id = encounter_id
-        self.visit_number = visit_number
-        self.patient_id = patient_id
-        self.chart_number = chart_number
+        self._on_visit(number, encounter_id, visit_number, patient_id, chart_number)
         self.cups_code = cups_code
         self.performed_on = performed_on
         self.surgeon = surgeon

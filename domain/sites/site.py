@@ -217,7 +217,9 @@ class Site(BrigadaAggregate):
         both = enable & disable
         if both:
             raise InvalidValue(
-                "action", N_("{action} cannot be enabled and disabled at once"), action=sorted(both)[0].value
+                "action",
+                N_("{action} cannot be enabled and disabled at once"),
+                action=min(a.value for a in both),
             )
         new = (self.enabled | enable) - disable
         if new == self.enabled:

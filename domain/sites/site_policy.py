@@ -9,6 +9,7 @@ mission, the data that site holds under its lease (its field warehouses, above a
 from __future__ import annotations
 
 from enum import Enum
+from typing import NotRequired, TypedDict, Unpack
 
 from domain.errors import N_, DomainError
 from domain.sites.site import ACTION_LABELS, SiteAction, SiteMode
@@ -127,7 +128,17 @@ def decide(
     return laptop_decision(operation, mode or SiteMode.ON_SITE, enabled)
 
 
-def require(operation: Operation, **situation: object) -> None:
-    refusal = decide(operation, **situation)  # type: ignore[arg-type]
+class Situation(TypedDict):
+    """Where an operation is attempted, as ``decide`` takes it."""
+
+    on_central: bool
+    mode: SiteMode | None
+    enabled: frozenset[SiteAction]
+    owner_site: NotRequired[str | None]
+    owner_mode: NotRequired[SiteMode | None]
+
+
+def require(operation: Operation, **situation: Unpack[Situation]) -> None:
+    refusal = decide(operation, **situation)
     if refusal is not None:
         raise refusal

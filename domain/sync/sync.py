@@ -265,7 +265,7 @@ class SyncRun(BrigadaAggregate):
         cls, run_id: UUID, site: str, crossing: SyncCrossing, generation: str, pending: dict[str, int]
     ) -> SyncRun:
         """A run under the id the laptop chose, so a start sent again finds the same run."""
-        return cls._create(  # type: ignore[no-any-return]
+        return cls._create(
             cls.Started, id=run_id, site=site, crossing=crossing, generation=generation, pending=pending
         )
 
@@ -446,6 +446,7 @@ def field_value(domain_event: Any, field: str) -> str:
     if field.startswith("details."):
         return str(domain_event.changes.get(field.removeprefix("details."), ""))
     if field in (WHOLE_RECORD, "locked", "active") or field.startswith("contract."):
-        return type(domain_event).TOPIC.rsplit(".", 1)[-1]  # Locked, Unlocked, ContractEnded...
+        topic: str = type(domain_event).TOPIC
+        return topic.rsplit(".", 1)[-1]  # Locked, Unlocked, ContractEnded...
     value = getattr(domain_event, field, "")
     return value.value if isinstance(value, Enum) else str(value)

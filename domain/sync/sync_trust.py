@@ -381,10 +381,12 @@ class _Judge:
             if not creates:
                 return TrustRule.UNKNOWN_RECORD, {}
             origin = origin_of(pushed.event)
-        elif not known:
-            return TrustRule.UNKNOWN_RECORD, {}
+        elif pushed.record_id in self.origins:
+            origin = self.origins[pushed.record_id]
+        elif central is not None and central.head > 0:
+            origin = central.origin
         else:
-            origin = self.origins.get(pushed.record_id) or central.origin  # type: ignore[union-attr]
+            return TrustRule.UNKNOWN_RECORD, {}
         if origin.kind != pushed.topic.split(".")[1]:
             return TrustRule.UNKNOWN_RECORD, {}
         if rule.self_service:

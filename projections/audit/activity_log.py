@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.access_log import Access
@@ -44,7 +44,19 @@ from domain.sync.checkpoint import ChainCheckpoint
 from domain.sync.quarantine import Quarantine, event_kind
 from domain.sync.sync import SyncConflict, SyncRun
 from domain.sync.sync_refusal import SyncRefusal
-from projections.base import Key, Projection
+from projections.base import ByLogPosition, OtherViews, Projection
+from projections.billing.invoices import InvoiceSeriesProjection, InvoicesProjection
+from projections.billing.vouchers import VouchersProjection
+from projections.clinical.admissions import AdmissionsProjection
+from projections.clinical.agenda import AgendaDaysProjection
+from projections.clinical.encounters import EncountersProjection
+from projections.clinical.patients import PatientsProjection
+from projections.pharmacy.catalog import PriceListsProjection
+from projections.pharmacy.orders import OrdersProjection
+from projections.pharmacy.stock import StockProjection
+from projections.security.users import UsersProjection
+from projections.sites.sites import SitesProjection
+from projections.sync.sync import QuarantineProjection
 
 
 @dataclass(frozen=True)
@@ -59,16 +71,6 @@ class ActivityRow:
     action: str
     comment: str
     fields: str  # the comment's fields as JSON
-
-
-class Directory(Protocol):
-    """Names for ids, read from other views (chart numbers, user names)."""
-
-    def chart_number(self, patient_id: UUID) -> str | None: ...
-    def username(self, user_id: UUID) -> str | None: ...
-    def site_code(self, site_id: UUID) -> str | None: ...
-    def visit(self, encounter_id: UUID) -> tuple[str, str] | None: ...
-    def attributes(self, aggregate_id: UUID, names: list[str]) -> dict[str, str] | None: ...
 
 
 Fields = Callable[[Any, "NameCache"], dict[str, str]]
@@ -98,7 +100,9 @@ REFERENCE_SERIES = ("TRA", "SOL", "FORM")
 
 
 def _lot(event: Any, names: NameCache) -> dict[str, str]:
-    return names.recall(event.originator_id, {"BODEGA": "warehouse", "ITEM": "item", "LOTE": "lot"})
+    return names.recall(
+        event.originator_id, StockProjection, {"BODEGA": "warehouse", "ITEM": "item", "LOTE": "lot"}
+    )
 
 
 def _movement(event: Any, names: NameCache) -> dict[str, str]:
@@ -121,7 +125,7 @@ def _ordered(series: str) -> Fields:
 def _order(series: str) -> Fields:
     def fields(event: Any, names: NameCache) -> dict[str, str]:
         wanted = {series: "number", "HIST": "chart_number", "VISITA": "visit_number"}
-        return names.recall(event.originator_id, wanted)
+        return names.recall(event.originator_id, OrdersProjection, wanted)
 
     return fields
 
@@ -135,16 +139,26 @@ def _chain(series: str) -> Fields:
 
 
 def _voucher(event: Any, names: NameCache) -> dict[str, str]:
-    return names.recall(event.originator_id, {"VISITA": "visit_number", "VOL": "number"})
+    return names.recall(event.originator_id, VouchersProjection, {"VISITA": "visit_number", "VOL": "number"})
 
 
 def _slot(event: Any, names: NameCache) -> dict[str, str]:
-    return {**names.recall(event.originator_id, {"VISITA": "visit_number"}), "VOL": event.voucher_number}
+    # A slot's visit is its voucher's: the vouchers view answers when the slot's opening was not seen.
+    voucher = {"number": event.voucher_number}
+    visit = names.recall(event.originator_id, VouchersProjection, {"VISITA": "visit_number"}, voucher)
+    return {**visit, "VOL": event.voucher_number}
+
+
+def _quarantined(event: Any, names: NameCache) -> dict[str, str]:
+    held = names.recall(event.originator_id, QuarantineProjection, {"SEDE": "site", "TIPO": "kind"})
+    return {"SEDE": held["SEDE"], "EVENTO": event.originator_id.hex[:8], "TIPO": held["TIPO"]}
 
 
 # topic -> (action, how to build its comment). Seed actions keep the seed's names and formats.
 def _rectified(event: Any, invoice: dict[str, str]) -> dict[str, str]:
-    return {"VISITA": invoice["VISITA"], "FRA": event.note_number, "RECTIFICA": invoice["FRA"]}
+    # The invoices view keeps the visits space-separated; the log, comma-separated.
+    visits = ",".join(invoice["VISITA"].split())
+    return {"VISITA": visits, "FRA": event.note_number, "RECTIFICA": invoice["FRA"]}
 
 
 ACTIONS: dict[str, tuple[Action, Fields]] = {
@@ -154,7 +168,7 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     ),
     User.Created.TOPIC: (
         Action("user.create", N_("User - Create")),
-        lambda e, n: n.learn_user(e.originator_id, e.username),
+        lambda e, n: n.learn(e.originator_id, {"USUARIO": e.username}),
     ),
     User.LoggedIn.TOPIC: (Action("login", N_("Login")), _no_fields),
     User.LoginFailed.TOPIC: (Action("login.failed", N_("Incorrect login")), _no_fields),
@@ -217,7 +231,7 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     ),
     Site.Registered.TOPIC: (
         Action("site.register", N_("Site - Register")),
-        lambda e, n: n.learn_site(e.originator_id, e.code),
+        lambda e, n: n.learn(e.originator_id, {"SEDE": e.code}),
     ),
     Site.WarehouseAdded.TOPIC: (
         Action("site.warehouse", N_("Site - Add warehouse")),
@@ -294,11 +308,11 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     ),
     Quarantine.Released.TOPIC: (
         Action("sync.quarantine-release", N_("Sync - Quarantine released")),
-        lambda e, n: n.recall(e.originator_id, {"SEDE": "site", "EVENTO": "short_id", "TIPO": "kind"}),
+        _quarantined,
     ),
     Quarantine.Rejected.TOPIC: (
         Action("sync.quarantine-reject", N_("Sync - Quarantine rejected")),
-        lambda e, n: n.recall(e.originator_id, {"SEDE": "site", "EVENTO": "short_id", "TIPO": "kind"}),
+        _quarantined,
     ),
     ChainCheckpoint.Opened.TOPIC: (
         Action("sync.checkpoint", N_("Sync - Checkpoint")),
@@ -311,7 +325,7 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     # Encounters (the seed's "visitas"): comments carry HIST and VISITA, never clinical text.
     Encounter.Opened.TOPIC: (
         Action("visit.open", N_("Visit - Open")),
-        lambda e, n: n.learn_visit(e.originator_id, e.chart_number, e.number),
+        lambda e, n: n.learn(e.originator_id, {"HIST": e.chart_number, "VISITA": e.number}),
     ),
     Encounter.VisitDataChanged.TOPIC: (
         Action("visit.change", N_("Visit - Change")),
@@ -371,8 +385,8 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     ),
     Encounter.Reassigned.TOPIC: (
         Action("visit.reassign", N_("Visit - Reassign")),
-        lambda e, n: n.learn_visit(
-            e.originator_id, e.chart_number, n.visit(e.originator_id).get("VISITA", "?")
+        lambda e, n: n.learn(
+            e.originator_id, {"HIST": e.chart_number, "VISITA": n.visit(e.originator_id)["VISITA"]}
         ),
     ),
     LockPolicy.Started.TOPIC: (Action("locks.start", N_("Locks - Start")), _no_fields),
@@ -390,7 +404,7 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     ),
     Patient.Registered.TOPIC: (
         Action("patient.create", N_("Patient - Create")),
-        lambda e, n: n.learn_chart(e.originator_id, e.chart_number),
+        lambda e, n: n.learn(e.originator_id, {"HIST": e.chart_number}),
     ),
     Patient.Corrected.TOPIC: (
         Action("patient.correct", N_("Patient - Correct")),
@@ -420,7 +434,9 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     ),
     AgendaDay.Replanned.TOPIC: (
         Action("agenda.replan", N_("Agenda - Replan")),
-        lambda e, n: n.recall(e.originator_id, {"PROFESIONAL": "professional", "FECHA": "day"}),
+        lambda e, n: n.recall(
+            e.originator_id, AgendaDaysProjection, {"PROFESIONAL": "professional", "FECHA": "day"}
+        ),
     ),
     AgendaDay.AppointmentBooked.TOPIC: (
         Action("appointment.book", N_("Appointment - Book")),
@@ -448,7 +464,7 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     Admission.Discharged.TOPIC: (
         Action("admission.discharge", N_("Admission - Discharge")),
         lambda e, n: {
-            **n.recall(e.originator_id, {"ING": "number", "HIST": "chart_number"}),
+            **n.recall(e.originator_id, AdmissionsProjection, {"ING": "number", "HIST": "chart_number"}),
             "EGRESO": e.condition.value,
         },
     ),
@@ -465,7 +481,7 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     PriceList.PriceSet.TOPIC: (
         Action("prices.set", N_("Prices - Set")),
         lambda e, n: {
-            **n.recall(e.originator_id, {"NIT": "payer_nit", "CONTRATO": "contract"}),
+            **n.recall(e.originator_id, PriceListsProjection, {"NIT": "payer_nit", "CONTRATO": "contract"}),
             "CODIGO": e.code,
             "VALOR": str(e.unit_value),
         },
@@ -562,7 +578,10 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     ),
     InvoiceSeries.NumberTaken.TOPIC: (
         Action("invoice.series.take", N_("Invoice series - Assign")),
-        lambda e, n: {**n.recall(e.originator_id, {"SERIE": "prefix"}), "NUM": str(e.value)},
+        lambda e, n: {
+            **n.recall(e.originator_id, InvoiceSeriesProjection, {"SERIE": "prefix"}),
+            "NUM": str(e.value),
+        },
     ),
     Invoice.Issued.TOPIC: (
         Action("invoice.issue", N_("Invoice - Issued")),
@@ -572,7 +591,9 @@ ACTIONS: dict[str, tuple[Action, Fields]] = {
     # document's (Ej: FRA=FAR-77); the invoice it rectifies beside it.
     Invoice.Rectified.TOPIC: (
         Action("invoice.rectify", N_("Invoice - Rectified")),
-        lambda e, n: _rectified(e, n.recall(e.originator_id, {"VISITA": "visit_list", "FRA": "number"})),
+        lambda e, n: _rectified(
+            e, n.recall(e.originator_id, InvoicesProjection, {"VISITA": "visit_numbers", "FRA": "number"})
+        ),
     ),
 }
 
@@ -623,94 +644,74 @@ def render_comment(fields: dict[str, str]) -> str:
     return " ".join(f"{key}={value}" for key, value in fields.items())
 
 
-class Recent(dict):  # type: ignore[type-arg]
-    """A dict that forgets its oldest entries beyond ``limit``: what is forgotten is asked of the
-    directory again, so memory stays bounded however long the log (a rebuild, a sync's merge)."""
+K = TypeVar("K")
+V = TypeVar("V")
 
-    def __init__(self, limit: int = 20_000) -> None:
+
+class Recent(dict[K, V]):
+    """A dict that forgets its oldest entries beyond ``limit``: what is forgotten is asked of the
+    other views again, so memory stays bounded however long the log (a rebuild, a sync's merge)."""
+
+    def __init__(self, limit: int = 50_000) -> None:
         super().__init__()
         self.limit = limit
 
-    def __setitem__(self, key: Any, value: Any) -> None:
+    def __setitem__(self, key: K, value: V) -> None:
         super().__setitem__(key, value)
         if len(self) > self.limit:
             del self[next(iter(self))]
 
 
 class NameCache:
-    """Ids to names: learnt from the events themselves, else asked of the directory (the
-    aggregates themselves)."""
+    """Each aggregate's comment fields (HIST, VISITA, USUARIO...): learnt from its earlier events,
+    else read from the view that keeps it (the patients view for a chart number, ...), which
+    catches up before the activity log does."""
 
-    def __init__(self, directory: Directory | None) -> None:
-        self.directory = directory
-        self.charts: dict[UUID, str] = Recent()
-        self.users: dict[UUID, str] = Recent()
-        self.sites: dict[UUID, str] = Recent()
-        self.visits: dict[UUID, dict[str, str]] = Recent()
+    def __init__(self, views: OtherViews | None) -> None:
+        self.views = views
         self.known: dict[UUID, dict[str, str]] = Recent()
-
-    def learn_chart(self, patient_id: UUID, chart_number: str) -> dict[str, str]:
-        self.charts[patient_id] = chart_number
-        return {"HIST": chart_number}
-
-    def learn_user(self, user_id: UUID, username: str) -> dict[str, str]:
-        self.users[user_id] = username
-        return {"USUARIO": username}
-
-    def learn_visit(self, encounter_id: UUID, chart: str, number: str) -> dict[str, str]:
-        self.visits[encounter_id] = {"HIST": chart, "VISITA": number}
-        return dict(self.visits[encounter_id])
-
-    def visit(self, encounter_id: UUID) -> dict[str, str]:
-        if encounter_id not in self.visits and self.directory is not None:
-            found = self.directory.visit(encounter_id)
-            if found is not None:
-                self.visits[encounter_id] = {"HIST": found[0], "VISITA": found[1]}
-        return dict(self.visits.get(encounter_id, {"HIST": "?", "VISITA": "?"}))
-
-    def learn_site(self, site_id: UUID, code: str) -> dict[str, str]:
-        self.sites[site_id] = code
-        return {"SEDE": code}
 
     def learn(self, aggregate_id: UUID, fields: dict[str, str]) -> dict[str, str]:
         """Remember an aggregate's comment fields for its later events."""
         self.known[aggregate_id] = dict(fields)
         return dict(fields)
 
-    def recall(self, aggregate_id: UUID, attributes: dict[str, str]) -> dict[str, str]:
-        """Fields learnt from an earlier event, else read from the aggregate: ``attributes`` maps
-        each comment field to the aggregate's attribute that holds it."""
-        if aggregate_id not in self.known and self.directory is not None:
-            found = self.directory.attributes(aggregate_id, list(attributes.values()))
-            if found is not None:
-                self.known[aggregate_id] = {field: found[name] for field, name in attributes.items()}
-        return dict(self.known.get(aggregate_id, dict.fromkeys(attributes, "?")))
+    def recall(
+        self,
+        aggregate_id: UUID,
+        view: type[Projection],
+        columns: dict[str, str],
+        where: dict[str, Any] | None = None,
+    ) -> dict[str, str]:
+        """Fields learnt from an earlier event, else read from ``view``: ``columns`` maps each
+        comment field to the view's column that holds it; the row is the aggregate's own, or the
+        one ``where`` names."""
+        if aggregate_id not in self.known and self.views is not None:
+            row = self.views.find_one(view.name, **(where or {view.key_fields[0]: aggregate_id.hex}))
+            if row is not None:
+                self.known[aggregate_id] = {field: str(getattr(row, c)) for field, c in columns.items()}
+        return dict(self.known.get(aggregate_id, dict.fromkeys(columns, "?")))
+
+    def visit(self, encounter_id: UUID) -> dict[str, str]:
+        return self.recall(encounter_id, EncountersProjection, {"HIST": "chart_number", "VISITA": "number"})
 
     def site(self, site_id: UUID) -> str:
-        if site_id not in self.sites and self.directory is not None:
-            self.sites[site_id] = self.directory.site_code(site_id) or "?"
-        return self.sites.get(site_id, "?")
+        return self.recall(site_id, SitesProjection, {"SEDE": "code"})["SEDE"]
 
     def chart(self, patient_id: UUID) -> str:
-        if patient_id not in self.charts and self.directory is not None:
-            self.charts[patient_id] = self.directory.chart_number(patient_id) or "?"
-        return self.charts.get(patient_id, "?")
+        return self.recall(patient_id, PatientsProjection, {"HIST": "chart_number"})["HIST"]
 
     def user(self, user_id: UUID) -> str:
-        if user_id not in self.users and self.directory is not None:
-            self.users[user_id] = self.directory.username(user_id) or "?"
-        return self.users.get(user_id, "?")
+        return self.recall(user_id, UsersProjection, {"USUARIO": "username"})["USUARIO"]
 
 
-class ActivityLogProjection(Projection):
+class ActivityLogProjection(ByLogPosition):
     name = "activity_log"
     # 2: the position is the table's key order (SQLite's rowid); (recorded_at, position).
     # 3: "Factura - Rectificada" says FRA= the rectifying document, as seed 004 does.
     version = 3
     topics = ()  # every event
     row_type = ActivityRow
-    key_fields = ("position",)
-    appends = True
     text_indexed = ("comment",)
     indexes = (
         ("recorded_at", "position"),
@@ -721,19 +722,10 @@ class ActivityLogProjection(Projection):
         ("site", "position"),
     )
 
-    def __init__(self, directory: Directory | None = None) -> None:
-        self.names = NameCache(directory)
+    def __init__(self, views: OtherViews | None = None) -> None:
+        self.names = NameCache(views)
 
-    def key(self, event: Any) -> Key:
-        raise TypeError("the activity log is keyed by log position: use key_at")
-
-    def key_at(self, event: Any, position: int) -> Key:
-        return (position,)
-
-    def apply(self, row: ActivityRow | None, event: Any) -> ActivityRow | None:
-        raise TypeError("the activity log needs the log position: use apply_at")
-
-    def apply_at(self, row: ActivityRow | None, event: Any, position: int) -> ActivityRow | None:
+    def row_at(self, event: Any, position: int) -> ActivityRow:
         context = event.context
         action, fields = self.describe(event)
         return ActivityRow(
@@ -755,7 +747,7 @@ class ActivityLogProjection(Projection):
         topic = getattr(type(event), "TOPIC", type(event).__qualname__)
         known = ACTIONS.get(topic)
         if known is None:
-            # An event this table does not name yet still appears, under its topic.
-            return topic.removeprefix("brigada.").lower(), {}
+            # An event this table does not name yet still appears, under its kind.
+            return event_kind(topic).lower(), {}
         action, fields = known
         return action.code, fields(event, self.names)

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.billing.invoice import Invoice
 from domain.billing.invoice_series import InvoiceSeries
-from projections.base import Key, Projection, Query, RowStore
+from projections.base import ByAggregate, Query, RowStore
 
 
 @dataclass(frozen=True)
@@ -29,16 +29,13 @@ class InvoiceRow:
     updated_at: str
 
 
-class InvoicesProjection(Projection):
+class InvoicesProjection(ByAggregate):
     name = "invoices"
     version = 1
     topics = (Invoice.Issued.TOPIC, Invoice.Rectified.TOPIC)
     row_type = InvoiceRow
     key_fields = ("invoice_id",)
     indexes = (("number",), ("payer_nit",))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: InvoiceRow | None, event: Any) -> InvoiceRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -70,8 +67,7 @@ class InvoiceQueries:
         self.rows = rows
 
     def by_number(self, number: str) -> InvoiceRow | None:
-        found = self.rows.find(number=number.strip().upper())
-        return found[0] if found else None
+        return self.rows.find_one(number=number.strip().upper())
 
     def listing(self, payer_nit: str | None = None, limit: int = 500) -> list[InvoiceRow]:
         equals = {"payer_nit": payer_nit} if payer_nit else {}
@@ -89,15 +85,12 @@ class InvoiceSeriesRow:
     valid_to: str
 
 
-class InvoiceSeriesProjection(Projection):
+class InvoiceSeriesProjection(ByAggregate):
     name = "invoice_series"
     version = 1
     topics = (InvoiceSeries.Added.TOPIC, InvoiceSeries.NumberTaken.TOPIC)
     row_type = InvoiceSeriesRow
     key_fields = ("series_id",)
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: InvoiceSeriesRow | None, event: Any) -> InvoiceSeriesRow | None:
         if isinstance(event, InvoiceSeries.Added):

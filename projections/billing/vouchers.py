@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.billing.service_voucher import ServiceVoucher
-from projections.base import Key, Projection, Query, RowStore
+from projections.base import ByAggregate, Query, RowStore
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class VoucherRow:
     updated_at: str
 
 
-class VouchersProjection(Projection):
+class VouchersProjection(ByAggregate):
     name = "vouchers"
     version = 2  # 2: the visit's site, lines "sin tarifa", priced on central
     topics = (
@@ -44,9 +44,6 @@ class VouchersProjection(Projection):
     row_type = VoucherRow
     key_fields = ("voucher_id",)
     indexes = (("number",), ("encounter_id",), ("state", "site"))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: VoucherRow | None, event: Any) -> VoucherRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -94,8 +91,7 @@ class VoucherQueries:
         self.rows = rows
 
     def by_number(self, number: str) -> VoucherRow | None:
-        found = self.rows.find(number=number.strip().upper())
-        return found[0] if found else None
+        return self.rows.find_one(number=number.strip().upper())
 
     def of_encounter(self, encounter_id: str) -> list[VoucherRow]:
         return self.rows.find(encounter_id=encounter_id, order_by="issued_on")

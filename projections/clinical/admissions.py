@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.clinical.admission import Admission
-from projections.base import Key, Projection, Query, RowStore
+from projections.base import ByAggregate, Query, RowStore
 
 
 @dataclass(frozen=True)
@@ -27,16 +27,13 @@ class AdmissionRow:
     updated_at: str
 
 
-class AdmissionsProjection(Projection):
+class AdmissionsProjection(ByAggregate):
     name = "admissions"
     version = 1
     topics = (Admission.Admitted.TOPIC, Admission.Discharged.TOPIC)
     row_type = AdmissionRow
     key_fields = ("admission_id",)
     indexes = (("number",), ("patient_id", "state"), ("state", "admitted_on"))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: AdmissionRow | None, event: Any) -> AdmissionRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -71,8 +68,7 @@ class AdmissionQueries:
         self.rows = rows
 
     def by_number(self, number: str) -> AdmissionRow | None:
-        found = self.rows.find(number=number.strip().upper())
-        return found[0] if found else None
+        return self.rows.find_one(number=number.strip().upper())
 
     def open_for_patient(self, patient_id: UUID) -> list[AdmissionRow]:
         return self.rows.find(patient_id=patient_id.hex, state="open", order_by="admitted_at")

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.clinical.agenda import ACTIVE, AgendaDay, AppointmentStatus
-from projections.base import Key, Projection, RowStore
+from projections.base import ByAggregate, Key, Projection, RowStore
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,13 @@ class AppointmentRow:
     updated_at: str
 
 
-class AgendaDaysProjection(Projection):
+class AgendaDaysProjection(ByAggregate):
     name = "agenda_days"
     version = 1
     topics = (AgendaDay.Planned.TOPIC, AgendaDay.Replanned.TOPIC)
     row_type = AgendaDayRow
     key_fields = ("agenda_id",)
     indexes = (("day", "professional"),)
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: AgendaDayRow | None, event: Any) -> AgendaDayRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -121,12 +118,10 @@ class AgendaQueries:
         self.appointments = appointments
 
     def by_number(self, number: str) -> AppointmentRow | None:
-        found = self.appointments.find(number=number.strip().upper())
-        return found[0] if found else None
+        return self.appointments.find_one(number=number.strip().upper())
 
     def day(self, agenda_id: UUID) -> AgendaDayRow | None:
-        found = self.days.find(agenda_id=agenda_id.hex)
-        return found[0] if found else None
+        return self.days.find_one(agenda_id=agenda_id.hex)
 
     def by_patient(self, patient_id: UUID) -> list[PatientAppointment]:
         """A patient's appointments, by day and time."""

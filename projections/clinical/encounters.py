@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.clinical.encounter import DiagnosisRole, Encounter
-from projections.base import Key, Projection, Query, RowStore
+from projections.base import ByAggregate, Query, RowStore
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class EncounterRow:
     updated_at: str
 
 
-class EncountersProjection(Projection):
+class EncountersProjection(ByAggregate):
     name = "encounters"
     version = 1
     topics = (
@@ -42,9 +42,6 @@ class EncountersProjection(Projection):
     row_type = EncounterRow
     key_fields = ("encounter_id",)
     indexes = (("number",), ("patient_id",), ("visit_date", "professional"), ("site", "state"))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: EncounterRow | None, event: Any) -> EncounterRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -84,8 +81,7 @@ class EncounterQueries:
         self.rows = rows
 
     def by_number(self, number: str) -> EncounterRow | None:
-        found = self.rows.find(number=number.strip().upper())
-        return found[0] if found else None
+        return self.rows.find_one(number=number.strip().upper())
 
     def by_patient(self, patient_id: UUID) -> list[EncounterRow]:
         return self.rows.find(patient_id=patient_id.hex, order_by="opened_at")

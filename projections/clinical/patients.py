@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from domain.clinical.patient import Patient
-from projections.base import Key, Projection, Query, RowStore, fold_text
+from projections.base import ByAggregate, Query, RowStore, fold_text
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def _with_details(row: PatientRow, details: dict[str, Any], **extra: Any) -> Pat
     return PatientRow(**values)
 
 
-class PatientsProjection(Projection):
+class PatientsProjection(ByAggregate):
     name = "patients"
     version = 2
     topics = (
@@ -65,9 +65,6 @@ class PatientsProjection(Projection):
     row_type = PatientRow
     key_fields = ("patient_id",)
     indexes = (("chart_number",), ("document_type", "document_number"), ("full_name",))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: PatientRow | None, event: Any) -> PatientRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -114,8 +111,7 @@ class PatientQueries:
         return self.rows.find(order_by="chart_number")
 
     def by_chart(self, chart_number: str) -> PatientRow | None:
-        found = self.rows.find(chart_number=chart_number)
-        return found[0] if found else None
+        return self.rows.find_one(chart_number=chart_number)
 
     def by_document(self, document_type: str, document_number: str) -> list[PatientRow]:
         """Charts with this document, merged ones left out."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.pharmacy.catalog import CatalogItem
 from domain.pharmacy.price_list import PriceList
-from projections.base import Key, Projection, RowStore
+from projections.base import ByAggregate, Query, RowStore
 
 
 @dataclass(frozen=True)
@@ -43,16 +43,13 @@ class PriceRow:
     unit_value: Decimal
 
 
-class CatalogProjection(Projection):
+class CatalogProjection(ByAggregate):
     name = "catalog"
     version = 1
     topics = (CatalogItem.Added.TOPIC,)
     row_type = CatalogRow
     key_fields = ("item_id",)
     indexes = (("code",), ("kind", "code"))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: CatalogRow | None, event: Any) -> CatalogRow | None:
         return CatalogRow(
@@ -68,16 +65,13 @@ class CatalogProjection(Projection):
         )
 
 
-class PriceListsProjection(Projection):
+class PriceListsProjection(ByAggregate):
     name = "price_lists"
     version = 1
     topics = (PriceList.Started.TOPIC, PriceList.PriceSet.TOPIC)
     row_type = PriceListRow
     key_fields = ("price_list_id",)
     indexes = (("payer_nit", "contract"),)
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: PriceListRow | None, event: Any) -> PriceListRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -112,7 +106,7 @@ class CatalogQueries:
 
     def prices(self, payer_nit: str | None = None, contract: str | None = None) -> list[PriceRow]:
         equals = {k: v for k, v in (("payer_nit", payer_nit), ("contract", contract)) if v}
-        rows = self.price_lists.find(order_by="payer_nit", **equals)
+        rows = self.price_lists.select(Query(equals=equals, order_by="payer_nit"))
         return [
             PriceRow(row.payer_nit, row.contract, code, Decimal(value))
             for row in sorted(rows, key=lambda r: (r.payer_nit, r.contract))

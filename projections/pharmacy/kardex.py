@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from domain.pharmacy.stock_lot import StockLot
-from projections.base import Key, Projection, Query, RowStore
-from projections.pharmacy.stock import movement_of
+from projections.base import ByLogPosition, OtherViews, Query, RowStore
+from projections.pharmacy.stock import StockProjection, StockRow, movement_of
 
 # Movement names in the kardex (stable codes; the CLI shows them translated).
 KIND = {
@@ -57,44 +57,20 @@ class KardexLine:
     user: str
 
 
-class LotDirectory(Protocol):
-    def attributes(self, aggregate_id: UUID, names: list[str]) -> dict[str, str] | None: ...
-
-
-LOT_FIELDS = ["warehouse", "item", "lot", "expiry"]
-
-
-class KardexProjection(Projection):
+class KardexProjection(ByLogPosition):
     name = "kardex"
     version = 2  # 2: the position is the table's key order (SQLite's rowid)
-    topics = (
-        StockLot.Opened.TOPIC,
-        StockLot.Received.TOPIC,
-        StockLot.Sent.TOPIC,
-        StockLot.Dispensed.TOPIC,
-        StockLot.Returned.TOPIC,
-    )
+    topics = StockProjection.topics
     row_type = KardexRow
-    key_fields = ("position",)
-    appends = True
     indexes = (("item", "warehouse", "position"), ("warehouse", "position"))
 
-    def __init__(self, directory: LotDirectory | None = None) -> None:
+    def __init__(self, views: OtherViews | None = None) -> None:
         # A lot's warehouse, item, code and expiry never change: learnt from its Opened event, or
-        # read from the lot itself when that event was processed by another process.
-        self.directory = directory
+        # read from the stock view when that event was folded by another process.
+        self.views = views
         self.lots: dict[UUID, tuple[str, str, str, date]] = {}
 
-    def key(self, event: Any) -> Key:
-        raise TypeError("the kardex is keyed by log position: use key_at")
-
-    def key_at(self, event: Any, position: int) -> Key:
-        return (position,)
-
-    def apply(self, row: KardexRow | None, event: Any) -> KardexRow | None:
-        raise TypeError("the kardex needs the log position: use apply_at")
-
-    def apply_at(self, row: KardexRow | None, event: Any, position: int) -> KardexRow | None:
+    def row_at(self, event: Any, position: int) -> KardexRow | None:
         if isinstance(event, StockLot.Opened):
             self.lots[event.originator_id] = (event.warehouse, event.item, event.lot, event.expiry)
             return None
@@ -116,15 +92,10 @@ class KardexProjection(Projection):
         )
 
     def _lot(self, lot_id: UUID) -> tuple[str, str, str, date]:
-        if lot_id not in self.lots and self.directory is not None:
-            found = self.directory.attributes(lot_id, LOT_FIELDS)
+        if lot_id not in self.lots and self.views is not None:
+            found: StockRow | None = self.views.find_one(StockProjection.name, lot_id=lot_id.hex)
             if found is not None:
-                self.lots[lot_id] = (
-                    found["warehouse"],
-                    found["item"],
-                    found["lot"],
-                    date.fromisoformat(found["expiry"]),
-                )
+                self.lots[lot_id] = (found.warehouse, found.item, found.lot, found.expiry)
         return self.lots.get(lot_id, ("?", "?", "?", date.min))
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from domain.base import BrigadaAggregate
 from domain.pharmacy.diagnostic_service import DiagnosticService
 from domain.pharmacy.prescription import Prescription
 from domain.pharmacy.service_order import ServiceOrder
 from domain.pharmacy.supply_request import SupplyRequest
 from domain.pharmacy.surgery import Surgery
-from projections.base import Key, Projection, Query, RowStore
+from projections.base import ByAggregate, Query, RowStore
 
 PRESCRIPTION, SERVICE_ORDER, DIAGNOSTIC, SURGERY, REQUEST = (
     "prescription",
@@ -21,14 +22,14 @@ PRESCRIPTION, SERVICE_ORDER, DIAGNOSTIC, SURGERY, REQUEST = (
     "surgery",
     "request",
 )
-CREATED: dict[type, str] = {
+CREATED: dict[type[BrigadaAggregate.Event], str] = {
     Prescription.Prescribed: PRESCRIPTION,
     ServiceOrder.Ordered: SERVICE_ORDER,
     DiagnosticService.Requested: DIAGNOSTIC,
     Surgery.Linked: SURGERY,
     SupplyRequest.Requested: REQUEST,
 }
-TALLIES: dict[type, str] = {
+TALLIES: dict[type[BrigadaAggregate.Event], str] = {
     Prescription.Dispensed: "dispensed",
     Prescription.Returned: "returned",
     SupplyRequest.Dispensed: "dispensed",
@@ -63,16 +64,13 @@ def dispensing_state(row: OrderRow) -> str:
     return "dispensed" if row.dispensed >= row.quantity else "partial"
 
 
-class OrdersProjection(Projection):
+class OrdersProjection(ByAggregate):
     name = "orders"
     version = 1
-    topics = tuple(cls.TOPIC for cls in (*CREATED, *TALLIES, DiagnosticService.ResultRecorded))
+    topics = (*(cls.TOPIC for cls in (*CREATED, *TALLIES)), DiagnosticService.ResultRecorded.TOPIC)
     row_type = OrderRow
     key_fields = ("order_id",)
     indexes = (("kind", "number"), ("visit_number",), ("kind", "created_at"))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: OrderRow | None, event: Any) -> OrderRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -122,8 +120,7 @@ class OrderQueries:
         self.rows = rows
 
     def by_number(self, kind: str, number: str) -> OrderRow | None:
-        found = self.rows.find(kind=kind, number=number.strip().upper())
-        return found[0] if found else None
+        return self.rows.find_one(kind=kind, number=number.strip().upper())
 
     def listing(self, kind: str, visit_number: str | None = None, limit: int | None = 500) -> list[OrderRow]:
         equals = {"kind": kind, **({"visit_number": visit_number.strip().upper()} if visit_number else {})}

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from domain.pharmacy.stock_lot import StockLot, StockSource
-from projections.base import Key, Projection, Query, RowStore
+from projections.base import ByAggregate, Query, RowStore
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def movement_of(event: Any) -> tuple[str, int]:
     return MOVEMENTS[type(event)]
 
 
-class StockProjection(Projection):
+class StockProjection(ByAggregate):
     name = "stock"
     version = 1
     topics = (
@@ -55,9 +55,6 @@ class StockProjection(Projection):
     row_type = StockRow
     key_fields = ("lot_id",)
     indexes = (("warehouse", "item"), ("item", "expiry"))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: StockRow | None, event: Any) -> StockRow | None:
         stamp = event.context.recorded_at.isoformat()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.pharmacy.warehouse import Warehouse
-from projections.base import Key, Projection, RowStore
+from projections.base import ByAggregate, RowStore
 
 
 @dataclass(frozen=True)
@@ -19,16 +19,13 @@ class WarehouseRow:
     created_at: str
 
 
-class WarehousesProjection(Projection):
+class WarehousesProjection(ByAggregate):
     name = "warehouses"
     version = 1
     topics = (Warehouse.Created.TOPIC,)
     row_type = WarehouseRow
     key_fields = ("warehouse_id",)
     indexes = (("code",), ("site",))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: WarehouseRow | None, event: Any) -> WarehouseRow | None:
         return WarehouseRow(

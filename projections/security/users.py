@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.security.user import User
-from projections.base import Key, Projection, RowStore
+from projections.base import ByAggregate, RowStore
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class UserRow:
         return frozenset(self.sections.split())
 
 
-class UsersProjection(Projection):
+class UsersProjection(ByAggregate):
     name = "users"
     version = 1
     topics = (
@@ -52,9 +52,6 @@ class UsersProjection(Projection):
     row_type = UserRow
     key_fields = ("user_id",)
     indexes = (("username",),)
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: UserRow | None, event: Any) -> UserRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -98,5 +95,4 @@ class UserQueries:
         return self.rows.find(order_by="username")
 
     def by_username(self, username: str) -> UserRow | None:
-        found = self.rows.find(username=username)
-        return found[0] if found else None
+        return self.rows.find_one(username=username)

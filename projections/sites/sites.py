@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.sites.site import Site, SiteMode
-from projections.base import Key, Projection, RowStore
+from projections.base import ByAggregate, RowStore
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class SiteRow:
         return sorted(now - leased), sorted(leased - now)
 
 
-class SitesProjection(Projection):
+class SitesProjection(ByAggregate):
     name = "sites"
     version = 2  # 2: mode since, the hand-back, the lease, laptops replaced as lost
     topics = (
@@ -64,9 +64,6 @@ class SitesProjection(Projection):
     row_type = SiteRow
     key_fields = ("site_id",)
     indexes = (("code",),)
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: SiteRow | None, event: Any) -> SiteRow | None:
         stamp = event.context.recorded_at.isoformat()
@@ -123,5 +120,4 @@ class SiteQueries:
         return self.rows.find(order_by="code")
 
     def by_code(self, code: str) -> SiteRow | None:
-        found = self.rows.find(code=code.upper())
-        return found[0] if found else None
+        return self.rows.find_one(code=code.upper())

@@ -3,14 +3,15 @@ conflicts waiting for review, and the events central holds in quarantine."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from domain.sync.quarantine import Quarantine
+from domain.sync.quarantine import Quarantine, event_kind
 from domain.sync.sync import SyncConflict, SyncRun
-from projections.base import Key, Projection, Query, RowStore
+from projections.base import ByAggregate, Query, RowStore
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class SyncRunRow:
     duration_ms: int
 
 
-class SyncRunsProjection(Projection):
+class SyncRunsProjection(ByAggregate):
     name = "sync_runs"
     version = 2  # 2: events held in quarantine
     topics = (
@@ -49,9 +50,6 @@ class SyncRunsProjection(Projection):
     row_type = SyncRunRow
     key_fields = ("run_id",)
     indexes = (("site", "started_at"), ("status",))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: SyncRunRow | None, event: Any) -> SyncRunRow | None:
         stamp = event.context.recorded_at
@@ -158,16 +156,13 @@ class SyncConflictRow:
     resolved_by: str
 
 
-class SyncConflictsProjection(Projection):
+class SyncConflictsProjection(ByAggregate):
     name = "sync_conflicts"
     version = 1
     topics = (SyncConflict.Recorded.TOPIC, SyncConflict.Resolved.TOPIC)
     row_type = SyncConflictRow
     key_fields = ("conflict_id",)
     indexes = (("status", "recorded_at"),)
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: SyncConflictRow | None, event: Any) -> SyncConflictRow | None:
         if isinstance(event, SyncConflict.Recorded):
@@ -199,7 +194,7 @@ class SyncConflictQueries:
         equals = {} if include_resolved else {"status": "open"}
         return self.rows.select(Query(equals=equals, order_by="recorded_at"))
 
-    def by_prefix(self, prefix: str) -> list[SyncConflictRow]:
+    def by_prefix(self, prefix: str) -> builtins.list[SyncConflictRow]:
         prefix = prefix.lower().replace("-", "")
         return [row for row in self.list(include_resolved=True) if row.conflict_id.startswith(prefix)]
 
@@ -224,16 +219,13 @@ class QuarantineRow:
     reason: str
 
 
-class QuarantineProjection(Projection):
+class QuarantineProjection(ByAggregate):
     name = "sync_quarantine"
     version = 1
     topics = (Quarantine.Held.TOPIC, Quarantine.Released.TOPIC, Quarantine.Rejected.TOPIC)
     row_type = QuarantineRow
     key_fields = ("quarantine_id",)
     indexes = (("status", "site"), ("record_id",))
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: QuarantineRow | None, event: Any) -> QuarantineRow | None:
         if isinstance(event, Quarantine.Held):
@@ -244,7 +236,7 @@ class QuarantineProjection(Projection):
                 position=event.position,
                 record_id=event.record_id.hex,
                 record_version=event.record_version,
-                kind=event.topic.removeprefix("brigada."),
+                kind=event_kind(event.topic),
                 rule=event.rule,
                 detail=json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
                 user=event.user,
@@ -277,7 +269,7 @@ class QuarantineQueries:
             equals["site"] = site.upper()
         return self.rows.select(Query(equals=equals, order_by="held_at"))
 
-    def by_prefix(self, prefix: str) -> list[QuarantineRow]:
+    def by_prefix(self, prefix: str) -> builtins.list[QuarantineRow]:
         prefix = prefix.lower().replace("-", "")
         return [row for row in self.list(include_decided=True) if row.quarantine_id.startswith(prefix)]
 
@@ -285,7 +277,7 @@ class QuarantineQueries:
         """The records (hex ids) with an event of ``site`` still held."""
         return {row.record_id for row in self.list(site)}
 
-    def of_record(self, record_id: str, site: str) -> list[QuarantineRow]:
+    def of_record(self, record_id: str, site: str) -> builtins.list[QuarantineRow]:
         """Every event of one record pushed by ``site`` and held, in the order they were held."""
         rows = [row for row in self.rows.find(record_id=record_id) if row.site == site]
         return sorted(rows, key=lambda row: (row.held_at, row.position))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.sync.sync_refusal import SyncRefusal
-from projections.base import Key, Projection, Query, RowStore
+from projections.base import ByAggregate, Query, RowStore
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,13 @@ class SyncRefusalRow:
         return str(translate(self.reason)).format(**json.loads(self.reason_params))
 
 
-class SyncRefusalsProjection(Projection):
+class SyncRefusalsProjection(ByAggregate):
     name = "sync_refusals"
     version = 1
     topics = (SyncRefusal.Recorded.TOPIC,)
     row_type = SyncRefusalRow
     key_fields = ("refusal_id",)
     indexes = (("site", "started_at"),)
-
-    def key(self, event: Any) -> Key:
-        return (event.originator_id.hex,)
 
     def apply(self, row: SyncRefusalRow | None, event: Any) -> SyncRefusalRow | None:
         return SyncRefusalRow(

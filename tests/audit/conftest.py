@@ -1,37 +1,18 @@
-"""Shared by the activity-log tests: quick password hashing, and raw SQL on a store's tables.
-
-Every store here is initialized and logged into several times; at argon2-cffi's defaults each
-hash or check costs about half a second, and hashing is not what these tests are about. The
-hashes are still real argon2id PHC strings, checked by the same library.
-"""
+"""Shared by the activity-log tests: raw SQL on a store's tables."""
 
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-import adapters.bootstrap
 from adapters.store import StoreLocation
 from domain.chain import GENESIS, link, site_of
 
-_SECURITY = str(Path(__file__).resolve().parent.parent / "security")  # its hasher, shared
-if _SECURITY not in sys.path:
-    sys.path.insert(0, _SECURITY)
-
-from security_support import QuickArgon2Hasher  # noqa: E402
-
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
 
 
 # -- raw SQL, bypassing the application ---------------------------------------------------------

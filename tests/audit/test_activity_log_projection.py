@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 from babel.messages.pofile import read_po
@@ -36,6 +35,7 @@ from domain.security.sections import Section
 from domain.security.user import User
 from domain.sites.site import Site, SiteAction, SiteMode
 from domain.store_identity import StoreIdentity, StoreRole
+from domain.sync.quarantine import Quarantine
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
 from projections.audit.activity_log import (
     ACCESS_LABELS,
@@ -46,7 +46,10 @@ from projections.audit.activity_log import (
     all_action_codes,
     render_comment,
 )
-from projections.base import InMemoryRowStore, Query
+from projections.base import InMemoryRowStore, InMemoryViews, OtherViews, Query
+from projections.clinical.patients import PatientsProjection
+from projections.security.users import UsersProjection
+from projections.sync.sync import QuarantineProjection
 
 AT = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 1)
@@ -88,31 +91,17 @@ JOSE = PatientDetails(
 )
 
 
-class DictDirectory:
-    """Names for ids from dicts (what the other views would answer)."""
+class CountingViews(InMemoryViews):
+    """The views the activity log reads names from (patients, users), folded in memory from the
+    events that came before the log's slice; counts what the log asks of them."""
 
-    def __init__(
-        self,
-        charts: dict[UUID, str] | None = None,
-        users: dict[UUID, str] | None = None,
-        sites: dict[UUID, str] | None = None,
-    ) -> None:
-        self.charts = charts or {}
-        self.users = users or {}
-        self.sites = sites or {}
-        self.asked: list[UUID] = []
+    def __init__(self, *events: Any) -> None:
+        super().__init__([PatientsProjection(), UsersProjection()], events)
+        self.asked: list[str] = []
 
-    def chart_number(self, patient_id: UUID) -> str | None:
-        self.asked.append(patient_id)
-        return self.charts.get(patient_id)
-
-    def username(self, user_id: UUID) -> str | None:
-        self.asked.append(user_id)
-        return self.users.get(user_id)
-
-    def site_code(self, site_id: UUID) -> str | None:
-        self.asked.append(site_id)
-        return self.sites.get(site_id)
+    def find_one(self, view: str, **equals: Any) -> Any | None:
+        self.asked.append(view)
+        return super().find_one(view, **equals)
 
 
 def fold(
@@ -129,8 +118,8 @@ def fold(
     return store
 
 
-def one_row(event: Any, directory: DictDirectory | None = None, position: int = 7) -> ActivityRow:
-    row = ActivityLogProjection(directory).apply_at(None, event, position)
+def one_row(event: Any, views: OtherViews | None = None, position: int = 7) -> ActivityRow:
+    row = ActivityLogProjection(views).apply_at(None, event, position)
     assert isinstance(row, ActivityRow)
     return row
 
@@ -236,15 +225,14 @@ def test_user_administration_events_name_the_user_and_nothing_secret() -> None:
     assert {r.user for r in rows} == {"admin"}  # who did it; USUARIO= is whom it was done to
 
 
-def test_a_user_event_whose_creation_was_not_seen_asks_the_directory() -> None:
+def test_a_user_event_whose_creation_was_not_seen_reads_the_users_view() -> None:
     with recording(context()):
         user = User(username="ana", full_name="Ana", is_admin=False, password_hash=PASSWORD_HASH)
-        user.collect_events()
+        created = user.collect_events()
         user.deactivate()
     (deactivated,) = user.collect_events()
-    directory = DictDirectory(users={user.id: "ana"})
-    assert one_row(deactivated, directory).comment == "USUARIO=ana"
-    assert one_row(deactivated, DictDirectory()).comment == "USUARIO=?"
+    assert one_row(deactivated, CountingViews(*created)).comment == "USUARIO=ana"
+    assert one_row(deactivated, CountingViews()).comment == "USUARIO=?"
 
 
 def test_site_policy_and_provisioning_events() -> None:
@@ -303,23 +291,50 @@ def test_an_unknown_ip_octet_stays_unknown() -> None:
     assert one_row(event).ip_octet is None
 
 
-def test_a_correction_whose_registration_was_not_seen_asks_the_directory() -> None:
+def test_a_correction_whose_registration_was_not_seen_reads_the_patients_view() -> None:
     with recording(context()):
         patient = Patient.register("CEN-1", JOSE, today=TODAY)
-    patient.collect_events()  # the registration happened before this batch
+    registered = patient.collect_events()  # before this batch: in the patients view only
     with recording(context()):
         patient.correct(TODAY, zone=Zone.RURAL, sex=Sex.FEMALE)
     (corrected,) = patient.collect_events()
 
-    directory = DictDirectory(charts={patient.id: "CEN-1"})
-    projection = ActivityLogProjection(directory)
+    views = CountingViews(*registered)
+    projection = ActivityLogProjection(views)
     row = projection.apply_at(None, corrected, 9)
     assert row is not None
     assert (row.action, row.comment) == ("patient.correct", "HIST=CEN-1 CAMPOS=sex,zone")
     assert json.loads(row.fields) == {"HIST": "CEN-1", "CAMPOS": "sex,zone"}
     # The answer is kept: a second correction does not ask again.
     projection.apply_at(None, corrected, 10)
-    assert directory.asked == [patient.id]
+    assert views.asked == ["patients"]
+
+
+def test_a_quarantine_decision_whose_holding_was_not_seen_reads_the_quarantine_view() -> None:
+    with recording(context()):
+        held = Quarantine(
+            site="BRG01",
+            run_id=uuid.uuid4(),
+            generation="g1",
+            position=12,
+            record_id=uuid.uuid4(),
+            record_version=3,
+            topic=Patient.Corrected.TOPIC,
+            state="{}",
+            rule="after-revocation",
+            detail={},
+            user="ana",
+            event_id=uuid.uuid4().hex,
+        )
+        holding = held.collect_events()
+        held.release(applied_version=4)
+    (released,) = held.collect_events()
+    expected = f"SEDE=BRG01 EVENTO={held.id.hex[:8]} TIPO=Patient.Corrected"
+
+    views = InMemoryViews([QuarantineProjection()], holding)
+    assert one_row(released, views).comment == expected
+    assert fold([*holding, released]).all_rows()[1].comment == expected
+    assert one_row(released).comment == f"SEDE=? EVENTO={held.id.hex[:8]} TIPO=?"
 
 
 def test_a_correction_of_a_chart_nobody_knows_says_so() -> None:
@@ -328,7 +343,7 @@ def test_a_correction_of_a_chart_nobody_knows_says_so() -> None:
         patient.collect_events()
         patient.correct(TODAY, zone=Zone.RURAL)
     (corrected,) = patient.collect_events()
-    assert one_row(corrected, DictDirectory()).comment == "HIST=? CAMPOS=zone"
+    assert one_row(corrected, CountingViews()).comment == "HIST=? CAMPOS=zone"
     assert one_row(corrected, None).comment == "HIST=? CAMPOS=zone"
 
 

@@ -20,6 +20,7 @@ from adapters.system import Host
 from cli.main import cli
 from domain.access_log import PATIENT_VIEW
 from projections.audit.activity_log import action_label
+from tests.support.hashing import QuickArgon2Hasher
 
 PASSWORD = "a-long-password-1234"
 HEADERS = ["Date and time", "User", "Computer", "IP", "Site", "Action", "Comment"]
@@ -67,7 +68,9 @@ def record_views(url: str, computers: Sequence[str], charts: Sequence[str], ip: 
     """Chart views recorded through the application, as from other computers (for names the CLI
     cannot choose: the computer it runs on is this one)."""
     for number, computer in enumerate(computers):
-        brigada = open_brigada(url, host=Host(computer=computer, ip_octet=ip + number))
+        brigada = open_brigada(
+            url, host=Host(computer=computer, ip_octet=ip + number), hasher=QuickArgon2Hasher()
+        )
         try:
             for chart in charts:
                 brigada.core.record_access("admin", PATIENT_VIEW, {"HIST": chart})
@@ -317,7 +320,7 @@ def test_backup_writes_a_copy_and_is_recorded(
     newest = central.rows("--action", "Copia de seguridad")
     assert [r["comment"] for r in newest] == [f"CARPETA={folder}"]
     if central.url.startswith("sqlite"):
-        copy = open_brigada(f"sqlite:///{written}")
+        copy = open_brigada(f"sqlite:///{written}", hasher=QuickArgon2Hasher())
         try:
             assert copy.app.recorder.max_notification_id() == 4
         finally:

@@ -21,6 +21,7 @@ from adapters.system import Host
 from cli.main import cli
 from domain.access_log import PATIENT_VIEW
 from projections.audit.activity_log import all_action_codes
+from tests.support.hashing import QuickArgon2Hasher
 
 PASSWORD = "a-long-password-1234"
 SPANISH = "áéíóúñü¿¡ÁÉÍÓÚÑÜºª"
@@ -52,7 +53,9 @@ def central(tmp_path: Path) -> Brigada:
 def record_views(url: str, computers: Sequence[str], fields: dict[str, str]) -> None:
     """A chart view recorded from each computer (the CLI only runs on this one)."""
     for number, computer in enumerate(computers):
-        brigada = open_brigada(url, host=Host(computer=computer, ip_octet=100 + number))
+        brigada = open_brigada(
+            url, host=Host(computer=computer, ip_octet=100 + number), hasher=QuickArgon2Hasher()
+        )
         try:
             brigada.core.record_access("admin", PATIENT_VIEW, fields)
         finally:

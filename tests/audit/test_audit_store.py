@@ -26,6 +26,7 @@ from application.errors import AdministratorOnly, MenuDenied
 from application.validation import parse
 from domain.access_log import ACCESS_DENIED, BACKUP, PATIENT_VIEW, Access
 from domain.security.user import LoginRefused
+from tests.support.hashing import QuickArgon2Hasher
 
 PASSWORD = "a-long-password-1234"
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
@@ -87,7 +88,7 @@ def work(store_url: str, open_store: Any, clock: FixedClock, raw_store: Any) -> 
     corrected = head()
     brigada.patients.show(admin, chart)
     brigada.patients.search(admin, "Peña")
-    laptop = open_brigada(store_url, clock=clock, host=LAPTOP)
+    laptop = open_brigada(store_url, clock=clock, host=LAPTOP, hasher=QuickArgon2Hasher())
     try:
         laptop.core.record_access("ana", PATIENT_VIEW, {"HIST": chart})
     finally:
@@ -378,7 +379,7 @@ def test_a_backup_is_a_consistent_copy_and_is_recorded(work: Work, tmp_path: Pat
 
     if work.url.startswith("sqlite"):
         assert path.name == "store-20260303-120000.db"
-        copy = open_brigada(f"sqlite:///{path}")
+        copy = open_brigada(f"sqlite:///{path}", hasher=QuickArgon2Hasher())
         try:
             assert copy.app.recorder.max_notification_id() == events_before
             assert copy.views.store("activity_log").count() == events_before

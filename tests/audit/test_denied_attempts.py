@@ -4,36 +4,30 @@ naming what was tried and the rule, and nothing else; the command is still refus
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-_TESTS = Path(__file__).resolve().parent.parent
-for _folder in ("sites", "clinical", "encounters"):
-    if str(_TESTS / _folder) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _folder))
-
-from clinical_support import start_mission  # noqa: E402
-from encounter_support import make_user_on, password_of, register_patient  # noqa: E402
-from output_support import unseen  # noqa: E402
-from security_support import ADMIN_PASSWORD, log_in  # noqa: E402
-
-from adapters.system import FixedClock  # noqa: E402
-from application.brigada import Brigada  # noqa: E402
-from application.context import Actor  # noqa: E402
-from application.errors import AdministratorOnly, CentralOnly, SectionDenied  # noqa: E402
-from cli.main import cli  # noqa: E402
-from domain.security import menu  # noqa: E402
-from domain.access_log import ACCESS_DENIED, REPORT_PRINT, SITE_ACCESS_ACTIONS  # noqa: E402
-from domain.security.locks import Locked  # noqa: E402
-from domain.security.sections import Section  # noqa: E402
-from domain.sites.site import SiteMode  # noqa: E402
-from domain.sites.site_policy import OperationRefused  # noqa: E402
-from domain.sync.sync import ConflictKeep  # noqa: E402
-from projections.audit.activity_log import action_label  # noqa: E402
+from adapters.system import FixedClock
+from application.brigada import Brigada
+from application.context import Actor
+from application.errors import AdministratorOnly, CentralOnly, SectionDenied
+from cli.main import cli
+from domain.access_log import ACCESS_DENIED, REPORT_PRINT, SITE_ACCESS_ACTIONS
+from domain.security import menu
+from domain.security.locks import Locked
+from domain.security.sections import Section
+from domain.sites.site import SiteMode
+from domain.sites.site_policy import OperationRefused
+from domain.sync.sync import ConflictKeep
+from projections.audit.activity_log import action_label
+from tests.support.cli import cli_log_in
+from tests.support.clinical import start_mission
+from tests.support.encounters import make_user_on, password_of, register_patient
+from tests.support.output import unseen
+from tests.support.security import ADMIN_PASSWORD, log_in
 
 ACTION = "Access - Denied"
 
@@ -79,10 +73,7 @@ def test_a_denied_menu_option_tried_through_the_cli_is_recorded_once(
     make_user_on(central, admin, "ana", options=frozenset({"passwd"}))
     url = f"sqlite:///{tmp_path}/central.db"
     runner = CliRunner()
-    login = runner.invoke(
-        cli, ["--store", url, "login", "ana", "--password-stdin"], input=password_of("ana") + "\n"
-    )
-    assert login.exit_code == 0, login.stderr
+    cli_log_in(runner, url, "ana", password_of("ana"))
     before = head(central)
 
     result = runner.invoke(cli, ["--store", url, "--lang", "en", "patient", "search", "José"])
@@ -182,9 +173,7 @@ def test_a_print_that_could_not_be_written_is_not_recorded_as_printed(
     number = central.encounters.open(admin, {"chart_number": chart, "reason": "Fiebre"}).number
     url = f"sqlite:///{tmp_path}/central.db"
     runner = CliRunner()
-    login_admin = ["--store", url, "login", "admin", "--password-stdin"]
-    login = runner.invoke(cli, login_admin, input=ADMIN_PASSWORD + "\n")
-    assert login.exit_code == 0, login.stderr
+    cli_log_in(runner, url, "admin", ADMIN_PASSWORD)
     before = head(central)
 
     nowhere = tmp_path / "no-such-folder" / "informe.pdf"

@@ -6,8 +6,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from billing_support import (
-    ADMIN_PASSWORD,
+from click.testing import CliRunner, Result
+
+from cli.main import cli
+from tests.support.billing import (
     APPENDECTOMY,
     CONSULTATION,
     CONTRACT,
@@ -20,10 +22,8 @@ from billing_support import (
     insured_patient,
     laptop_on_mission,
 )
-from click.testing import CliRunner, Result
-from security_support import computer_today
-
-from cli.main import cli
+from tests.support.cli import cli_log_in, computer_today
+from tests.support.security import ADMIN_PASSWORD
 
 
 def test_vouchers_and_invoices_from_the_command_line(open_store, tmp_path: Path) -> None:
@@ -93,10 +93,7 @@ def cli_runner(url: str) -> Callable[..., Result]:
     The store was made on the tests' clock, the CLI runs on the computer's: the administrator
     confirms the computer's date first."""
     runner = CliRunner()
-    login = runner.invoke(
-        cli, ["--store", url, "login", "admin", "--password-stdin"], input=ADMIN_PASSWORD + "\n"
-    )
-    assert login.exit_code == 0, login.output
+    cli_log_in(runner, url, "admin", ADMIN_PASSWORD)
     confirmed = runner.invoke(cli, ["--store", url, "date", "confirm", computer_today()])
     assert confirmed.exit_code == 0, confirmed.output
 

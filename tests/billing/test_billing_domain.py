@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from domain_support import CONTRACT, PATIENT, PRICES, TODAY, encounter, lines, run, slot, voucher
 
+from application.app import BrigadaApplication
 from domain.billing.invoice import Invoice, InvoiceAlreadyRectified
 from domain.billing.invoice_series import InvoiceSeries, SeriesExhausted, SeriesNotValid, series_in_force
 from domain.billing.service_voucher import (
@@ -24,6 +25,8 @@ from domain.billing.service_voucher import (
 )
 from domain.billing.voucher_slot import VoucherSlot
 from domain.clinical.encounter import EncounterClosed
+from tests.support.billing_domain import CONTRACT, PATIENT, PRICES, TODAY, encounter, lines, slot, voucher
+from tests.support.given_when_then import recorded
 
 SUTURE = WantedLine(LineKind.PROCEDURE, "869500", "Sutura", 2, {})
 
@@ -45,7 +48,7 @@ def test_a_voucher_needs_a_finalized_live_visit_and_a_contract_in_force() -> Non
     ended = replace(CONTRACT, valid_to=date(2026, 2, 1))
     visit = encounter()
     with pytest.raises(ContractNotInForce):
-        run(
+        recorded(
             lambda: ServiceVoucher.issue(
                 "CEN-1", visit, PATIENT, ended, lines(), slot(visit), [], TODAY, "CEN"
             )
@@ -58,8 +61,8 @@ def test_the_same_visit_is_not_vouchered_twice_until_the_first_is_voided() -> No
     first = voucher("CEN-1", visit, held=held)
     with pytest.raises(AlreadyVouchered, match="CEN-1"):
         voucher("CEN-2", visit, held=held)
-    run(lambda: first.void("wrong contract", TODAY))
-    run(lambda: held.free("CEN-1"))
+    recorded(lambda: first.void("wrong contract", TODAY))
+    recorded(lambda: held.free("CEN-1"))
     assert voucher("CEN-2", visit, [first], held=held).number == "CEN-2"
 
 
@@ -79,10 +82,10 @@ def test_issuing_holds_the_visits_slot_and_voiding_frees_it() -> None:
 
     assert [type(e) for e in given.collect_events()] == [VoucherSlot.Held]
     assert given.voucher == "CEN-1"
-    run(lambda: issued.void("duplicated", TODAY))
-    run(lambda: given.free("CEN-9"))  # another voucher's number frees nothing
+    recorded(lambda: issued.void("duplicated", TODAY))
+    recorded(lambda: given.free("CEN-9"))  # another voucher's number frees nothing
     assert given.collect_events() == [] and given.voucher == "CEN-1"
-    run(lambda: given.free("CEN-1"))
+    recorded(lambda: given.free("CEN-1"))
     [freed] = given.collect_events()
     assert isinstance(freed, VoucherSlot.Freed) and given.voucher is None
 
@@ -111,8 +114,8 @@ def test_a_voucher_with_a_line_sin_tarifa_is_not_invoiced_naming_voucher_and_lin
     with pytest.raises(
         LineWithoutTariff, match=r"voucher CEN-1, line 4 \(869500\) has no tariff .* 900123456"
     ):
-        run(lambda: Invoice.from_voucher("FE", "FE-1", given, TODAY))
-    run(lambda: given.price_missing(PRICES))  # the price list still lacks it: nothing to record
+        recorded(lambda: Invoice.from_voucher("FE", "FE-1", given, TODAY))
+    recorded(lambda: given.price_missing(PRICES))  # the price list still lacks it: nothing to record
     assert given.collect_events() == [] and given.state == "issued"
 
 
@@ -120,8 +123,8 @@ def test_once_its_price_exists_the_line_is_priced_and_the_voucher_invoiced() -> 
     given = voucher(priced=[*lines(), *price_lines([SUTURE], {})])
     given.collect_events()
 
-    run(lambda: given.price_missing({**PRICES, "869500": Decimal("20000")}))
-    invoice = run(lambda: Invoice.from_voucher("FE", "FE-1", given, TODAY))
+    recorded(lambda: given.price_missing({**PRICES, "869500": Decimal("20000")}))
+    invoice = recorded(lambda: Invoice.from_voucher("FE", "FE-1", given, TODAY))
 
     [priced, invoiced] = given.collect_events()
     assert isinstance(priced, ServiceVoucher.Priced) and isinstance(invoiced, ServiceVoucher.Invoiced)
@@ -131,13 +134,17 @@ def test_once_its_price_exists_the_line_is_priced_and_the_voucher_invoiced() -> 
 
 def test_a_voucher_recorded_before_sites_and_tariffs_still_loads() -> None:
     """Events stored by older releases lack ``site`` and each line's ``priced``: they take the
-    defaults (the recording site; every line priced)."""
+    defaults (the recording site; every line priced). Loaded as the store loads them: the stored
+    state decoded by the application's mapper."""
     issued = voucher()
     [event] = issued.collect_events()
-    state = {k: v for k, v in event.__dict__.items() if k != "site"}
-    state["lines"] = [{k: v for k, v in line.items() if k != "priced"} for line in event.lines]
-    old = object.__new__(ServiceVoucher.Issued)
-    old.__dict__.update(state)
+    mapper = BrigadaApplication().mapper
+    stored = mapper.to_stored_event(event)
+    state = json.loads(stored.state)
+    del state["site"]
+    for line in state["lines"]:
+        del line["priced"]
+    old = mapper.to_domain_event(replace(stored, state=json.dumps(state).encode()))
 
     loaded = old.mutate(None)
 
@@ -147,34 +154,34 @@ def test_a_voucher_recorded_before_sites_and_tariffs_still_loads() -> None:
 def test_an_invoiced_voucher_cannot_be_voided_nor_invoiced_again() -> None:
     given = voucher()
     given.collect_events()
-    run(lambda: given.mark_invoiced("FE-1"))
+    recorded(lambda: given.mark_invoiced("FE-1"))
     [event] = given.collect_events()
     assert isinstance(event, ServiceVoucher.Invoiced) and given.state == "invoiced"
     with pytest.raises(VoucherClosed):
-        run(lambda: given.void("late", TODAY))
+        recorded(lambda: given.void("late", TODAY))
     with pytest.raises(VoucherClosed):
-        run(lambda: given.mark_invoiced("FE-2"))
+        recorded(lambda: given.mark_invoiced("FE-2"))
 
 
 def test_a_series_numbers_consecutively_within_its_range_and_dates() -> None:
-    series = run(lambda: InvoiceSeries.add("fe", 9, 10, date(2026, 1, 1), date(2026, 3, 1)))
-    assert run(lambda: [series.take(TODAY), series.take(TODAY)]) == ["FE-9", "FE-10"]
+    series = recorded(lambda: InvoiceSeries.add("fe", 9, 10, date(2026, 1, 1), date(2026, 3, 1)))
+    assert recorded(lambda: [series.take(TODAY), series.take(TODAY)]) == ["FE-9", "FE-10"]
     with pytest.raises(SeriesExhausted):
-        run(lambda: series.take(TODAY))
-    later = run(lambda: InvoiceSeries.add("NC", 1, 5, date(2026, 1, 1), date(2026, 2, 28)))
+        recorded(lambda: series.take(TODAY))
+    later = recorded(lambda: InvoiceSeries.add("NC", 1, 5, date(2026, 1, 1), date(2026, 2, 28)))
     with pytest.raises(SeriesNotValid):
-        run(lambda: later.take(TODAY))
+        recorded(lambda: later.take(TODAY))
     with pytest.raises(Exception, match="no invoice series"):
         series_in_force([series, later], TODAY)
 
 
 def test_an_invoice_carries_the_voucher_lines_and_is_rectified_once() -> None:
     given = voucher()
-    invoice = run(lambda: Invoice.from_voucher("FE", "FE-1", given, TODAY))
+    invoice = recorded(lambda: Invoice.from_voucher("FE", "FE-1", given, TODAY))
     assert invoice.total == sum(Decimal(line["total"]) for line in invoice.lines) == given.total
     assert given.invoice_number == "FE-1"
-    run(lambda: invoice.rectify("FE-2", "tariff", TODAY))
-    run(lambda: given.release("FE-1", "FE-2"))
+    recorded(lambda: invoice.rectify("FE-2", "tariff", TODAY))
+    recorded(lambda: given.release("FE-1", "FE-2"))
     assert (invoice.state, given.state) == ("rectified", "issued")
     with pytest.raises(InvoiceAlreadyRectified):
-        run(lambda: invoice.rectify("FE-3", "again", TODAY))
+        recorded(lambda: invoice.rectify("FE-3", "again", TODAY))

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from domain_support import encounter, run, voucher
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -15,6 +14,8 @@ from domain.billing.invoice import Invoice
 from domain.billing.invoice_series import InvoiceSeries, series_in_force
 from domain.billing.service_voucher import ServiceVoucher
 from domain.errors import DomainError
+from tests.support.billing_domain import encounter, voucher
+from tests.support.given_when_then import recorded
 
 
 class Billing(RuleBasedStateMachine):
@@ -22,7 +23,7 @@ class Billing(RuleBasedStateMachine):
     def start(self, last: int, days: int) -> None:
         self.today = date(2026, 3, 1)
         self.series = [
-            run(
+            recorded(
                 lambda: InvoiceSeries.add("FE", 1, last, date(2026, 3, 1), date(2026, 3, 1) + timedelta(days))
             )
         ]
@@ -40,7 +41,7 @@ class Billing(RuleBasedStateMachine):
     def void(self, pick: int) -> None:
         chosen = self.vouchers[pick % len(self.vouchers)]
         try:
-            run(lambda: chosen.void("reason", self.today))
+            recorded(lambda: chosen.void("reason", self.today))
         except DomainError:
             assert chosen.state != "issued"
 
@@ -51,9 +52,11 @@ class Billing(RuleBasedStateMachine):
                 series = series_in_force(self.series, self.today)
             except DomainError:
                 return
-            number = run(lambda s=series: s.take(self.today))
+            number = recorded(lambda s=series: s.take(self.today))
             self.numbers.append((number, series.taken, self.today))
-            self.invoices.append(run(lambda n=number, v=chosen: Invoice.from_voucher("FE", n, v, self.today)))
+            self.invoices.append(
+                recorded(lambda n=number, v=chosen: Invoice.from_voucher("FE", n, v, self.today))
+            )
 
     @precondition(lambda self: self.invoices)
     @rule(pick=st.integers(0, 100))
@@ -62,13 +65,13 @@ class Billing(RuleBasedStateMachine):
         if chosen.state == "rectified":
             return
         try:
-            note = run(lambda: self.series[0].take(self.today))
+            note = recorded(lambda: self.series[0].take(self.today))
         except DomainError:
             return
         self.numbers.append((note, self.series[0].taken, self.today))
-        run(lambda: chosen.rectify(note, "correction", self.today))
+        recorded(lambda: chosen.rectify(note, "correction", self.today))
         for released in [v for v in self.vouchers if v.number in chosen.voucher_numbers]:
-            run(lambda v=released: v.release(chosen.number, note))
+            recorded(lambda v=released: v.release(chosen.number, note))
 
     @rule(days=st.integers(1, 10))
     def time_passes(self, days: int) -> None:

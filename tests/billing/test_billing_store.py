@@ -5,12 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from billing_support import (
+
+from application.brigada import Brigada
+from application.context import Actor
+from domain.billing.invoice_series import NoSeriesInForce, SeriesExhausted
+from domain.billing.service_voucher import AlreadyVouchered, LineWithoutTariff, NotFinalized, VoucherClosed
+from domain.errors import Conflict, DomainError
+from domain.security import menu
+from domain.sites.site_policy import OperationRefused
+from tests.support.billing import (
     APPENDECTOMY,
     CONSULTATION,
     HEMOGRAM,
-    JOSE,
-    MARIA,
     PAYER,
     UNPRICED,
     add_series,
@@ -21,15 +27,8 @@ from billing_support import (
     insured_patient,
     laptop_on_mission,
 )
-from output_support import unseen
-
-from application.brigada import Brigada
-from application.context import Actor
-from domain.billing.invoice_series import NoSeriesInForce, SeriesExhausted
-from domain.billing.service_voucher import AlreadyVouchered, LineWithoutTariff, NotFinalized, VoucherClosed
-from domain.errors import Conflict, DomainError
-from domain.security import menu
-from domain.sites.site_policy import OperationRefused
+from tests.support.output import unseen
+from tests.support.sites import JOSE, MARIA
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain_support import TODAY, run, voucher
-
 from domain.billing.invoice import Invoice
 from domain.billing.rips import rips_document
+from tests.support.billing_domain import TODAY, voucher
+from tests.support.given_when_then import recorded
 
 ARRAYS = {
     "consultas",
@@ -58,7 +58,7 @@ def check_services(document: dict[str, Any], today: date) -> None:
 
 def test_the_rips_of_an_invoice_follows_the_note() -> None:
     given = voucher()
-    invoice = run(lambda: Invoice.from_voucher("FE", "FE-12", given, TODAY))
+    invoice = recorded(lambda: Invoice.from_voucher("FE", "FE-12", given, TODAY))
 
     document = rips_document(invoice, [given], "900999888", "190010000001")
 
@@ -84,7 +84,7 @@ def test_the_rips_of_an_invoice_follows_the_note() -> None:
 
 def test_one_user_entry_per_patient_across_vouchers() -> None:
     first, second = voucher("CEN-1"), voucher("CEN-2")
-    invoice = run(lambda: Invoice.from_voucher("FE", "FE-1", first, TODAY))
+    invoice = recorded(lambda: Invoice.from_voucher("FE", "FE-1", first, TODAY))
     document = rips_document(invoice, [first, second], "900999888", "190010000001")
     [user] = document["usuarios"]
     assert [s["consecutivo"] for s in user["servicios"]["consultas"]] == [1, 2]

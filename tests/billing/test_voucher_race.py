@@ -14,11 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from billing_support import ADMIN_PASSWORD, billing_central, finalized_visit, insured_patient
 from click.testing import CliRunner
-from security_support import computer_today
 
 from cli.main import cli
+from tests.support.billing import billing_central, finalized_visit, insured_patient
+from tests.support.cli import cli_log_in, computer_today
+from tests.support.security import ADMIN_PASSWORD
 
 # `brigada ARGS`, paused after the views were read for the visit's vouchers until stdin says go.
 PAUSED_CLI = """
@@ -75,10 +76,7 @@ def test_two_processes_issuing_the_same_visits_voucher_leave_one(
     brigada, admin = billing_central(open_store, store_url)
     visit = finalized_visit(brigada, admin, insured_patient(brigada, admin))
     brigada.close()
-    login = CliRunner().invoke(
-        cli, ["--store", store_url, "login", "admin", "--password-stdin"], input=ADMIN_PASSWORD + "\n"
-    )
-    assert login.exit_code == 0, login.output
+    cli_log_in(CliRunner(), store_url, "admin", ADMIN_PASSWORD)
     confirmed = CliRunner().invoke(cli, ["--store", store_url, "date", "confirm", computer_today()])
     assert confirmed.exit_code == 0, confirmed.output  # the store was made on the tests' clock
     first, second = paused_issue(store_url, visit), paused_issue(store_url, visit)

@@ -9,22 +9,6 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
-from clinical_support import (
-    ADMIN_PASSWORD,
-    JOSE,
-    MARIA,
-    OpenStore,
-    Terminal,
-    activity,
-    add_user,
-    context,
-    head,
-    one_line,
-    patient_options,
-    start_central,
-    start_mission,
-    when,
-)
 
 from adapters.system import FixedClock
 from application.clinical.admissions import AdmissionNotFound
@@ -57,6 +41,11 @@ from domain.sites.site_policy import (
     Forbidden,
     OperationRefused,
 )
+from tests.support.cli import Terminal, one_line
+from tests.support.clinical import OpenStore, activity, add_user, head, patient_options, start_mission
+from tests.support.given_when_then import context, when
+from tests.support.security import ADMIN_PASSWORD
+from tests.support.sites import JOSE, MARIA, start_central
 
 TODAY = date(2026, 3, 1)
 JOSE_ID = uuid4()

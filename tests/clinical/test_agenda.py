@@ -10,28 +10,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from clinical_support import (
-    ADMIN_PASSWORD,
-    COORDINATOR,
-    JOSE,
-    MARIA,
-    PEDRO,
-    OpenStore,
-    Terminal,
-    activity,
-    add_user,
-    context,
-    given,
-    one_line,
-    patient_options,
-    replayed,
-    start_central,
-    start_mission,
-    when,
-)
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
-from sites_support import ANA_PASSWORD
 
 from application.clinical.agenda import AgendaNotPlanned, InactiveProfessional
 from application.errors import MenuDenied, UserNotFound
@@ -64,6 +44,11 @@ from domain.sites.site_policy import (
 )
 from projections.base import InMemoryRowStore
 from projections.clinical.agenda import AppointmentsProjection
+from tests.support.cli import Terminal, one_line
+from tests.support.clinical import COORDINATOR, OpenStore, activity, add_user, patient_options, start_mission
+from tests.support.given_when_then import context, given, replayed, when
+from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD
+from tests.support.sites import JOSE, MARIA, PEDRO, start_central
 
 TODAY = date(2026, 3, 1)
 DAY = date(2026, 3, 2)

@@ -14,16 +14,6 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from clinical_support import (
-    COORDINATOR,
-    COORDINATOR_PASSWORD,
-    Mission,
-    OpenStore,
-    Terminal,
-    head,
-    one_line,
-    start_mission,
-)
 
 from application.replication import copy_aggregates
 from cli.exit_codes import Exit
@@ -33,6 +23,8 @@ from domain.pharmacy import diagnostic_service, surgery
 from domain.security import menu
 from domain.sites.site import SiteAction
 from domain.sites.site_policy import Forbidden
+from tests.support.cli import Terminal, one_line
+from tests.support.clinical import COORDINATOR, COORDINATOR_PASSWORD, Mission, OpenStore, head, start_mission
 
 NEVER = "A disconnected environment may never do this: "
 # A month ahead of the machine's clock (the CLI's) and of the tests' business dates.

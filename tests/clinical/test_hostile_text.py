@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clinical_support import ADMIN_PASSWORD, JOSE, Terminal, one_line, patient_options
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -24,6 +23,10 @@ from application.clinical.patients import CorrectionFields
 from application.validation import MAX_COMBINING_RUN, Command, parse, safe_text
 from cli.exit_codes import Exit
 from domain.errors import InvalidValue
+from tests.support.cli import Terminal, one_line
+from tests.support.clinical import patient_options
+from tests.support.security import ADMIN_PASSWORD
+from tests.support.sites import JOSE
 
 ESC, NUL, BEL, RLO, CR = "\x1b", "\x00", "\x07", "\u202e", "\r"
 CONTROL = "must not contain control or invisible characters (found {codepoint})"

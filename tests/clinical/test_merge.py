@@ -14,25 +14,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from clinical_support import (
-    ADMIN_PASSWORD,
-    COORDINATOR_PASSWORD,
-    JOSE,
-    MARIA,
-    PEDRO,
-    Mission,
-    OpenStore,
-    Terminal,
-    activity,
-    add_user,
-    events_since,
-    given,
-    head,
-    one_line,
-    start_central,
-    start_mission,
-    when,
-)
 
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock
@@ -48,6 +29,21 @@ from domain.sites.site import SiteMode
 from domain.sites.site_policy import LEASED_RULE, OperationRefused
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
 from projections.audit.activity_log import action_label
+from tests.support.cli import Terminal, one_line
+from tests.support.clinical import (
+    COORDINATOR_PASSWORD,
+    Mission,
+    OpenStore,
+    activity,
+    add_user,
+    events_since,
+    head,
+    start_mission,
+)
+from tests.support.given_when_then import given, when
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.security import ADMIN_PASSWORD
+from tests.support.sites import JOSE, MARIA, PEDRO, start_central
 
 TODAY = date(2026, 3, 1)
 
@@ -291,7 +287,7 @@ def test_duplicates_and_merge_commands_end_to_end(tmp_path: Path, clock: FixedCl
     opened: list[Brigada] = []
 
     def open_store(url: str, *, create: bool = True) -> Brigada:
-        opened.append(open_brigada(url, create=create, clock=clock))
+        opened.append(open_brigada(url, create=create, clock=clock, hasher=QuickArgon2Hasher()))
         return opened[-1]
 
     central_url = f"sqlite:///{tmp_path}/central.db"

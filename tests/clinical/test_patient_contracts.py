@@ -9,20 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clinical_support import (
-    ADMIN_PASSWORD,
-    JOSE,
-    OpenStore,
-    Terminal,
-    activity,
-    add_user,
-    given,
-    one_line,
-    patient_options,
-    start_central,
-    start_mission,
-    when,
-)
 
 from application.errors import MenuDenied
 from cli.exit_codes import Exit
@@ -41,6 +27,11 @@ from domain.errors import InvalidValue
 from domain.sites.site import SiteMode
 from domain.sites.site_policy import NOT_ENABLED_RULE, ON_SITE_RULE, OperationRefused
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
+from tests.support.cli import Terminal, one_line
+from tests.support.clinical import OpenStore, activity, add_user, patient_options, start_mission
+from tests.support.given_when_then import given, when
+from tests.support.security import ADMIN_PASSWORD
+from tests.support.sites import JOSE, start_central
 
 D = date
 EPS_SUR = "800197268"  # NIT with check digit 4

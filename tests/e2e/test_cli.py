@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from installed import run_installed
 
 from cli.main import cli
+from tests.support.installed import run_installed
 
 PASSWORD = "a-long-password-1234"
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/none"

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from installed import run_installed
-from test_spanish_cli import not_spanish  # the same check as every --help
+
+from tests.support.installed import run_installed
+from tests.support.spanish import not_spanish  # the same check as every --help
 
 pytestmark = pytest.mark.slow  # a whole demo, with its brigada serve: not in make test-fast
 

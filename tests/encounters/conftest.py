@@ -1,33 +1,16 @@
-"""Encounter tests: cheap argon2id (the security tests' hasher), a central store with its
-administrator and users made to order, and the helpers in encounter_support.py.
-
-tests/security/security_support.py and tests/sites/sites_support.py are shared; they are imported
-from their folders so these tests also run on their own (``pytest tests/encounters``).
-"""
+"""Encounter tests: a central store with its administrator, and users made to order
+(tests/support/encounters.py)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-_TESTS = Path(__file__).resolve().parent.parent
-for _folder in ("security", "sites"):
-    if str(_TESTS / _folder) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _folder))
-
-from encounter_support import MakeUser, make_user_on, start_central  # noqa: E402
-from security_support import QuickArgon2Hasher  # noqa: E402
-
-import adapters.bootstrap  # noqa: E402
-from application.brigada import Brigada  # noqa: E402
-from application.context import Actor  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
+from application.brigada import Brigada
+from application.context import Actor
+from tests.support.encounters import MakeUser, make_user_on
+from tests.support.sites import start_central
 
 
 @pytest.fixture

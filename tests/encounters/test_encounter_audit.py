@@ -13,21 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from encounter_support import (
-    DOCUMENT,
-    FORM,
-    JOSE,
-    OBSERVATIONS,
-    TREATMENT,
-    activity,
-    make_user_on,
-    password_of,
-    start_central,
-)
-from output_support import unseen
-from security_support import ADMIN_PASSWORD, QuickArgon2Hasher, log_in
 
-import adapters.bootstrap
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
@@ -35,6 +21,19 @@ from application.context import Actor
 from cli import i18n
 from cli.i18n import _, set_language
 from projections.audit.activity_log import ActivityRow, action_label
+from tests.support.encounters import (
+    DOCUMENT,
+    FORM,
+    OBSERVATIONS,
+    TREATMENT,
+    activity,
+    make_user_on,
+    password_of,
+)
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.output import unseen
+from tests.support.security import ADMIN_PASSWORD, log_in
+from tests.support.sites import JOSE, start_central
 
 CHANGED_TEXT = "Ibuprofeno 400 mg si persiste el dolor torácico"
 PLAN_TEXT = "Control en ocho días con radiografía de tórax"
@@ -59,38 +58,36 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Log]:
     opened: list[Brigada] = []
 
     def open_store(url: str) -> Brigada:
-        brigada = open_brigada(url, create=True, clock=clock, host=host)
+        brigada = open_brigada(url, create=True, clock=clock, host=host, hasher=QuickArgon2Hasher())
         opened.append(brigada)
         return brigada
 
     url = f"sqlite:///{folder}/central.db"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
-        central, admin = start_central(open_store, url)
-        doctor = make_user_on(central, admin, "medico")
-        chart = central.patients.register(admin, JOSE).chart_number
-        visits = central.encounters
-        number = visits.open(doctor, {"chart_number": chart, "reason": "Fiebre"}).number
-        visits.change_visit_data(doctor, number, {"reason": REASON})
-        visits.add_paragraph(doctor, number, {"name": "tratamiento", "text": TREATMENT})
-        visits.add_paragraph(doctor, number, {"name": "PLAN", "text": PLAN_TEXT})
-        visits.change_paragraph(doctor, number, "P1", CHANGED_TEXT)
-        visits.add_service(doctor, number, {"cups": "890201", "description": "Consulta de primera vez"})
-        visits.set_observations(doctor, number, OBSERVATIONS)
-        document = visits.attach_document(doctor, number, "laboratorio.pdf", DOCUMENT, "application/pdf")
-        visits.document_content(doctor, number, document, unseen)
-        visits.set_diagnosis(doctor, number, {"code": "R074"})
-        visits.set_diagnosis(doctor, number, {"code": "I10", "role": "related"})
-        visits.show(doctor, number)
-        for how in ("view", "print", "zip"):
-            visits.report(doctor, number, how, unseen)
-        for how in ("view", "print"):
-            visits.history(doctor, number, "diagnosticos", how, unseen)
-            visits.paragraph(doctor, number, "P1", how, unseen)
-        visits.form(doctor, number, FORM.lower(), unseen)
-        visits.delete_paragraph(doctor, number, "P1")
-        visits.delete(doctor, number)
-        yield Log(central, admin, url, chart, number, activity(central, admin))
+    central, admin = start_central(open_store, url)
+    doctor = make_user_on(central, admin, "medico")
+    chart = central.patients.register(admin, JOSE).chart_number
+    visits = central.encounters
+    number = visits.open(doctor, {"chart_number": chart, "reason": "Fiebre"}).number
+    visits.change_visit_data(doctor, number, {"reason": REASON})
+    visits.add_paragraph(doctor, number, {"name": "tratamiento", "text": TREATMENT})
+    visits.add_paragraph(doctor, number, {"name": "PLAN", "text": PLAN_TEXT})
+    visits.change_paragraph(doctor, number, "P1", CHANGED_TEXT)
+    visits.add_service(doctor, number, {"cups": "890201", "description": "Consulta de primera vez"})
+    visits.set_observations(doctor, number, OBSERVATIONS)
+    document = visits.attach_document(doctor, number, "laboratorio.pdf", DOCUMENT, "application/pdf")
+    visits.document_content(doctor, number, document, unseen)
+    visits.set_diagnosis(doctor, number, {"code": "R074"})
+    visits.set_diagnosis(doctor, number, {"code": "I10", "role": "related"})
+    visits.show(doctor, number)
+    for how in ("view", "print", "zip"):
+        visits.report(doctor, number, how, unseen)
+    for how in ("view", "print"):
+        visits.history(doctor, number, "diagnosticos", how, unseen)
+        visits.paragraph(doctor, number, "P1", how, unseen)
+    visits.form(doctor, number, FORM.lower(), unseen)
+    visits.delete_paragraph(doctor, number, "P1")
+    visits.delete(doctor, number)
+    yield Log(central, admin, url, chart, number, activity(central, admin))
     for brigada in reversed(opened):
         brigada.close()
 
@@ -169,13 +166,13 @@ def test_no_clinical_text_ever_reaches_the_activity_log(log: Log) -> None:
 def test_a_store_opened_again_names_the_visit_in_new_rows_and_rebuilds_the_same_log(log: Log) -> None:
     """The names in the comments come from the store, not from what one process remembers."""
     clock, host = FixedClock(datetime(2026, 3, 2, 9, tzinfo=UTC)), Host("consultorio-2", 61)
-    again = open_brigada(log.url, clock=clock, host=host)
+    again = open_brigada(log.url, clock=clock, host=host, hasher=QuickArgon2Hasher())
     try:
         doctor = log_in(again, "medico", password_of("medico"))
         number = again.encounters.open(doctor, {"chart_number": log.chart}).number
         again.encounters.add_paragraph(doctor, number, {"name": "TRATAMIENTO", "text": "Reposo"})
         again.close()
-        again = open_brigada(log.url, clock=clock, host=host)
+        again = open_brigada(log.url, clock=clock, host=host, hasher=QuickArgon2Hasher())
         admin = log_in(again, "admin", ADMIN_PASSWORD)
         doctor = log_in(again, "medico", password_of("medico"))
         again.encounters.delete_paragraph(doctor, number, "P1")

@@ -5,21 +5,21 @@ outputs, refusals in one line with their exit codes, and a provisioned laptop in
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from encounter_support import JOSE, password_of
 from pypdf import PdfReader
-from security_support import ADMIN_PASSWORD, central_address
 
 import adapters.bootstrap
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock
-from cli.main import cli
+from tests.support.cli import Terminal, one_line
+from tests.support.encounters import password_of
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.security import ADMIN_PASSWORD, central_address
+from tests.support.sites import JOSE
 
 INS_RULE = "The environment is in INS mode (on site): only sync, queries and login are allowed here"
 PATIENT_OPTIONS = [
@@ -40,32 +40,6 @@ PATIENT_OPTIONS = [
 TREATMENT = "Reposo relativo y abundantes liquidos por cinco dias"
 
 
-class Terminal:
-    """brigada commands on one store, in English, each checked for its exit code."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:
-        result = self.runner.invoke(cli, ["--store", self.url, "--lang", "en", *args], input=input)
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
-
-    def login(self, username: str, password: str) -> None:
-        self("login", username, "--password-stdin", input=f"{password}\n")
-
-
-def one_line(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
 def pdf_text(path: Path) -> str:
     return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
 
@@ -81,7 +55,7 @@ def test_clock(monkeypatch: pytest.MonkeyPatch, clock: FixedClock) -> FixedClock
 def central(tmp_path: Path) -> Terminal:
     run = Terminal(f"sqlite:///{tmp_path}/central.db")
     run("init", "--central", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
-    run.login("admin", ADMIN_PASSWORD)
+    run.log_in("admin", ADMIN_PASSWORD)
     return run
 
 
@@ -286,7 +260,7 @@ def test_locks_are_set_by_the_administrator_and_refuse_a_late_change(
     assert "delete-visit" in central("policy", "locks", "show").stdout
 
     add_user(central)
-    central.login("ana", password_of("ana"))
+    central.log_in("ana", password_of("ana"))
     refused = central("policy", "locks", "set", "--delete-visit", "5", code=1)
     assert one_line(refused) == "only an administrator can change the time-based locks"
     assert central.json("policy", "locks", "show")["change_paragraph"] == 2
@@ -294,7 +268,7 @@ def test_locks_are_set_by_the_administrator_and_refuse_a_late_change(
     central("encounter", "paragraph", "add", "CEN-1", "--name", "TRATAMIENTO", "--text", "Reposo")
 
     test_clock.advance(days=1)
-    central.login("ana", password_of("ana"))
+    central.log_in("ana", password_of("ana"))
     locked = central("encounter", "visit", "CEN-1", "--reason", "Otra", code=1)
     assert one_line(locked) == (
         "locked: changing the visit data is not allowed 1 days after 2026-03-01 (rule: change_visit_data)"
@@ -306,7 +280,7 @@ def test_locks_are_set_by_the_administrator_and_refuse_a_late_change(
     assert central.json("encounter", "show", "CEN-1")["locks"] == ["change_visit_data"]
 
     test_clock.advance(days=1)
-    central.login("ana", password_of("ana"))
+    central.log_in("ana", password_of("ana"))
     locked = central("encounter", "paragraph", "delete", "CEN-1", "P1", code=1)
     assert "rule: change_paragraph" in one_line(locked)
     paragraphs = central.json("encounter", "show", "CEN-1")["paragraphs"]
@@ -325,7 +299,7 @@ def test_a_laptop_opens_visits_only_on_mission_with_care_enabled(
     other = Terminal(f"sqlite:///{tmp_path}/brg02.db")
     central("site", "provision", "BRG01", "--to", laptop.url, *central_address(tmp_path))
     central("site", "provision", "BRG02", "--to", other.url, *central_address(tmp_path))
-    laptop.login("ana", password_of("ana"))
+    laptop.log_in("ana", password_of("ana"))
 
     refused = laptop("encounter", "open", "--patient", chart, code=1)
     assert one_line(refused) == INS_RULE
@@ -341,7 +315,7 @@ def test_a_laptop_opens_visits_only_on_mission_with_care_enabled(
     assert laptop.json("encounter", "finalize", "BRG01-1")["state"] == "finalized"
     assert laptop.json("encounter", "open", "--patient", chart)["number"] == "BRG01-2"
 
-    other.login("ana", password_of("ana"))
+    other.log_in("ana", password_of("ana"))
     not_enabled = other("encounter", "open", "--patient", chart, code=1)
     assert one_line(not_enabled) == (
         "This site is not authorized for: Outpatient and ambulatory hospitalization care (finalized only)"
@@ -350,7 +324,10 @@ def test_a_laptop_opens_visits_only_on_mission_with_care_enabled(
 
 def mirror_site_record(central_url: str, laptop_url: str) -> None:
     """What the sync will do for the mode: the laptop records central's newer site events."""
-    central, laptop = open_brigada(central_url), open_brigada(laptop_url)
+    central, laptop = (
+        open_brigada(central_url, hasher=QuickArgon2Hasher()),
+        open_brigada(laptop_url, hasher=QuickArgon2Hasher()),
+    )
     try:
         assert laptop.sites.receive_site_record(central) == 1
     finally:

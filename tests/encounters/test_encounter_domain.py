@@ -5,7 +5,7 @@ and replayed in plain Python (and once through an in-memory application)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -28,6 +28,7 @@ from domain.clinical.encounter import (
 from domain.context import EventContext, MissingContext, recording
 from domain.errors import DomainError, InvalidValue
 from domain.security.locks import LockSettings
+from tests.support.given_when_then import replayed
 
 VISIT_DAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)
@@ -74,13 +75,6 @@ def given(*steps: Callable[[Encounter], Any], day: date = VISIT_DAY) -> tuple[En
         for step in steps:
             step(encounter)
     return encounter, list(encounter.collect_events())
-
-
-def replay(events: Sequence[Any]) -> Any:
-    aggregate = None
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
 
 
 def when(encounter: Encounter, command: Callable[[Encounter], Any], day: date = VISIT_DAY) -> list[Any]:
@@ -333,7 +327,7 @@ def test_a_stored_document_keeps_its_content_and_digest_apart_from_the_encounter
     [event] = stored.collect_events()
     assert isinstance(event, StoredDocument.Stored)
     assert (event.encounter_id, event.content_b64, event.sha256) == (encounter.id, "aG9sYQ==", SHA)
-    assert replay([event]) == stored
+    assert replayed([event]) == stored
 
 
 # -- clinical history (CIE-10) ------------------------------------------------------------------
@@ -494,7 +488,7 @@ def test_deleting_is_a_void_the_events_stay() -> None:
     assert isinstance(event, Encounter.Deleted)
     assert (encounter.state, encounter.deleted) == ("deleted", True)
     assert encounter.paragraph("P1").text == "Reposo"  # nothing is erased
-    assert replay([*events, event]) == encounter
+    assert replayed([*events, event]) == encounter
 
 
 DELETED_REFUSES: dict[str, Callable[[Encounter], Any]] = {
@@ -565,7 +559,7 @@ def test_replaying_the_collected_events_rebuilds_an_equal_encounter() -> None:
 
     assert len(events) == 1 + len(EVERYTHING)
     assert [e.originator_version for e in events] == list(range(1, len(events) + 1))
-    rebuilt = replay(events)
+    rebuilt = replayed(events)
     assert rebuilt == encounter
     assert (rebuilt.state, rebuilt.principal) == ("deleted", Diagnosis("J209", PRINCIPAL, NEW))
     assert sorted(p for p, v in rebuilt.paragraphs.items() if not v.deleted) == ["P2", "P3"]

@@ -6,6 +6,7 @@ the newest recorded event unlocks nothing."""
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,13 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from encounter_support import MakeUser, event_count, full_visit, password_of, register_patient
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from security_support import ADMIN_PASSWORD, QuickArgon2Hasher, log_in
 
+from adapters.store import StoreLocation, open_event_store
 from adapters.system import FixedClock, Host
-from application.app import BrigadaApplication
 from application.brigada import Brigada
 from application.context import Actor
 from application.core import Core
@@ -34,6 +33,10 @@ from domain.security.user import user_id
 from domain.sites.site import SiteMode
 from domain.store_identity import StoreIdentity, StoreRole
 from domain.store_time import MAX_DAYS_AHEAD
+from tests.support.encounters import MakeUser, event_count, full_visit, password_of, register_patient
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.security import ADMIN_PASSWORD, log_in
+from tests.support.sites import set_site_mode
 
 D = date(2026, 3, 1)
 dates = st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31))
@@ -408,6 +411,7 @@ class NoViews:
         pass
 
 
+@settings(deadline=None)  # each example makes an SQLite store
 @given(walk=st.lists(st.integers(min_value=-400, max_value=400), min_size=1, max_size=8), n=days)
 def test_no_clock_walk_moves_effective_today_back(walk: list[int], n: int) -> None:
     """Whatever the clock does between commands (forwards, backwards), effective today is never
@@ -415,15 +419,21 @@ def test_no_clock_walk_moves_effective_today_back(walk: list[int], n: int) -> No
     the clock is at most MAX_DAYS_AHEAD past it (domain/store_time.py): a lock that once applied
     applies from then on."""
     clock = FixedClock(datetime(2026, 3, 1, 12, tzinfo=UTC))
-    core = Core(
-        BrigadaApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}),
-        NoViews(),  # type: ignore[arg-type]
-        clock,
-        Host("pc", 7),
-        QuickArgon2Hasher(),
-    )
-    with core.acting_as("sistema", site="CEN"):
-        core.app.save(StoreIdentity(role=StoreRole.CENTRAL, site_code="CEN", software_version="t"))
+    with tempfile.TemporaryDirectory() as folder:
+        app, engine = open_event_store(StoreLocation.parse(f"sqlite:///{folder}/central.db"), create=True)
+        try:
+            core = Core(app, NoViews(), clock, Host("pc", 7), QuickArgon2Hasher())  # type: ignore[arg-type]
+            with core.acting_as("sistema", site="CEN"):
+                app.save(StoreIdentity(role=StoreRole.CENTRAL, site_code="CEN", software_version="t"))
+            walk_the_clock(core, clock, walk, n)
+        finally:
+            app.close()
+            engine.dispose()
+
+
+def walk_the_clock(core: Core, clock: FixedClock, walk: list[int], n: int) -> None:
+    """The clock moved by each step of ``walk`` (days), a view recorded after each: effective
+    today, and a lock of ``n`` days on a visit of day D, against the model."""
     settings = only(LockRule.CHANGE_VISIT_DATA, n)
     store_day = D  # the model: the newest confirmed date
     for step in walk:
@@ -517,7 +527,7 @@ def test_the_locks_reach_a_provisioned_laptop_and_apply_there(
     central.sites.register(admin, {"code": "BRG01", "name": "Uno", "actions": ["patients", "care"]})
     laptop = open_store(f"sqlite:///{tmp_path}/brg01.db")
     central.sites.provision(admin, "BRG01", laptop, "brg01")
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_MISSION)
     laptop.sites.receive_site_record(central)
     ana_there = log_in(laptop, "ana", password_of("ana"))
 

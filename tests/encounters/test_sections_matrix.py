@@ -12,20 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from encounter_support import (
-    DOCUMENT,
-    FORM,
-    TREATMENT,
-    activity,
-    event_count,
-    make_user_on,
-    register_patient,
-    start_central,
-)
-from output_support import unseen
-from security_support import QuickArgon2Hasher
 
-import adapters.bootstrap
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
@@ -33,6 +20,18 @@ from application.context import Actor
 from application.errors import SectionDenied
 from domain.access_log import HISTORY_TAB, REPORT_TAB
 from domain.security.sections import Section
+from tests.support.encounters import (
+    DOCUMENT,
+    FORM,
+    TREATMENT,
+    activity,
+    event_count,
+    make_user_on,
+    register_patient,
+)
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.output import unseen
+from tests.support.sites import start_central
 
 
 @dataclass
@@ -73,19 +72,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     opened: list[Brigada] = []
 
     def open_store(url: str) -> Brigada:
-        brigada = open_brigada(url, create=True, clock=clock, host=host)
+        brigada = open_brigada(url, create=True, clock=clock, host=host, hasher=QuickArgon2Hasher())
         opened.append(brigada)
         return brigada
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
-        central, admin = start_central(open_store, f"sqlite:///{folder}/central.db")
-        lacking = {
-            s: make_user_on(central, admin, f"sin-{s.value}", sections=frozenset(Section) - {s})
-            for s in Section
-        }
-        full = make_user_on(central, admin, "todo")
-        yield World(central, admin, register_patient(central, admin), full, lacking)
+    central, admin = start_central(open_store, f"sqlite:///{folder}/central.db")
+    lacking = {
+        s: make_user_on(central, admin, f"sin-{s.value}", sections=frozenset(Section) - {s}) for s in Section
+    }
+    full = make_user_on(central, admin, "todo")
+    yield World(central, admin, register_patient(central, admin), full, lacking)
     for brigada in reversed(opened):
         brigada.close()
 

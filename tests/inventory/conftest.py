@@ -1,44 +1,23 @@
-"""Inventory, pharmacy and order tests: cheap argon2id (the security tests' hasher), and the
-helpers in inventory_support.py.
+"""Inventory, pharmacy and order tests: stocked stores (tests/support/inventory.py).
 
 Setting up a stocked central store and a laptop on mission takes a few dozen commands; they are
 run once per test session into template SQLite files, and each test gets fresh copies of them.
-
-tests/security/security_support.py and tests/sites/sites_support.py are shared; they are imported
-from their folders so these tests also run on their own (``pytest tests/inventory``).
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-_TESTS = Path(__file__).resolve().parent.parent
-for _folder in ("security", "sites"):
-    if str(_TESTS / _folder) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _folder))
-
-from inventory_support import Mission, OpenStore, Templates, build_templates  # noqa: E402
-from security_support import QuickArgon2Hasher  # noqa: E402
-
-import adapters.bootstrap  # noqa: E402
-from application.brigada import Brigada  # noqa: E402
-from application.context import Actor  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
+from application.brigada import Brigada
+from application.context import Actor
+from tests.support.inventory import Mission, OpenStore, Templates, build_templates
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
-        yield build_templates(tmp_path_factory.mktemp("inventory-templates"))
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return build_templates(tmp_path_factory.mktemp("inventory-templates"))
 
 
 @pytest.fixture

@@ -10,22 +10,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from inventory_support import (
-    ACETAMINOPHEN,
-    ADMIN_PASSWORD,
-    FIELD,
-    JOSE,
-    NURSE,
-    NURSE_PASSWORD,
-    SALINE,
-    Terminal,
-    one_line,
-)
-from security_support import central_address, head
 
 from adapters.bootstrap import open_brigada
 from cli.main import cli
 from domain.security import menu
+from tests.support.cli import Terminal, one_line
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.inventory import ACETAMINOPHEN, FIELD, NURSE, NURSE_PASSWORD, SALINE
+from tests.support.security import ADMIN_PASSWORD, central_address, head
+from tests.support.sites import JOSE
 
 CENTRAL_WH = "CEN-FARMACIA"
 # The commands read the system clock: dates are relative to today.
@@ -69,7 +62,7 @@ NEW_COMMANDS = [
 
 
 def events(url: str) -> int:
-    brigada = open_brigada(url)
+    brigada = open_brigada(url, hasher=QuickArgon2Hasher())
     try:
         return head(brigada)
     finally:
@@ -187,7 +180,10 @@ def test_central_stocks_the_field_warehouse_and_the_laptop_works_the_medication_
     laptop = Terminal(f"sqlite:///{tmp_path}/brg01.db")
     central("site", "provision", "BRG01", "--to", laptop.url, *central_address(tmp_path))
     central("site", "mode", "BRG01", "--set", "MSN")
-    mission_central, mission_laptop = open_brigada(central.url), open_brigada(laptop.url)
+    mission_central, mission_laptop = (
+        open_brigada(central.url, hasher=QuickArgon2Hasher()),
+        open_brigada(laptop.url, hasher=QuickArgon2Hasher()),
+    )
     try:
         mission_laptop.sites.receive_site_record(mission_central)
     finally:
@@ -256,7 +252,7 @@ def test_the_demo_stocks_the_field_warehouse_and_runs_the_pharmacy(tmp_path: Pat
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert "2b. Central: catalog, prices, purchases into CEN-FARMACIA; 290 units sent by lot" in result.stderr
     assert "7b. Pharmacy: 2 prescriptions dispensed (36 units, earliest expiry first)" in result.stderr
-    laptop = open_brigada(f"sqlite:///{folder / 'brg01.db'}")
+    laptop = open_brigada(f"sqlite:///{folder / 'brg01.db'}", hasher=QuickArgon2Hasher())
     try:
         lots = {(r.item, r.lot): r.on_hand for r in laptop.inventory.stock_rows.lots(FIELD)}
         requests = laptop.orders.queries.listing("request")

@@ -5,25 +5,6 @@ views; snapshots of long lots."""
 from __future__ import annotations
 
 import pytest
-from inventory_support import (
-    ACETAMINOPHEN,
-    AMOXICILLIN,
-    CENTRAL_WAREHOUSE,
-    FIELD,
-    FIELD_2,
-    NURSE,
-    NURSE_PASSWORD,
-    OTHER_FIELD,
-    Mission,
-    OpenStore,
-    log_in,
-    on_hand,
-    receive,
-    refused,
-    stocked_central,
-    transfer,
-)
-from security_support import head
 
 from application.brigada import Brigada
 from application.context import Actor
@@ -35,6 +16,25 @@ from domain.pharmacy.stock_lot import StockLot, lot_id
 from domain.pharmacy.warehouse import Warehouse, warehouse_id
 from domain.sites.site import Site, SiteMode, site_id
 from domain.sites.site_policy import ON_SITE_RULE
+from tests.support.inventory import (
+    ACETAMINOPHEN,
+    AMOXICILLIN,
+    CENTRAL_WAREHOUSE,
+    FIELD,
+    FIELD_2,
+    NURSE,
+    NURSE_PASSWORD,
+    OTHER_FIELD,
+    Mission,
+    OpenStore,
+    on_hand,
+    receive,
+    refused,
+    stocked_central,
+    transfer,
+)
+from tests.support.security import head, log_in
+from tests.support.sites import set_site_mode
 
 CENTRAL_MSN = "Site BRG01 is on mission (MSN): central cannot transfer to or from its warehouses"
 NEVER = "A disconnected environment may never do this: "
@@ -104,7 +104,7 @@ def test_central_refuses_transfers_to_or_from_a_field_warehouse_while_its_site_i
 ) -> None:
     central, admin = stocked
     transfer(central, admin, CENTRAL_WAREHOUSE, FIELD, ACETAMINOPHEN, "A1", 30)
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_MISSION)
     for source, target in ((CENTRAL_WAREHOUSE, FIELD), (FIELD, CENTRAL_WAREHOUSE), (FIELD, FIELD_2)):
         refused(
             central,
@@ -113,7 +113,7 @@ def test_central_refuses_transfers_to_or_from_a_field_warehouse_while_its_site_i
         )
     # Another site's warehouses and central's own are not under BRG01's lease.
     transfer(central, admin, CENTRAL_WAREHOUSE, OTHER_FIELD, ACETAMINOPHEN, "A1", 5)
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_SITE)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_SITE)
     transfer(central, admin, FIELD, CENTRAL_WAREHOUSE, ACETAMINOPHEN, "A1", 30)
     assert on_hand(central, admin, FIELD, ACETAMINOPHEN) == {}
 

@@ -7,7 +7,6 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
-from inventory_support import ACETAMINOPHEN, AMOXICILLIN, SALINE, context, given, replayed, when
 
 from domain.clinical.encounter import Encounter, EncounterClosed, EncounterKind
 from domain.context import recording
@@ -29,6 +28,8 @@ from domain.pharmacy.stock_lot import LotExpired, StockLot, StockSource
 from domain.pharmacy.supply_request import SupplyRequest
 from domain.pharmacy.surgery import Surgery
 from domain.security.locks import LockSettings
+from tests.support.given_when_then import context, given, replayed, when
+from tests.support.inventory import ACETAMINOPHEN, AMOXICILLIN, SALINE
 
 TODAY = date(2026, 3, 1)
 VISIT = VisitRef(uuid4(), "BRG01-7", uuid4(), "CEN-1")

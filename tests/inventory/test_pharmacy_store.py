@@ -8,7 +8,12 @@ import json
 from uuid import UUID
 
 import pytest
-from inventory_support import (
+
+from application.errors import UserNotFound
+from application.replication import copy_aggregates
+from domain.errors import InvalidValue
+from domain.sites.site import SiteMode
+from tests.support.inventory import (
     ACETAMINOPHEN,
     AMOXICILLIN,
     CHEST_XRAY,
@@ -21,12 +26,7 @@ from inventory_support import (
     on_hand,
     refused,
 )
-from security_support import head
-
-from application.errors import UserNotFound
-from application.replication import copy_aggregates
-from domain.errors import InvalidValue
-from domain.sites.site import SiteMode
+from tests.support.security import head
 
 RESULT_TEXT = "Hemoglobina 13.2 g/dL, leucocitos normales"
 DOSE, FREQUENCY = "500 mg", "cada 8 horas"

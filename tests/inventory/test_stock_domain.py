@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from inventory_support import ACETAMINOPHEN, context, given, replayed, when
 
 from domain.context import recording
 from domain.errors import DomainError, InvalidValue
@@ -26,6 +25,8 @@ from domain.pharmacy.stock_lot import (
 from domain.pharmacy.warehouse import FieldWarehouseEntry, NotListedOnSite, Warehouse, WarehouseKind
 from domain.sites.site import SiteAction
 from domain.sites.site_policy import OperationRefused
+from tests.support.given_when_then import context, given, replayed, when
+from tests.support.inventory import ACETAMINOPHEN
 
 TODAY = date(2026, 3, 1)
 

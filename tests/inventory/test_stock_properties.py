@@ -31,19 +31,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from inventory_support import (
-    ACETAMINOPHEN,
-    AMOXICILLIN,
-    CENTRAL_WAREHOUSE,
-    FIELD,
-    FIELD_2,
-    NOW,
-    OTHER_FIELD,
-    SALINE,
-    Templates,
-    context,
-)
-from security_support import head, only_denials_since
 
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
@@ -59,6 +46,20 @@ from domain.sites.site import SiteMode
 from projections.base import InMemoryRowStore
 from projections.pharmacy.kardex import KardexProjection, KardexQueries
 from projections.pharmacy.stock import StockProjection
+from tests.support.given_when_then import NOW, context
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.inventory import (
+    ACETAMINOPHEN,
+    AMOXICILLIN,
+    CENTRAL_WAREHOUSE,
+    FIELD,
+    FIELD_2,
+    OTHER_FIELD,
+    SALINE,
+    Templates,
+)
+from tests.support.security import head, only_denials_since
+from tests.support.sites import set_site_mode
 
 TODAY = date(2026, 3, 1)
 WAREHOUSES = ("CEN", "F1", "F2")
@@ -296,7 +297,9 @@ class StoreHistories(RuleBasedStateMachine):
         super().__init__()
 
         def open_store(url: str, *, create: bool = True) -> Any:
-            return open_brigada(url, create=create, clock=FixedClock(NOW), host=Host("test-pc", 7))
+            return open_brigada(
+                url, create=create, clock=FixedClock(NOW), host=Host("test-pc", 7), hasher=QuickArgon2Hasher()
+            )
 
         run = self.folder / f"run-{id(self)}"
         run.mkdir()
@@ -353,7 +356,7 @@ class StoreHistories(RuleBasedStateMachine):
     def flip(self) -> None:
         self.on_mission = not self.on_mission
         mode = SiteMode.ON_MISSION if self.on_mission else SiteMode.ON_SITE
-        self.central.sites.set_mode(self.admin, "BRG01", mode)
+        set_site_mode(self.central, self.admin, "BRG01", mode)
 
     @precondition(lambda self: len(self.requests) < 3)
     @rule(lines=st.dictionaries(st.sampled_from(ITEMS), quantities, min_size=1, max_size=2))
@@ -401,7 +404,7 @@ class StoreHistories(RuleBasedStateMachine):
 
 @pytest.mark.slow
 def test_random_histories_through_the_application_keep_their_invariants(
-    templates: Templates, tmp_path: Path, quick_hashing: None
+    templates: Templates, tmp_path: Path
 ) -> None:
     StoreHistories.templates, StoreHistories.folder = templates, tmp_path
     run_state_machine_as_test(

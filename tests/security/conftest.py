@@ -1,8 +1,4 @@
-"""Security tests: a central store with an administrator, users made to order, cheap argon2id.
-
-Hashing at argon2-cffi's defaults costs about half a second per hash on a CI machine, and these
-tests hash and check passwords many times; hashing is not what they are about.
-"""
+"""Security tests: a central store with an administrator, users made to order."""
 
 from __future__ import annotations
 
@@ -11,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from security_support import ADMIN_PASSWORD, PASSWORDS, MakeUser, QuickArgon2Hasher, log_in
-from test_security_cli import ADMIN, Terminal
 
 import adapters.bootstrap
 from adapters.system import FixedClock
@@ -21,11 +15,8 @@ from application.context import Actor
 from domain.security import menu
 from domain.security.sections import Section
 from domain.security.user import user_id
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
+from tests.support.cli import Terminal
+from tests.support.security import ADMIN_PASSWORD, PASSWORDS, MakeUser, log_in
 
 
 @pytest.fixture
@@ -73,6 +64,6 @@ def clocked_cli(tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPat
     the test's clock."""
     monkeypatch.setattr(adapters.bootstrap, "SystemClock", lambda: clock)
     run = Terminal(f"sqlite:///{tmp_path}/central.db")
-    run("init", "--central", "--password-stdin", input=f"{ADMIN}\n")
-    run("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
+    run("init", "--central", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
+    run("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
     return run

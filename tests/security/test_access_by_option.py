@@ -8,26 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cli.main import cli
 from domain.security import menu
+from tests.support import cli
+from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD
 
-ADMIN = "correct-horse-battery-staple"
-ANA = "lluvia-sobre-el-rio-cauca"
 BETO = "otra-clave-para-el-rio-magdalena"
 
 
-class Terminal:
-    def __init__(self, store: str) -> None:
-        self.store = store
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:
-        result = self.runner.invoke(cli, ["--store", self.store, "--lang", "en", *args], input=input)
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        return result
-
+class Terminal(cli.Terminal):
     def marks(self, option: str) -> dict[str, bool]:
         return {
             u["username"]: u["granted"] for u in json.loads(self("access", "who", option, "--json").stdout)
@@ -37,9 +26,9 @@ class Terminal:
 @pytest.fixture
 def brigada(tmp_path: Path) -> Terminal:
     run = Terminal(f"sqlite:///{tmp_path / 'central.db'}")
-    run("init", "--central", "--password-stdin", input=f"{ADMIN}\n")
-    run("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
-    run("user", "create", "ana", "--full-name", "Ana Gómez", "--password-stdin", input=f"{ANA}\n")
+    run("init", "--central", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
+    run("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
+    run("user", "create", "ana", "--full-name", "Ana Gómez", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     run("user", "create", "beto", "--full-name", "Beto Peña", "--password-stdin", input=f"{BETO}\n")
     run("user", "access", "beto", "--grant", "patient.show")
     return run
@@ -96,10 +85,10 @@ def test_an_unknown_option_is_one_line_and_exit_2(brigada: Terminal) -> None:
 
 def test_only_an_administrator_grants_from_who(brigada: Terminal) -> None:
     brigada("user", "access", "ana", "--grant", "access", "--grant", "user")
-    brigada("login", "ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("login", "ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     brigada("access", "who", "patient.show", code=1)
     brigada("access", "who", "patient.show", "--grant", "ana", code=1)
-    brigada("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
+    brigada("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
     assert brigada.marks("patient.show") == {"admin": True, "ana": False, "beto": True}
 
 
@@ -139,10 +128,10 @@ def test_the_menu_lists_each_option_right_after_its_parent_or_its_earlier_siblin
 
 def test_tree_needs_its_menu_option(brigada: Terminal) -> None:
     brigada("user", "access", "ana", "--grant", "access.who")
-    brigada("login", "ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("login", "ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     refused = brigada("access", "tree", code=1)
     assert refused.stderr.strip() == "you have no access to menu option access.tree (The whole menu tree)"
-    brigada("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
+    brigada("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
     brigada("user", "access", "ana", "--grant", "access.tree")
-    brigada("login", "ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("login", "ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     assert "Menu tree" in brigada("access", "tree").stdout

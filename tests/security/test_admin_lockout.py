@@ -10,13 +10,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from security_support import ADMIN_PASSWORD, PASSWORDS, MakeUser, event_types, log_in, user
-from test_security_cli import ADMIN, ANA, WRONG, Terminal
 
 from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.context import Actor
 from domain.security.user import ADMIN_LOCKOUT, AdminLockedForNow, LoginRefused, UserLocked
+from tests.support.cli import Terminal
+from tests.support.security import (
+    ADMIN_PASSWORD,
+    ANA_PASSWORD,
+    PASSWORDS,
+    WRONG,
+    MakeUser,
+    event_types,
+    log_in,
+    user,
+)
 
 JEFA = "cuaderno-azul-de-la-mision-del-sur"
 WRONG_PASSWORD = "not-the-password-at-all"
@@ -171,10 +180,10 @@ def test_cli_the_locked_administrator_is_told_the_minutes_left_and_logs_in_after
     failures = count_events(url, "brigada.User.LoginFailed")
 
     clock.advance(minutes=14, seconds=30)
-    refused = login(brigada, "admin", ADMIN, code=1)
+    refused = login(brigada, "admin", ADMIN_PASSWORD, code=1)
     brigada("whoami", code=1)
     clock.advance(seconds=30)
-    welcome = login(brigada, "admin", ADMIN)
+    welcome = login(brigada, "admin", ADMIN_PASSWORD)
 
     assert refused == "user admin is locked for 1 more minute after too many failed attempts\n"
     assert count_events(url, "brigada.User.LoginFailed") == failures + 1  # recorded, as today
@@ -188,34 +197,34 @@ def test_cli_a_clock_set_back_keeps_the_administrator_locked_longer(
     lock_admin(brigada)
 
     clock.advance(hours=-2)
-    set_back = login(brigada, "admin", ADMIN, code=1)
+    set_back = login(brigada, "admin", ADMIN_PASSWORD, code=1)
     clock.advance(hours=2, minutes=14)
-    almost = login(brigada, "admin", ADMIN, code=1)
+    almost = login(brigada, "admin", ADMIN_PASSWORD, code=1)
     clock.advance(minutes=1)
 
     # The store's time does not go back with the clock: still 15 minutes, waited out in full.
     assert set_back == "user admin is locked for 15 more minutes after too many failed attempts\n"
     assert almost == "user admin is locked for 1 more minute after too many failed attempts\n"
-    assert "Welcome, admin." in login(brigada, "admin", ADMIN)
+    assert "Welcome, admin." in login(brigada, "admin", ADMIN_PASSWORD)
 
 
 def test_cli_a_regular_user_stays_locked_until_an_administrator_unlocks_them(
     brigada: Terminal, clock: FixedClock
 ) -> None:
-    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     for _ in range(3):
         login(brigada, "ana", WRONG, code=1)
 
     clock.advance(days=2)
-    refused = login(brigada, "ana", ANA, code=1)
+    refused = login(brigada, "ana", ANA_PASSWORD, code=1)
 
     assert refused == (
         "user ana is locked after too many failed attempts: an administrator must unlock it "
         "('brigada user unlock', or an unlock code on a laptop)\n"
     )
-    login(brigada, "admin", ADMIN)
+    login(brigada, "admin", ADMIN_PASSWORD)
     brigada("user", "unlock", "ana")
-    assert "Welcome, ana." in login(brigada, "ana", ANA)
+    assert "Welcome, ana." in login(brigada, "ana", ANA_PASSWORD)
 
 
 def test_cli_another_administrator_unlocks_the_administrator_early(
@@ -229,7 +238,7 @@ def test_cli_another_administrator_unlocks_the_administrator_early(
     login(brigada, "jefa", JEFA)
     brigada("user", "unlock", "admin")
 
-    assert "Welcome, admin." in login(brigada, "admin", ADMIN)
+    assert "Welcome, admin." in login(brigada, "admin", ADMIN_PASSWORD)
 
 
 def test_cli_wrong_current_passwords_in_passwd_lock_the_administrator_for_15_minutes(
@@ -240,4 +249,4 @@ def test_cli_wrong_current_passwords_in_passwd_lock_the_administrator_for_15_min
     locked = brigada("passwd", "--password-stdin", input=f"{WRONG}\n{JEFA}\n", code=1)
 
     assert locked.stderr == f"{LOCKED_FOR_15}\n"
-    assert login(brigada, "admin", ADMIN, code=1) == f"{LOCKED_FOR_15}\n"
+    assert login(brigada, "admin", ADMIN_PASSWORD, code=1) == f"{LOCKED_FOR_15}\n"

@@ -9,7 +9,6 @@ from typing import Any
 
 import pyotp
 import pytest
-from security_support import ADMIN_PASSWORD, PASSWORDS, MakeUser, event_types, log_in, user
 
 from adapters.system import FixedClock
 from application.brigada import Brigada
@@ -24,6 +23,7 @@ from domain.security.user import (
     SecondFactorRequired,
     UserLocked,
 )
+from tests.support.security import ADMIN_PASSWORD, PASSWORDS, MakeUser, event_types, log_in, user
 
 ANA = PASSWORDS["ana"]
 

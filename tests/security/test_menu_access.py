@@ -12,7 +12,6 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from security_support import PASSWORDS, MakeUser, log_in
 
 from application.brigada import Brigada
 from application.context import Actor
@@ -26,6 +25,7 @@ from domain.security.sections import Section
 from domain.security.user import User, user_id
 from projections.base import InMemoryRowStore
 from projections.security.users import UserQueries, UsersProjection
+from tests.support.security import PASSWORDS, MakeUser, log_in
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 JOSE: dict[str, Any] = {

@@ -8,14 +8,22 @@ from __future__ import annotations
 import json
 
 import pytest
-from security_support import ADMIN_PASSWORD, PASSWORDS, MakeUser, log_in
-from test_security_cli import ADMIN, ANA, ANA_NEW, TEMPORARY, Terminal
 
 from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.context import Actor
 from domain.security import menu
 from domain.security.user import PasswordChangeRequired, PasswordExpired
+from tests.support.cli import Terminal
+from tests.support.security import (
+    ADMIN_PASSWORD,
+    ANA_NEW,
+    ANA_PASSWORD,
+    PASSWORDS,
+    TEMPORARY,
+    MakeUser,
+    log_in,
+)
 
 ADMIN_NEW = "otra-frase-larga-para-la-oficina"
 
@@ -105,15 +113,15 @@ def test_cli_past_expiry_the_administrator_logs_in_resets_a_user_and_the_user_ch
     brigada: Terminal, clock: FixedClock
 ) -> None:
     brigada("policy", "password", "set", "--validity-days", "30")
-    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     clock.advance(days=31)
 
-    expired = brigada("login", "ana", "--password-stdin", input=f"{ANA}\n", code=1)
-    admin = brigada("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
+    expired = brigada("login", "ana", "--password-stdin", input=f"{ANA_PASSWORD}\n", code=1)
+    admin = brigada("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
     brigada("date", "confirm", clock.today().isoformat())  # a month later: confirmed
     brigada("user", "reset-password", "ana", "--password-stdin", input=f"{TEMPORARY}\n")
     brigada("login", "ana", "--password-stdin", input=f"{TEMPORARY}\n{ANA_NEW}\n")
-    brigada("passwd", "--password-stdin", input=f"{ANA_NEW}\n{ANA}\n")
+    brigada("passwd", "--password-stdin", input=f"{ANA_NEW}\n{ANA_PASSWORD}\n")
 
     assert "the password expired on 2026-03-31" in expired.stderr
     assert admin.stderr.splitlines()[-2:] == [

@@ -8,33 +8,12 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from click.testing import CliRunner, Result
-from security_support import stored_text
 
-from cli.main import cli
 from domain.security.user import User
+from tests.support.cli import Terminal
+from tests.support.security import ADMIN_PASSWORD, ANA_NEW, ANA_PASSWORD, TEMPORARY, WRONG, stored_text
 
-ADMIN = "correct-horse-battery-staple"
-ANA = "lluvia-sobre-el-rio-cauca"
-ANA_NEW = "otra-clave-para-el-rio-magdalena"
-TEMPORARY = "temporal-de-la-oficina-central"
-WRONG = "not-the-password-at-all-really"
-SECRETS = (ADMIN, ANA, ANA_NEW, TEMPORARY, WRONG)
-
-
-class Terminal:
-    """Runs brigada commands on one store and keeps every output for the final checks."""
-
-    def __init__(self, store: str) -> None:
-        self.store = store
-        self.runner = CliRunner()
-        self.outputs: list[str] = []
-
-    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:
-        result = self.runner.invoke(cli, ["--store", self.store, "--lang", "en", *args], input=input)
-        self.outputs.append(result.stdout + result.stderr)
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        return result
+SECRETS = (ADMIN_PASSWORD, ANA_PASSWORD, ANA_NEW, TEMPORARY, WRONG)
 
 
 @pytest.fixture
@@ -45,8 +24,8 @@ def store(tmp_path: Path) -> Path:
 @pytest.fixture
 def brigada(store: Path) -> Terminal:
     run = Terminal(f"sqlite:///{store}")
-    run("init", "--central", "--password-stdin", input=f"{ADMIN}\n")
-    run("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
+    run("init", "--central", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
+    run("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
     return run
 
 
@@ -57,21 +36,21 @@ def test_users_access_and_passwd_end_to_end(brigada: Terminal, store: Path) -> N
         "password: breaks the password policy: needs at least 15 characters (it has 8); "
         "is a commonly used password"
     )
-    brigada(*create_ana, input=f"{ANA}\n")
+    brigada(*create_ana, input=f"{ANA_PASSWORD}\n")
 
     tree = brigada("user", "access", "ana", "--grant", "patient.show", "--grant", "passwd").stdout
     assert "✔ │ patient " in tree and "✔ │   patient.show" in tree and "✘ │   patient.search" in tree
     who = json.loads(brigada("access", "who", "patient.show", "--json").stdout)
     assert [u["username"] for u in who] == ["admin", "ana"]
 
-    brigada("login", "ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("login", "ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     create_beto = ("user", "create", "beto", "--full-name", "Beto", "--password-stdin")
-    refused = brigada(*create_beto, input=f"{ANA}\n", code=1)
+    refused = brigada(*create_beto, input=f"{ANA_PASSWORD}\n", code=1)
     assert refused.stderr.strip() == "you have no access to menu option user.create (Create a user)"
     brigada("patient", "search", "José", code=1)
 
     brigada("passwd", "--password-stdin", input=f"{WRONG}\n{ANA_NEW}\n", code=1)
-    changed = brigada("passwd", "--password-stdin", input=f"{ANA}\n{ANA_NEW}\n")
+    changed = brigada("passwd", "--password-stdin", input=f"{ANA_PASSWORD}\n{ANA_NEW}\n")
     assert "Password changed" in changed.stderr
     brigada("whoami", code=1)  # every session of ana was closed
     brigada("login", "ana", "--password-stdin", input=f"{ANA_NEW}\n")
@@ -83,10 +62,10 @@ def test_users_access_and_passwd_end_to_end(brigada: Terminal, store: Path) -> N
 def test_user_create_and_reset_password_refuse_before_asking_for_a_password(brigada: Terminal) -> None:
     """Without --password-stdin the commands prompt; someone who may not run them (or a name
     taken, or a user that does not exist) is refused before the prompt, and nothing is read."""
-    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     taken = brigada("user", "create", "ana", "--full-name", "Ana", code=1)
     missing = brigada("user", "reset-password", "nadie", code=3)
-    brigada("login", "ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("login", "ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     create = brigada("user", "create", "beto", "--full-name", "Beto", code=1)
     reset = brigada("user", "reset-password", "admin", code=1)
     for refused in (taken, missing, create, reset):
@@ -107,7 +86,7 @@ def test_a_store_url_with_a_password_is_never_echoed(tmp_path: Path) -> None:
 
 
 def test_reset_password_forces_a_new_one_at_login(brigada: Terminal, store: Path) -> None:
-    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     brigada("user", "reset-password", "ana", "--password-stdin", input=f"{TEMPORARY}\n")
 
     login = brigada("login", "ana", "--password-stdin", input=f"{TEMPORARY}\n{ANA_NEW}\n")
@@ -137,21 +116,21 @@ def test_policy_show_and_set_warn_about_weaker_settings(brigada: Terminal) -> No
 
 def test_lockout_unlock_code_and_totp_on_the_command_line(brigada: Terminal, store: Path) -> None:
     brigada("policy", "password", "set", "--max-failed-attempts", "2")
-    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA}\n")
+    brigada("user", "create", "ana", "--full-name", "Ana", "--password-stdin", input=f"{ANA_PASSWORD}\n")
     for _ in range(2):
         brigada("login", "ana", "--password-stdin", input=f"{WRONG}\n", code=1)
-    locked = brigada("login", "ana", "--password-stdin", input=f"{ANA}\n", code=1)
+    locked = brigada("login", "ana", "--password-stdin", input=f"{ANA_PASSWORD}\n", code=1)
     assert "user ana is locked" in locked.stderr
 
-    brigada("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
+    brigada("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
     code = brigada("user", "unlock-code", "ana", "--site", "BRG01").stdout.strip()
     brigada("user", "unlock", "ana")
     uri = brigada("user", "totp", "ana", "--enroll").stdout.strip()
     assert uri.startswith("otpauth://totp/Brigada:ana?secret=")
 
-    brigada("login", "ana", "--password-stdin", input=f"{ANA}\n", code=1)  # needs --totp
+    brigada("login", "ana", "--password-stdin", input=f"{ANA_PASSWORD}\n", code=1)  # needs --totp
     totp = pyotp.TOTP(pyotp.parse_uri(uri).secret).now()
-    brigada("login", "ana", "--password-stdin", "--totp", totp, input=f"{ANA}\n")
+    brigada("login", "ana", "--password-stdin", "--totp", totp, input=f"{ANA_PASSWORD}\n")
 
     issued_in = [i for i, out in enumerate(brigada.outputs) if code in out]
     uri_in = [i for i, out in enumerate(brigada.outputs) if pyotp.parse_uri(uri).secret in out]

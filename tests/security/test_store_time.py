@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from security_support import ADMIN_PASSWORD, PASSWORDS, MakeUser, log_in
-from test_security_cli import ADMIN, Terminal
 
 from adapters.config import session_dir
 from adapters.security.sessions import SessionFiles
@@ -26,6 +24,8 @@ from domain.security import session
 from domain.security.session import OpenSession, why_it_ends
 from domain.security.user import LoginRefused, PasswordExpired
 from domain.store_time import MAX_DAYS_AHEAD, ClockAhead, Confirmed, Dating, stamp
+from tests.support.cli import Terminal
+from tests.support.security import ADMIN_PASSWORD, PASSWORDS, MakeUser, log_in
 
 DAY = date(2026, 3, 1)
 AT = datetime(2026, 3, 1, 11, tzinfo=UTC)
@@ -241,7 +241,7 @@ def test_the_idle_time_is_the_store_s_to_say(clocked_cli: Terminal, clock: Fixed
 def test_date_confirm_on_the_command_line(clocked_cli: Terminal, clock: FixedClock) -> None:
     run = clocked_cli
     clock.advance(days=20)
-    run("login", "admin", "--password-stdin", input=f"{ADMIN}\n")
+    run("login", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
     refused = run("policy", "password", "set", "--validity-days", "90", code=1)
     assert "brigada date confirm" in refused.stderr
     assert "is not the computer's date" in run("date", "confirm", "2020-01-01", code=2).stderr

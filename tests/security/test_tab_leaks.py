@@ -6,27 +6,20 @@ administrator's alone. End to end through click on a real SQLite store."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
+from pypdf import PdfReader
 
-_TESTS = Path(__file__).resolve().parent.parent
-for _folder in ("billing", "sites"):
-    if str(_TESTS / _folder) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _folder))
-
-from billing_support import billing_central, finalized_visit, insured_patient  # noqa: E402
-from click.testing import CliRunner, Result  # noqa: E402
-from pypdf import PdfReader  # noqa: E402
-from security_support import ADMIN_PASSWORD, PASSWORDS, log_in  # noqa: E402
-
-import adapters.bootstrap  # noqa: E402
-from adapters.system import FixedClock  # noqa: E402
-from cli.main import cli  # noqa: E402
-from domain.security import menu  # noqa: E402
-from domain.security.sections import Section  # noqa: E402
+import adapters.bootstrap
+from adapters.system import FixedClock
+from cli.main import cli
+from domain.security import menu
+from domain.security.sections import Section
+from tests.support.billing import billing_central, finalized_visit, insured_patient
+from tests.support.security import ADMIN_PASSWORD, PASSWORDS, log_in
 
 CODES = ("I10X", "E119")  # the diagnoses finalized_visit sets
 BACKUP_WARNING = "The copy holds every patient's clinical text: keep it as safe as the records themselves."

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from security_support import PASSWORDS, MakeUser, event_types, events_of, log_in, stored_text, user
 
 from adapters.system import FixedClock
 from application.brigada import Brigada
@@ -18,6 +17,7 @@ from domain.security import unlock_codes
 from domain.security.password_policy import PASSWORD_POLICY_ID
 from domain.security.unlock_codes import UnlockCodeExpired, UnlockCodeInvalid, UnlockCodeUsed
 from domain.security.user import LoginRefused, User, UserLocked, UserRuleRefused, user_id
+from tests.support.security import PASSWORDS, MakeUser, event_types, events_of, log_in, stored_text, user
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 KEY = hashlib.sha256(b"a key").hexdigest()  # 32 bytes; fixed, so xdist workers agree

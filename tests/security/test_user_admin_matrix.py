@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from security_support import ADMIN_PASSWORD, PASSWORDS, MakeUser, head, log_in, only_denials_since
 
 from application.brigada import Brigada
 from application.context import Actor
 from application.errors import AdministratorOnly, CentralOnly, NotYourself, OwnRecordOnly
 from domain.errors import DomainError
 from domain.security.user import AdminNotOnSite, UserRuleRefused, user_id
+from tests.support.security import ADMIN_PASSWORD, PASSWORDS, MakeUser, head, log_in, only_denials_since
 
 OK = None
 Operation = Callable[[Brigada, Actor, str], Any]

@@ -11,41 +11,37 @@ reason; parameter changes made on central during a mission show as pending.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
+from click.testing import Result
 
-_TESTS = Path(__file__).resolve().parent.parent
-for _folder in ("sync", "inventory"):  # the sync and inventory helpers, as tests/sync/conftest.py
-    if str(_TESTS / _folder) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _folder))
-
-from click.testing import Result  # noqa: E402
-from inventory_support import ADMIN_PASSWORD, NURSE, Terminal, one_line  # noqa: E402
-from sync_support import JOSE, Field, provisioned_field  # noqa: E402
-
-from adapters.sync.site_credentials import self_signed  # noqa: E402
-from application.sync.central import CredentialRefused, LostLaptopRefused  # noqa: E402
-from application.sync.sites import (  # noqa: E402
+from adapters.sync.site_credentials import self_signed
+from application.sync.central import CredentialRefused, LostLaptopRefused
+from application.sync.sites import (
     MODE_ON_MISSION,
     MODE_SYNC_OPEN,
     PROVISION_ON_MISSION,
     PROVISION_SYNC_OPEN,
     LaptopHoldsLease,
 )
-from cli.exit_codes import Exit  # noqa: E402
-from cli.main import exit_code  # noqa: E402
-from domain.chain import SITES_MASTER_KEY, site_key  # noqa: E402
-from domain.errors import InvalidValue  # noqa: E402
-from domain.sites.site import NoLaptopToReplace, Site, SiteAction, SiteMode, site_id  # noqa: E402
-from domain.sites.site_policy import OperationRefused  # noqa: E402
-from domain.store_identity import STORE_IDENTITY_ID  # noqa: E402
-from domain.sync.sync import SyncCrossing, SyncRefused  # noqa: E402
-from domain.sync.sync_trust import RULE_TEXTS, TrustRule  # noqa: E402
+from cli.exit_codes import Exit
+from cli.main import exit_code
+from domain.chain import SITES_MASTER_KEY, site_key
+from domain.errors import InvalidValue
+from domain.sites.site import NoLaptopToReplace, Site, SiteAction, SiteMode, site_id
+from domain.sites.site_policy import OperationRefused
+from domain.store_identity import STORE_IDENTITY_ID
+from domain.sync.sync import SyncCrossing, SyncRefused
+from domain.sync.sync_trust import RULE_TEXTS, TrustRule
+from tests.support.cli import Terminal, one_line
+from tests.support.inventory import NURSE
+from tests.support.security import ADMIN_PASSWORD
+from tests.support.sites import JOSE, set_site_mode
+from tests.support.sync import Field, provisioned_field
 
 Count = Callable[..., int]
 WHEN = "2026-03-01 12:00"  # the tests' fixed clock (tests/conftest.py START)
@@ -157,7 +153,7 @@ def test_provisioning_is_refused_while_a_sync_of_the_site_is_open(
 
 def test_a_site_never_provisioned_or_at_home_is_provisioned_as_before(field: Field) -> None:
     field.central.sites.register(field.admin, {"code": "BRG02", "name": "Dos"})
-    field.central.sites.set_mode(field.admin, "BRG02", SiteMode.ON_MISSION)
+    set_site_mode(field.central, field.admin, "BRG02", SiteMode.ON_MISSION)
     field.central.sites.check_provisioning(field.admin, "BRG02")  # no laptop: nothing to lose
     with pytest.raises(NoLaptopToReplace):
         field.central.sites.check_provisioning(field.admin, "BRG02", "lost")

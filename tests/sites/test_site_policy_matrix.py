@@ -16,10 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from security_support import QuickArgon2Hasher
-from sites_support import start_central
 
-import adapters.bootstrap
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
@@ -44,6 +41,8 @@ from domain.sites.site_policy import (
     Operation,
     OperationRefused,
 )
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.sites import set_site_mode, start_central
 
 # -- the seed, written out ----------------------------------------------------------------------
 # "¿Qué acciones puede realizar el entorno desconectado?": fourteen, each behind a parameter.
@@ -251,26 +250,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     clock, host = FixedClock(datetime(2026, 3, 1, 12, tzinfo=UTC)), Host("pc", 7)
 
     def open_store(url: str) -> Brigada:
-        brigada = open_brigada(url, create=True, clock=clock, host=host)
+        brigada = open_brigada(url, create=True, clock=clock, host=host, hasher=QuickArgon2Hasher())
         opened.append(brigada)
         return brigada
 
     actions = list(SiteAction)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
-        central, admin = start_central(open_store, f"sqlite:///{folder}/central.db")
-        laptops, codes = {}, {}
-        for mode in ("INS", "MSN"):
-            for even in (True, False):
-                code = f"{'EVEN' if even else 'ODD'}{mode}"
-                chosen = [a.value for i, a in enumerate(actions) if (i % 2 == 0) == even]
-                central.sites.register(admin, {"code": code, "name": code, "actions": chosen})
-                laptop = open_store(f"sqlite:///{folder}/{code.lower()}.db")
-                central.sites.provision(admin, code, laptop, code)
-                if mode == "MSN":
-                    central.sites.set_mode(admin, code, SiteMode.ON_MISSION)
-                    assert laptop.sites.receive_site_record(central) == 1
-                laptops[(mode, even)], codes[(mode, even)] = laptop, code
+    central, admin = start_central(open_store, f"sqlite:///{folder}/central.db")
+    laptops, codes = {}, {}
+    for mode in ("INS", "MSN"):
+        for even in (True, False):
+            code = f"{'EVEN' if even else 'ODD'}{mode}"
+            chosen = [a.value for i, a in enumerate(actions) if (i % 2 == 0) == even]
+            central.sites.register(admin, {"code": code, "name": code, "actions": chosen})
+            laptop = open_store(f"sqlite:///{folder}/{code.lower()}.db")
+            central.sites.provision(admin, code, laptop, code)
+            if mode == "MSN":
+                set_site_mode(central, admin, code, SiteMode.ON_MISSION)
+                assert laptop.sites.receive_site_record(central) == 1
+            laptops[(mode, even)], codes[(mode, even)] = laptop, code
     yield World(central, laptops, codes)
     for brigada in reversed(opened):
         brigada.close()

@@ -4,18 +4,19 @@ revokes; and `brigada demo` runs a small mission."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from security_support import ADMIN_PASSWORD, central_address
-from sites_support import ANA_PASSWORD, PEDRO, Count
+from click.testing import CliRunner
 
 from adapters.bootstrap import open_brigada
 from application.setup import SOFTWARE_VERSION
 from cli.main import cli
 from domain.sites.site import SiteAction
+from tests.support.cli import Terminal, one_line
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD, central_address
+from tests.support.sites import PEDRO, Count
 
 PATIENT_OPTIONS = [
     arg
@@ -33,32 +34,6 @@ PATIENT_OPTIONS = [
     for arg in (option, PEDRO[field])
 ]
 INS_RULE = "The environment is in INS mode (on site): only sync, queries and login are allowed here"
-
-
-class Terminal:
-    """brigada commands on one store, in English, each checked for its exit code."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:
-        return self.run_in("en", *args, input=input, code=code)
-
-    def run_in(self, language: str, *args: str, input: str | None = None, code: int = 0) -> Result:
-        result = self.runner.invoke(cli, ["--store", self.url, "--lang", language, *args], input=input)
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        return result
-
-    def json(self, *args: str) -> object:
-        return json.loads(self(*args, "--json").stdout)
-
-
-def one_line(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.fixture
@@ -172,7 +147,10 @@ def test_site_commands_end_to_end(central: Terminal, tmp_path: Path, count_event
 
 def mirror_site_record(central_url: str, laptop_url: str) -> None:
     """What the sync will do for the mode: the laptop records central's newer site events."""
-    central, laptop = open_brigada(central_url), open_brigada(laptop_url)
+    central, laptop = (
+        open_brigada(central_url, hasher=QuickArgon2Hasher()),
+        open_brigada(laptop_url, hasher=QuickArgon2Hasher()),
+    )
     try:
         assert laptop.sites.receive_site_record(central) == 1
     finally:

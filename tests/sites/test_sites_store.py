@@ -10,20 +10,6 @@ from uuid import UUID
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from security_support import ADMIN_PASSWORD, log_in
-from sites_support import (
-    ANA_PASSWORD,
-    ANA_SECTIONS,
-    JOSE,
-    MARIA,
-    PEDRO,
-    Count,
-    OpenStore,
-    add_coordinator,
-    aggregate_ids,
-    start_central,
-    stored_events,
-)
 
 from application.brigada import Brigada
 from application.context import Actor
@@ -49,6 +35,20 @@ from domain.sites.site_policy import (
     OperationRefused,
 )
 from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity, StoreRole
+from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD, log_in
+from tests.support.sites import (
+    ANA_SECTIONS,
+    JOSE,
+    MARIA,
+    PEDRO,
+    Count,
+    OpenStore,
+    add_coordinator,
+    aggregate_ids,
+    set_site_mode,
+    start_central,
+    stored_events,
+)
 
 
 def laptop_url(tmp_path: Path, name: str) -> str:
@@ -147,7 +147,7 @@ def test_a_revoked_site_cannot_be_provisioned_or_changed(
     for change in (
         lambda: central.sites.change_parameters(admin, "BRG01", {"disable": ["care"]}),
         lambda: central.sites.add_warehouse(admin, "BRG01", "BRG01-BODEGA"),
-        lambda: central.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION),
+        lambda: set_site_mode(central, admin, "BRG01", SiteMode.ON_MISSION),
     ):
         with pytest.raises(SiteRevoked) as error:
             change()
@@ -173,7 +173,7 @@ def test_only_an_administrator_on_central_administers_sites(
         "register": lambda: central.sites.register(beto, {"code": "BRG02", "name": "Dos"}),
         "warehouse": lambda: central.sites.add_warehouse(beto, "BRG01", "BRG01-A"),
         "params": lambda: central.sites.change_parameters(beto, "BRG01", {"disable": ["care"]}),
-        "mode": lambda: central.sites.set_mode(beto, "BRG01", SiteMode.ON_MISSION),
+        "mode": lambda: set_site_mode(central, beto, "BRG01", SiteMode.ON_MISSION),
         "revoke": lambda: central.sites.revoke(beto, "BRG01"),
         "provision": lambda: central.sites.provision(beto, "BRG01", target, "laptop.db"),
     }
@@ -226,7 +226,7 @@ def mission(open_store: OpenStore, store_url: str, tmp_path: Path) -> Mission:
     # Site OTHER on mission registers a patient; its events reach central (as a sync would).
     other = open_store(laptop_url(tmp_path, "other"))
     central.sites.provision(admin, "OTHER", other, "other.db")
-    central.sites.set_mode(admin, "OTHER", SiteMode.ON_MISSION)
+    set_site_mode(central, admin, "OTHER", SiteMode.ON_MISSION)
     other.sites.receive_site_record(central)
     registered = other.patients.register(log_in(other, "ana", ANA_PASSWORD), MARIA)
     assert (registered.chart_number, registered.site) == ("OTHER-1", "OTHER")
@@ -329,7 +329,7 @@ def test_the_laptop_follows_centrals_lease(mission: Mission, count_events: Count
     assert laptop.patients.search(ana, "Pedro") == []  # reading is allowed (and logged)
 
     # Central leases the site's data; the laptop records it and works.
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_MISSION)
     assert laptop.sites.receive_site_record(central) == 1
     assert laptop.sites.receive_site_record(central) == 0
     assert laptop.sites.mode(ana).mode is SiteMode.ON_MISSION
@@ -353,7 +353,7 @@ def test_the_laptop_follows_centrals_lease(mission: Mission, count_events: Count
     assert count_events(mission.laptop_url) == before + 2  # the two refused attempts only
 
     # Back on site: refused again.
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_SITE)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_SITE)
     central.sites.change_parameters(admin, "BRG01", {"enable": ["patients"]})
     assert laptop.sites.receive_site_record(central) == 2
     with pytest.raises(OperationRefused) as again:
@@ -381,7 +381,7 @@ def test_the_laptop_refuses_administration_and_administrators(mission: Mission, 
     with pytest.raises(CentralOnly):
         laptop.sites.change_parameters(ana, "BRG01", {"enable": ["dispensing"]})
     with pytest.raises(CentralOnly):
-        laptop.sites.set_mode(ana, "BRG01", SiteMode.ON_MISSION)
+        set_site_mode(laptop, ana, "BRG01", SiteMode.ON_MISSION)
     assert count_events(mission.laptop_url) == before + 3  # each refused attempt's own record
     assert laptop.sites.show(ana, "BRG01").code == "BRG01"
 
@@ -402,13 +402,13 @@ def test_central_refuses_writes_to_a_site_on_mission(open_store: OpenStore, stor
     central, admin = start_central(open_store, store_url)
     for code in ("BRG01", "OTHER"):
         central.sites.register(admin, {"code": code, "name": code, "warehouses": [f"{code}-FARMACIA"]})
-    central.sites.set_mode(admin, "OTHER", SiteMode.ON_MISSION)
+    set_site_mode(central, admin, "OTHER", SiteMode.ON_MISSION)
     operations = Operations(central.core)
 
     operations.require(admin, SiteAction.FIELD_TRANSFERS, owner_site="BRG01")  # INS: central may transfer
     operations.require(admin, SiteAction.PATIENTS, owner_site="BRG01")
 
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_MISSION)
     with pytest.raises(OperationRefused) as transfer:
         operations.require(admin, SiteAction.FIELD_TRANSFERS, owner_site="BRG01")
     assert transfer.value.template == FIELD_TRANSFER_ON_CENTRAL_RULE
@@ -423,5 +423,5 @@ def test_central_refuses_writes_to_a_site_on_mission(open_store: OpenStore, stor
         operations.require(admin, SiteAction.FIELD_TRANSFERS, owner_site="OTHER")
     operations.require(admin, SiteAction.FIELD_TRANSFERS)  # central's own warehouses
 
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_SITE)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_SITE)
     operations.require(admin, SiteAction.FIELD_TRANSFERS, owner_site="BRG01")

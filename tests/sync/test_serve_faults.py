@@ -36,13 +36,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from inventory_support import NURSE, NURSE_PASSWORD, Terminal, stocked_central, template_stores
-from security_support import QuickArgon2Hasher, log_in
-from serve_support import Server, over_http, served_field, start_server
-from sync_support import JOSE, Field, provisioned_field
-from test_sync_store import finalized_visit
 
-import adapters.bootstrap
 import application.sync.laptop
 from adapters.bootstrap import open_brigada
 from adapters.security.sessions import SessionFiles
@@ -61,6 +55,13 @@ from domain.access_log import SYNC_AUTH_FAILED
 from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync.sync import SyncCrossing
+from tests.support.cli import Terminal
+from tests.support.hashing import QuickArgon2Hasher, quick_hashing_in_the_cli
+from tests.support.inventory import NURSE, NURSE_PASSWORD, stocked_central, template_stores
+from tests.support.security import log_in
+from tests.support.serve import Server, over_http, served_field, start_server
+from tests.support.sites import JOSE
+from tests.support.sync import Field, finalized_visit, provisioned_field
 
 SITE = "BRG01"
 LOAD_SITES = [f"BRG{n:02d}" for n in range(1, 9)]
@@ -199,8 +200,8 @@ def converged(laptop_url: str, central_url: str, crossing: str) -> Ending:
     none is open, central holds every event of the laptop exactly once (and no event twice),
     nothing is held in quarantine, and nothing is left to push."""
     new_mode = "INS" if crossing == END else "MSN"
-    laptop = open_brigada(laptop_url)
-    hub = open_brigada(central_url)
+    laptop = open_brigada(laptop_url, hasher=QuickArgon2Hasher())
+    hub = open_brigada(central_url, hasher=QuickArgon2Hasher())
     try:
         runs = hub.sync.runs.history(SITE)
         assert [(r.crossing, r.status) for r in runs][:1] == [(crossing, "completed")], runs[:2]
@@ -233,11 +234,11 @@ def sync_here(laptop_url: str, url: str, wrap: Callable[[Any], Any] = lambda cen
     """What `brigada sync` does, in this process: the laptop's store opened, the operator's session
     (`brigada login`) resumed, the sync run through the server at ``url`` (its transport passed
     through ``wrap``), every store closed whatever happens."""
-    laptop = open_brigada(laptop_url)
+    laptop = open_brigada(laptop_url, hasher=QuickArgon2Hasher())
     opened = [laptop]
 
     def opener(url: str, create: bool) -> Brigada:
-        opened.append(open_brigada(url, create=create))
+        opened.append(open_brigada(url, create=create, hasher=QuickArgon2Hasher()))
         return opened[-1]
 
     try:
@@ -341,8 +342,7 @@ def missions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Mission]:
     """An end of mission, and a start of mission (the laptop just back from that one, its history
     in its slice), each measured once uninterrupted."""
     root = tmp_path_factory.mktemp("missions")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
+    with pytest.MonkeyPatch.context() as patch, quick_hashing_in_the_cli():
         patch.setenv("BRIGADA_HOME", str(root / "home"))
         patch.setenv("BRIGADA_CONFIG", str(root / "no-config.toml"))
         patch.setenv("BRIGADA_LANG", "en")
@@ -374,7 +374,7 @@ class Trial:
 def finished_here(laptop_url: str, crossing: str) -> bool:
     """Whether the laptop records the newest run of the crossing as completed (`brigada sync
     history`, on the laptop): the operator runs the sync again only when it does not."""
-    laptop = open_brigada(laptop_url)
+    laptop = open_brigada(laptop_url, hasher=QuickArgon2Hasher())
     try:
         newest = laptop.sync.runs.history(SITE)[:1]
         return [(run.crossing, run.status) for run in newest] == [(crossing, "completed")]

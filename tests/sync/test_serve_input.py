@@ -36,7 +36,6 @@ import requests.auth
 import schemathesis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, Phase, given, settings
-from inventory_support import NURSE
 from schemathesis import Case, GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
@@ -45,12 +44,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from security_support import QuickArgon2Hasher
-from serve_support import over_http, served_field
-from sync_support import Field
-from test_sync_store import finalized_visit
 
-import adapters.bootstrap
 from adapters.bootstrap import open_brigada
 from adapters.sync.server import MAX_BODY, MAX_FAILURES, create_app
 from adapters.sync.site_credentials import canonical, pinned_context, signed_headers
@@ -59,6 +53,10 @@ from adapters.system import FixedClock, Host
 from application.brigada import Brigada
 from domain.chain import SITE_SIGNING_KEY
 from domain.sync.sync import SyncCrossing
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.inventory import NURSE
+from tests.support.serve import over_http, served_field
+from tests.support.sync import Field, finalized_visit
 
 SITE = "BRG01"
 ACCESS = "brigada.Access."  # the topics of the activity log's access events
@@ -99,13 +97,18 @@ def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     opened: list[Brigada] = []
 
     def open_store(store_url: str, *, create: bool = True) -> Brigada:
-        brigada = open_brigada(store_url, create=create, clock=FixedClock(STARTED), host=Host("test-pc", 7))
+        brigada = open_brigada(
+            store_url,
+            create=create,
+            clock=FixedClock(STARTED),
+            host=Host("test-pc", 7),
+            hasher=QuickArgon2Hasher(),
+        )
         opened.append(brigada)
         return brigada
 
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
             patch.setenv("BRIGADA_HOME", str(folder / "home"))
             patch.setenv("BRIGADA_CONFIG", str(folder / "no-config.toml"))
             patch.setenv("BRIGADA_LANG", "en")

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from installed import run_installed
-from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD
-from serve_support import served_field
-from sync_support import Field
+
+from tests.support.installed import run_installed
+from tests.support.inventory import NURSE, NURSE_PASSWORD
+from tests.support.security import ADMIN_PASSWORD
+from tests.support.serve import served_field
+from tests.support.sync import Field
 
 # Only what a test needs to be hermetic (where sessions are kept); no LANG, LC_*, LANGUAGE or
 # BRIGADA_LANG unless the case sets it.

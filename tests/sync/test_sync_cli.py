@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from forgery import forged_administrator, stamped_as_admin_at_site
-from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD, Terminal, one_line
-from security_support import log_in
-from serve_support import served_field
-from sync_support import JOSE, Field
 
 from application.faults import FAULT_EXIT, FAULT_VARIABLE
 from application.sync.central import DirectCentral
 from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
+from tests.support.cli import Terminal, one_line
+from tests.support.forgery import forged_administrator, stamped_as_admin_at_site
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.inventory import NURSE, NURSE_PASSWORD
+from tests.support.security import ADMIN_PASSWORD, log_in
+from tests.support.serve import served_field
+from tests.support.sites import JOSE, set_site_mode
+from tests.support.sync import Field
 
 Count = Any
 
@@ -357,7 +360,7 @@ def test_a_sync_refused_because_the_modes_disagree_is_recorded_and_pushed_on_sit
     field: Field, sqlite_url: str
 ) -> None:
     """On site (INS) too: the refusal is a record a laptop may make in any mode."""
-    field.central.sites.set_mode(field.admin, "BRG01", SiteMode.ON_MISSION)  # by hand, on central
+    set_site_mode(field.central, field.admin, "BRG01", SiteMode.ON_MISSION)  # by hand, on central
     laptop = laptop_terminal(field)
     field.laptop.close()
     reason = "central holds site BRG01 in mode MSN, this laptop in INS: ask central to set it"
@@ -371,7 +374,7 @@ def test_a_sync_refused_because_the_modes_disagree_is_recorded_and_pushed_on_sit
         "INS",
         reason,
     )
-    field.central.sites.set_mode(field.admin, "BRG01", SiteMode.ON_SITE)
+    set_site_mode(field.central, field.admin, "BRG01", SiteMode.ON_SITE)
     assert laptop.json("sync")["quarantined"] == 0
     field.central.close()
     central = Terminal(sqlite_url)
@@ -410,8 +413,8 @@ def converged(field: Field, central: str, crossing: str) -> None:
     from adapters.bootstrap import open_brigada
 
     new_mode = "INS" if crossing == "end-of-mission" else "MSN"
-    laptop = open_brigada(field.laptop_url)
-    hub = open_brigada(central)
+    laptop = open_brigada(field.laptop_url, hasher=QuickArgon2Hasher())
+    hub = open_brigada(central, hasher=QuickArgon2Hasher())
     try:
         nurse_runs = [r for r in hub.sync.runs.history("BRG01") if r.crossing == crossing]
         assert [r.status for r in nurse_runs][:1] == ["completed"]

@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import forgery
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -57,24 +56,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from inventory_support import (
-    ACETAMINOPHEN,
-    CENTRAL_WAREHOUSE,
-    FIELD,
-    FIELD_2,
-    JOSE,
-    NOW,
-    NURSE,
-    NURSE_PASSWORD,
-    OTHER_FIELD,
-    stocked_central,
-    template_stores,
-    transfer,
-)
-from security_support import QuickArgon2Hasher, head, log_in, only_denials_since
-from serve_support import over_http, serving_in_thread
 
-import adapters.bootstrap
 from adapters.bootstrap import open_brigada
 from adapters.sync.store_io import StoreRebuilds
 from adapters.system import FixedClock, Host
@@ -85,12 +67,31 @@ from application.projection_runner import ProjectionRunner
 from application.sync.laptop import MirrorBroken
 from domain.clinical.patient import NothingToCorrect
 from domain.security.user import User, user_id
+from domain.sites import site_policy
 from domain.sites.site import Site, SiteAction, SiteMode, site_id
 from domain.sites.site_policy import OperationRefused
 from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync.sync import SyncCrossing
-from projections.base import InMemoryRowStore, Projection
+from projections.base import InMemoryRowStore, Projection, ViewRows
 from projections.sync.sync import QuarantineRow
+from tests.support import forgery
+from tests.support.given_when_then import NOW
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.inventory import (
+    ACETAMINOPHEN,
+    CENTRAL_WAREHOUSE,
+    FIELD,
+    FIELD_2,
+    NURSE,
+    NURSE_PASSWORD,
+    OTHER_FIELD,
+    stocked_central,
+    template_stores,
+    transfer,
+)
+from tests.support.security import head, log_in, only_denials_since
+from tests.support.serve import over_http, serving_in_thread
+from tests.support.sites import JOSE
 
 OTHER_FIELD_2 = "OTHER-BODEGA"
 # Each history's stores in memory where the system has it: a rebuild creates a store (a few dozen
@@ -238,6 +239,27 @@ class Laptop:
     crashed: list[str] = field(default_factory=list)  # where its syncs crashed, until one completes
 
 
+def may_move_field_stock(brigada: Brigada, code: str) -> bool:
+    """The sites policy's answer (domain/sites/site_policy.decide) to moving ``code``'s field
+    stock, from what ``brigada`` records of the site: central by the lease, a laptop by its copy."""
+    site = brigada.core.get(Site, site_id(code))
+    assert site is not None, code
+    if brigada.core.require_identity().is_central:
+        refusal = site_policy.decide(
+            SiteAction.FIELD_TRANSFERS,
+            on_central=True,
+            mode=None,
+            enabled=frozenset(),
+            owner_site=code,
+            owner_mode=site.lease_mode,
+        )
+    else:
+        refusal = site_policy.decide(
+            SiteAction.FIELD_TRANSFERS, on_central=False, mode=site.mode, enabled=site.enabled
+        )
+    return refusal is None
+
+
 class SyncMissions(RuleBasedStateMachine):
     template: Template
 
@@ -277,7 +299,7 @@ class SyncMissions(RuleBasedStateMachine):
 
     # -- helpers --------------------------------------------------------------------------------
     def open(self, url: str, create: bool = False) -> Brigada:
-        return open_brigada(url, create=create, clock=self.clock, host=self.host)
+        return open_brigada(url, create=create, clock=self.clock, host=self.host, hasher=QuickArgon2Hasher())
 
     def opener(self, laptop: Laptop) -> Callable[[str, bool], Brigada]:
         def open_for_laptop(url: str, create: bool) -> Brigada:
@@ -547,11 +569,8 @@ class SyncMissions(RuleBasedStateMachine):
         for code, laptop in self.laptops.items():
             allowed = [
                 side
-                for side, brigada, owner in (
-                    ("central", self.central, code),
-                    ("laptop", laptop.brigada, None),
-                )
-                if brigada.operations.allows(SiteAction.FIELD_TRANSFERS, owner_site=owner)
+                for side, brigada in (("central", self.central), ("laptop", laptop.brigada))
+                if may_move_field_stock(brigada, code)
             ]
             assert len(allowed) < 2, f"central and {code}'s laptop may both move its field stock"
 
@@ -688,7 +707,8 @@ class SyncMissions(RuleBasedStateMachine):
 
     @staticmethod
     def check_views(brigada: Brigada) -> None:
-        rebuilt = ProjectionRunner(brigada.app, MemoryViews(), all_projections(brigada.app))
+        other_views = ViewRows(lambda view: rebuilt.store(view))
+        rebuilt = ProjectionRunner(brigada.app, MemoryViews(), all_projections(other_views))
         rebuilt.catch_up()
         for name in rebuilt.names():
             assert rows(brigada.views.store(name)) == rows(rebuilt.store(name)), f"view {name}"
@@ -697,9 +717,7 @@ class SyncMissions(RuleBasedStateMachine):
 @pytest.fixture(scope="module")
 def missions(tmp_path_factory: pytest.TempPathFactory) -> type[SyncMissions]:
     """The state machine, with the stores set up once (a sync and a few dozen commands)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(adapters.bootstrap, "Argon2Hasher", QuickArgon2Hasher)
-        template = build_template(tmp_path_factory.mktemp("sync-template"))
+    template = build_template(tmp_path_factory.mktemp("sync-template"))
     return type("Missions", (SyncMissions,), {"template": template})
 
 

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serve_support import served_field
-from sync_support import Field
-from test_sync_store import central_event_ids, finalized_visit, site_event_ids
 
 from domain.sites.site import SiteMode
+from tests.support.serve import served_field
+from tests.support.sync import Field, central_event_ids, finalized_visit, site_event_ids
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sync_support import JOSE, provisioned_field
-
 from domain.sites.site import SiteMode
+from tests.support.sites import JOSE
+from tests.support.sync import provisioned_field
 
 
 def test_smoke(open_store, store_url: str, tmp_path: Path) -> None:

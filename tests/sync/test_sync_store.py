@@ -12,17 +12,24 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from inventory_support import ADMIN_PASSWORD, NURSE, NURSE_PASSWORD
-from security_support import log_in
-from sync_support import JOSE, Field, provisioned_field
 
 import application.sync.central
 import application.sync.laptop
 from adapters.store import StoreLocation
 from domain.security.user import LoginRefused, PasswordChangeRequired
 from domain.sites.site import Site, SiteMode, site_id
-from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync.sync import ConflictAlreadyResolved, ConflictKeep, SyncFunction, SyncRefused
+from tests.support.inventory import NURSE, NURSE_PASSWORD
+from tests.support.security import ADMIN_PASSWORD, log_in
+from tests.support.sites import JOSE, set_site_mode
+from tests.support.sync import (
+    Field,
+    central_event_ids,
+    finalized_visit,
+    on_mission,
+    provisioned_field,
+    site_event_ids,
+)
 
 Count = Callable[..., int]
 
@@ -32,47 +39,12 @@ def field(open_store: Any, store_url: str, tmp_path: Path) -> Field:
     return provisioned_field(open_store, store_url, tmp_path)
 
 
-def on_mission(field: Field) -> Field:
-    outcome = field.sync()
-    assert outcome.plan.new_mode is SiteMode.ON_MISSION
-    return field
-
-
-def finalized_visit(field: Field, chart: str = "CEN-1") -> str:
-    nurse = field.nurse()
-    number = field.laptop.encounters.open(nurse, {"chart_number": chart, "kind": "outpatient"}).number
-    field.laptop.encounters.set_diagnosis(nurse, number, {"code": "I10X"})
-    field.laptop.encounters.finalize(nurse, number)
-    return number
-
-
-def site_event_ids(field: Field) -> list[str]:
-    """Context event ids of what the laptop recorded at its site (its identity stays home)."""
-    app = field.laptop.app
-    head = app.recorder.max_notification_id() or 0
-    ids = []
-    for notification in app.recorder.select_notifications(start=1, limit=head + 1):
-        event = app.mapper.to_domain_event(notification)
-        if event.context.site == "BRG01" and notification.originator_id != STORE_IDENTITY_ID:
-            ids.append(event.context.event_id.hex)
-    return ids
-
-
-def central_event_ids(field: Field) -> list[str]:
-    app = field.central.app
-    head = app.recorder.max_notification_id() or 0
-    return [
-        app.mapper.to_domain_event(n).context.event_id.hex
-        for n in app.recorder.select_notifications(start=1, limit=head + 1)
-    ]
-
-
 def test_start_of_mission_rebuilds_the_laptop_from_central_and_keeps_the_old_store(field: Field) -> None:
     old_path = StoreLocation.parse(field.laptop_url).path
     assert old_path is not None
     old_events = field.laptop.app.recorder.max_notification_id()
     # Central moves stock into the field warehouse while the laptop is at home (INS).
-    from inventory_support import CENTRAL_WAREHOUSE, FIELD, transfer
+    from tests.support.inventory import CENTRAL_WAREHOUSE, FIELD, transfer
 
     transfer(field.central, field.admin, CENTRAL_WAREHOUSE, FIELD, "20001234-2", "X9", 20)
 
@@ -177,7 +149,7 @@ def test_a_refused_sync_writes_nothing_but_its_record(
     elif case == "revoked":
         field.central.sites.revoke(field.admin, "BRG01")
     elif case == "modes":  # an operator changed central's record by hand
-        field.central.sites.set_mode(field.admin, "BRG01", SiteMode.ON_MISSION)
+        set_site_mode(field.central, field.admin, "BRG01", SiteMode.ON_MISSION)
     before = counts(field, count_events, store_url)
 
     with pytest.raises(SyncRefused) as refused:
@@ -338,10 +310,9 @@ def test_small_pages_merge_the_same_events_once_each(field: Field, monkeypatch: 
 
 
 def test_central_leaves_the_site_stock_alone_until_the_laptop_has_the_lease_back(field: Field) -> None:
-    from inventory_support import CENTRAL_WAREHOUSE, FIELD, transfer
-
     from application import faults
     from domain.sites.site_policy import OperationRefused
+    from tests.support.inventory import CENTRAL_WAREHOUSE, FIELD, transfer
 
     on_mission(field)
     finalized_visit(field)

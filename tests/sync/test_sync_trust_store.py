@@ -13,7 +13,15 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from forgery import (
+
+from adapters.store import StoreLocation
+from application.sync.central import CannotApply, ChainRefused, ReleaseOutOfOrder, UnknownGeneration
+from application.sync.laptop import MirrorBroken
+from application.sync.sync_port import MergeResult
+from domain.security.user import LoginRefused
+from domain.sync.quarantine import AlreadyDecided
+from domain.sync.sync import CrossingRefused, SyncCrossing, SyncRefused
+from tests.support.forgery import (
     StoreFile,
     filed_under,
     forged_administrator,
@@ -24,18 +32,17 @@ from forgery import (
     stamped_as_admin_at_site,
     stamped_as_central_admin,
 )
-from inventory_support import ADMIN_PASSWORD, NURSE
-from security_support import log_in
-from sync_support import JOSE, Field, provisioned_field
-from test_sync_store import central_event_ids, finalized_visit, on_mission, site_event_ids
-
-from adapters.store import StoreLocation
-from application.sync.central import CannotApply, ChainRefused, ReleaseOutOfOrder, UnknownGeneration
-from application.sync.laptop import MirrorBroken
-from application.sync.sync_port import MergeResult
-from domain.security.user import LoginRefused
-from domain.sync.quarantine import AlreadyDecided
-from domain.sync.sync import CrossingRefused, SyncCrossing, SyncRefused
+from tests.support.inventory import NURSE
+from tests.support.security import ADMIN_PASSWORD, log_in
+from tests.support.sites import JOSE
+from tests.support.sync import (
+    Field,
+    central_event_ids,
+    finalized_visit,
+    on_mission,
+    provisioned_field,
+    site_event_ids,
+)
 
 
 @pytest.fixture

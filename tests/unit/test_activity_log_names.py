@@ -1,35 +1,42 @@
-"""The activity log's names for ids stay bounded in memory; what they forget is asked again."""
+"""The activity log's names for ids stay bounded in memory; what they forget is read again from
+the view that keeps it."""
 
 from __future__ import annotations
 
-import uuid
-from uuid import UUID
+from datetime import date
+from typing import Any
 
+from domain.clinical.patient import Patient, PatientDetails
+from domain.context import recording
+from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
 from projections.audit.activity_log import NameCache, Recent
+from projections.base import InMemoryViews
+from projections.clinical.patients import PatientsProjection
+from tests.support.given_when_then import context
+
+JOSE = PatientDetails(
+    document_type=DocumentType.CC,
+    document_number="43123456",
+    first_name="José",
+    middle_name="",
+    first_surname="Peña",
+    second_surname="Ramírez",
+    birth_date=date(1975, 8, 20),
+    sex=Sex.MALE,
+    municipality="05001",
+    zone=Zone.URBAN,
+    coverage_status=CoverageStatus.SUBSIDIZED,
+)
 
 
-class Charts:
-    """The directory port, answering from a plain table (as the aggregates would)."""
-
-    def __init__(self, charts: dict[UUID, str]) -> None:
-        self.charts = charts
+class CountingViews(InMemoryViews):
+    def __init__(self, events: list[Any]) -> None:
+        super().__init__([PatientsProjection()], events)
         self.asked = 0
 
-    def chart_number(self, patient_id: UUID) -> str | None:
+    def find_one(self, view: str, **equals: Any) -> Any | None:
         self.asked += 1
-        return self.charts.get(patient_id)
-
-    def username(self, user_id: UUID) -> str | None:
-        return None
-
-    def site_code(self, site_id: UUID) -> str | None:
-        return None
-
-    def visit(self, encounter_id: UUID) -> tuple[str, str] | None:
-        return None
-
-    def attributes(self, aggregate_id: UUID, names: list[str]) -> dict[str, str] | None:
-        return None
+        return super().find_one(view, **equals)
 
 
 def test_recent_forgets_the_oldest_entries_beyond_its_limit() -> None:
@@ -39,13 +46,14 @@ def test_recent_forgets_the_oldest_entries_beyond_its_limit() -> None:
     assert recent == {2: "2", 3: "3", 4: "4"}
 
 
-def test_a_forgotten_chart_number_is_asked_of_the_directory_again() -> None:
-    patients = {uuid.uuid4(): f"CEN-{n}" for n in range(10)}
-    directory = Charts(patients)
-    names = NameCache(directory)
-    names.charts = Recent(limit=4)
-    for patient_id, chart in patients.items():
-        names.learn_chart(patient_id, chart)
+def test_a_forgotten_chart_number_is_read_from_the_patients_view_again() -> None:
+    with recording(context()):
+        patients = [Patient.register(f"CEN-{n}", JOSE, today=date(2026, 3, 1)) for n in range(10)]
+    views = CountingViews([event for patient in patients for event in patient.collect_events()])
+    names = NameCache(views)
+    names.known = Recent(limit=4)
+    for patient in patients:
+        names.learn(patient.id, {"HIST": patient.chart_number})
 
-    assert [names.chart(p) for p in patients] == list(patients.values())
-    assert directory.asked == 10  # 6 forgotten before the first read, then each read forgets one
+    assert [names.chart(p.id) for p in patients] == [f"CEN-{n}" for n in range(10)]
+    assert views.asked == 10  # 6 forgotten before the first read, then each read forgets one

@@ -4,7 +4,6 @@ events (or an error). No database: events are collected from the aggregate or re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from domain.errors import InvalidValue
 from domain.numbering import NumberSeries, series_id
 from domain.security.user import AdminNotOnSite, User, user_id
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
+from tests.support.given_when_then import replayed
 
 TODAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)
@@ -58,13 +58,6 @@ def registered(details: PatientDetails | None = None) -> tuple[Patient, list[Any
     with recording(context()):
         patient = Patient.register("BRG01-61", details or adult(), today=TODAY)
     return patient, list(patient.collect_events())
-
-
-def replay(events: Sequence[Any]) -> Any:
-    aggregate = None
-    for event in events:
-        aggregate = event.mutate(aggregate)
-    return aggregate
 
 
 # -- registering --------------------------------------------------------------------------------
@@ -221,8 +214,8 @@ def test_replaying_the_events_gives_an_equal_patient() -> None:
         patient.correct(TODAY, birth_date=date(1981, 5, 2), coverage_status=CoverageStatus.SOAT)
     events = patient.collect_events()
 
-    assert replay(events) == patient
-    assert replay(events[:2]).details == adult(first_name="Josefa", sex=Sex.FEMALE)
+    assert replayed(events) == patient
+    assert replayed(events[:2]).details == adult(first_name="Josefa", sex=Sex.FEMALE)
 
 
 def test_a_patient_saved_and_loaded_through_an_application_is_equal() -> None:
@@ -255,7 +248,7 @@ def test_a_number_series_takes_consecutive_numbers_prefixed_by_the_site() -> Non
         NumberSeries.Advanced,
         NumberSeries.Advanced,
     ]
-    assert replay(events).last == 2
+    assert replayed(events).last == 2
 
 
 def test_series_ids_differ_by_site_and_by_series() -> None:

@@ -17,14 +17,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from inventory_support import ADMIN_PASSWORD, NURSE, Terminal, one_line
-from security_support import PASSWORDS, log_in
-from sync_support import Field, provisioned_field
 
+import adapters.bootstrap
 import application.setup
 import application.sync.central
 import application.sync.laptop
-import cli.sync.serve_cmd
 from adapters.store import StoreLocation
 from adapters.sync.server import STORE_VARIABLE
 from application.errors import MenuDenied
@@ -32,6 +29,10 @@ from domain.chain import GENESIS, ChainedEvent, legacy_link, link, verify
 from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID, StoreAheadOfSoftware, StoreIdentity, version_order
 from domain.sync.sync import SyncFunction, SyncRefused
+from tests.support.cli import Terminal, one_line
+from tests.support.inventory import NURSE
+from tests.support.security import ADMIN_PASSWORD, PASSWORDS, log_in
+from tests.support.sync import Field, provisioned_field
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "store-0.1.0.db"
 OLD_VERSION = "0.1.0"
@@ -93,7 +94,7 @@ def running(version: str) -> Iterator[None]:
             application.setup,
             application.sync.laptop,
             application.sync.central,
-            cli.sync.serve_cmd,
+            adapters.bootstrap,
         ):
             patch.setattr(module, "SOFTWARE_VERSION", version)
         yield
@@ -393,10 +394,9 @@ def test_versions_sort_as_releases_go() -> None:
 
 
 def test_the_identity_records_an_upgrade_once_and_never_a_downgrade() -> None:
-    from inventory_support import context
-
     from domain.context import recording
     from domain.store_identity import StoreRole
+    from tests.support.given_when_then import context
 
     with recording(context()):
         identity = StoreIdentity(role=StoreRole.CENTRAL, site_code="CEN", software_version="0.1.0")

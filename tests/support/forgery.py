@@ -17,13 +17,13 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from inventory_support import SUTURE
 
 import adapters.recorders
 from application.brigada import Brigada
 from domain.chain import link, site_of
 from domain.security.user import User
 from domain.sites.site import Site, SiteAction, site_id
+from tests.support.inventory import SUTURE
 
 Forgery = Callable[[Brigada], list[str]]
 

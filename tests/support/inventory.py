@@ -1,34 +1,28 @@
-"""Helpers shared by the inventory, pharmacy and order tests (fixtures are in conftest.py)."""
+"""Inventory stores: the catalog, a stocked central, BRG01's laptop on mission, template stores
+copied per test (the fixtures are in tests/inventory/conftest.py), refusals that record nothing."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-
-from click.testing import CliRunner, Result
-from security_support import ADMIN_PASSWORD, computer_today, head, log_in, only_denials_since
-from sites_support import JOSE, MARIA, start_central
 
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
 from application.brigada import Brigada
 from application.context import Actor
-from domain.context import EventContext, recording
 from domain.security.sections import Section
 from domain.sites.site import SiteMode
-
-__all__ = ["ADMIN_PASSWORD", "JOSE", "MARIA", "log_in", "start_central"]
+from tests.support.given_when_then import NOW
+from tests.support.hashing import QuickArgon2Hasher
+from tests.support.security import head, log_in, only_denials_since
+from tests.support.sites import JOSE, set_site_mode, start_central
 
 OpenStore = Callable[..., Brigada]
-TODAY = date(2026, 3, 1)  # the business date of the tests' clock (tests/conftest.py START)
-NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 # The catalog every test starts from.
 ACETAMINOPHEN = "19943528-1"  # tableta 500 mg
@@ -73,35 +67,6 @@ OTHER_FIELD = "OTHER-FARMACIA"
 NURSE = "ana"
 NURSE_PASSWORD = "lluvia-sobre-el-rio-cauca"
 # ana works on the laptop: every menu option, every visit section (never an administrator).
-
-
-def context(site: str = "CEN", on: date = TODAY) -> EventContext:
-    """A recording context for domain tests (given / when / then without a store)."""
-    return EventContext(uuid.uuid4(), site, "admin", "pc", 7, NOW, on)
-
-
-def given(make: Callable[[], Any], *then: Callable[[Any], Any]) -> Any:
-    """An aggregate built by ``make`` and past commands, its events already collected."""
-    with recording(context()):
-        aggregate = make()
-        for command in then:
-            command(aggregate)
-    aggregate.collect_events()
-    return aggregate
-
-
-def when(aggregate: Any, command: Callable[[Any], Any]) -> list[Any]:
-    """Run a command on an aggregate; the new events it recorded."""
-    with recording(context()):
-        command(aggregate)
-    return list(aggregate.collect_events())
-
-
-def replayed(events: Sequence[Any]) -> Any:
-    rebuilt = None
-    for event in events:
-        rebuilt = event.mutate(rebuilt)
-    return rebuilt
 
 
 def stock_catalog(central: Brigada, admin: Actor) -> None:
@@ -179,7 +144,7 @@ class Mission:
     ana: Actor  # on the laptop
 
     def set_mode(self, mode: SiteMode) -> None:
-        self.central.sites.set_mode(self.admin, "BRG01", mode)
+        set_site_mode(self.central, self.admin, "BRG01", mode)
         self.laptop.sites.receive_site_record(self.central)
 
     def visit(self, kind: str = "outpatient", chart: str = "CEN-1") -> str:
@@ -204,44 +169,10 @@ def start_mission(open_store: OpenStore, central_url: str, tmp_path: Path) -> Mi
     laptop_url = f"sqlite:///{tmp_path}/brg01.db"
     laptop = open_store(laptop_url)
     central.sites.provision(admin, "BRG01", laptop, "brg01.db")
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_MISSION)
     laptop.sites.receive_site_record(central)
     ana = log_in(laptop, NURSE, NURSE_PASSWORD)
     return Mission(central, admin, laptop, laptop_url, central_url, ana)
-
-
-class Terminal:
-    """brigada commands on one store, in English, each checked for its exit code."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:
-        from cli.main import cli
-
-        result = self.runner.invoke(cli, ["--store", self.url, "--lang", "en", *args], input=input)
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        assert "Traceback" not in result.output
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
-
-    def log_in(self, username: str, password: str) -> None:
-        self("login", username, "--password-stdin", input=f"{password}\n")
-
-    def confirm_date(self) -> None:
-        """The store was made on the tests' clock (2026-03-01), the CLI runs on the computer's:
-        someone confirms the computer's date, as after a long gap (domain/store_time.py)."""
-        self("date", "confirm", computer_today())
-
-
-def one_line(result: Result) -> str:
-    """The single line a refused command writes on stderr."""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 @dataclass(frozen=True)
@@ -279,7 +210,7 @@ def template_stores() -> Iterator[OpenStore]:
     opened: list[Brigada] = []
 
     def open_store(url: str, *, create: bool = True) -> Brigada:
-        opened.append(open_brigada(url, create=create, clock=clock, host=host))
+        opened.append(open_brigada(url, create=create, clock=clock, host=host, hasher=QuickArgon2Hasher()))
         return opened[-1]
 
     try:

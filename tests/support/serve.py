@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from sync_support import Field, provisioned_field
 
 from adapters.bootstrap import central_for
 from adapters.sync.client import HttpCentral
 from adapters.sync.serve_process import ServeProcess, certificate_in, free_port, start_serve
 from adapters.sync.server import create_app
 from application.brigada import Brigada
+from tests.support.sync import Field, provisioned_field
 
 Server = ServeProcess
 

@@ -1,65 +1,26 @@
-"""Helpers shared by the clinical tests (the fixtures are in conftest.py)."""
+"""Clinical stores: site BRG01's laptop on mission with its coordinator, users, the activity
+log and the events recorded since a log position, `patient register` options."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner, Result
-from security_support import ADMIN_PASSWORD, computer_today, log_in
-from sites_support import JOSE, MARIA, PEDRO, start_central
-
 from application.brigada import Brigada
 from application.context import Actor
-from domain.context import EventContext, recording
 from domain.security.sections import Section
 from domain.sites.site import SiteMode
 from projections.audit.activity_log import ActivityRow
-
-__all__ = ["ADMIN_PASSWORD", "JOSE", "MARIA", "PEDRO", "log_in", "start_central"]
+from tests.support.security import log_in
+from tests.support.sites import JOSE, set_site_mode, start_central
 
 OpenStore = Callable[..., Brigada]
-TODAY = date(2026, 3, 1)  # the business date of the tests' clock (tests/conftest.py START)
-NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 COORDINATOR = "ana"
 COORDINATOR_PASSWORD = "lluvia-sobre-el-rio-cauca"
 # What a field coordinator works with, granted on central and copied to the laptop.
 COORDINATOR_OPTIONS = ["patient", "agenda", "appointment", "admission", "passwd", "site.mode"]
-
-
-def context(site: str = "CEN", on: date = TODAY) -> EventContext:
-    """A recording context for domain tests (given / when / then without a store)."""
-    return EventContext(uuid.uuid4(), site, "admin", "pc", 7, NOW, on)
-
-
-def when(aggregate: Any, command: Callable[[Any], Any], site: str = "CEN") -> list[Any]:
-    """Run a command on an aggregate; the new events it recorded (none when it raised)."""
-    with recording(context(site)):
-        command(aggregate)
-    return list(aggregate.collect_events())
-
-
-def given(make: Callable[[], Any], *then: Callable[[Any], Any]) -> Any:
-    """An aggregate built by ``make`` and past commands, its events already collected."""
-    with recording(context()):
-        aggregate = make()
-        for command in then:
-            command(aggregate)
-    aggregate.collect_events()
-    return aggregate
-
-
-def replayed(events: Sequence[Any]) -> Any:
-    """The aggregate rebuilt from its events, as the store would."""
-    rebuilt = None
-    for event in events:
-        rebuilt = event.mutate(rebuilt)
-    return rebuilt
 
 
 def add_user(brigada: Brigada, admin: Actor, username: str, options: Sequence[str], password: str) -> Actor:
@@ -99,7 +60,7 @@ class Mission:
     ana: Actor  # on the laptop
 
     def set_mode(self, mode: SiteMode) -> None:
-        self.central.sites.set_mode(self.admin, "BRG01", mode)
+        set_site_mode(self.central, self.admin, "BRG01", mode)
         self.laptop.sites.receive_site_record(self.central)
 
     def change_parameters(self, **changes: list[str]) -> None:
@@ -131,48 +92,10 @@ def start_mission(
     laptop_url = f"sqlite:///{tmp_path}/brg01.db"
     laptop = open_store(laptop_url)
     central.sites.provision(admin, "BRG01", laptop, "brg01.db")
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_MISSION)
     laptop.sites.receive_site_record(central)
     ana = log_in(laptop, COORDINATOR, COORDINATOR_PASSWORD)
     return Mission(central, admin, laptop, laptop_url, ana)
-
-
-class Terminal:
-    """brigada commands on one store, in English, each checked for its exit code."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None, code: int = 0) -> Result:
-        result = self.runner.invoke(cli_root(), ["--store", self.url, "--lang", "en", *args], input=input)
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        assert "Traceback" not in result.output
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
-
-    def log_in(self, username: str, password: str) -> None:
-        self("login", username, "--password-stdin", input=f"{password}\n")
-
-    def confirm_date(self) -> None:
-        """The store was made on the tests' clock (2026-03-01), the CLI runs on the computer's:
-        someone confirms the computer's date, as after a long gap (domain/store_time.py)."""
-        self("date", "confirm", computer_today())
-
-
-def cli_root() -> Any:
-    from cli.main import cli
-
-    return cli
-
-
-def one_line(result: Result) -> str:
-    """The single line a refused command writes on stderr."""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def patient_options(details: dict[str, Any]) -> list[str]:

@@ -7,14 +7,14 @@ from datetime import date
 
 from application.brigada import Brigada
 from application.context import Actor
-from cli.demo_inventory import IBUPROFEN, IV_SET, SALINE
+from demo.inventory import IBUPROFEN, IV_SET, SALINE
 
-PAYER, CONTRACT = "900123456", "BRG-2026"  # the price list demo_inventory starts
+PAYER, CONTRACT = "900123456", "BRG-2026"  # the price list demo.inventory starts
 MORE_PRICES = ((IBUPROFEN, "300"), (SALINE, "8500"), (IV_SET, "4200"))
 
 
 def price_the_rest(central: Brigada, admin: Actor) -> None:
-    """Prices for what demo_inventory leaves unpriced; the laptop receives them at provisioning."""
+    """Prices for what demo.inventory leaves unpriced; the laptop receives them at provisioning."""
     for code, value in MORE_PRICES:
         central.catalog.set_price(
             admin, {"payer_nit": PAYER, "contract": CONTRACT, "code": code, "unit_value": value}

@@ -1,4 +1,5 @@
-"""Helpers shared by the encounter tests (the fixtures are in conftest.py)."""
+"""Encounter stores: users made to order, a patient, a visit with one of everything
+(the fixtures are in tests/encounters/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from security_support import log_in
-from sites_support import JOSE, start_central
-
 from application.brigada import Brigada
 from application.context import Actor
 from domain.security import menu
 from domain.security.sections import Section
 from projections.audit.activity_log import ActivityRow
-
-__all__ = ["JOSE", "start_central"]
+from tests.support.security import log_in
+from tests.support.sites import JOSE
 
 MakeUser = Callable[..., Actor]  # the make_user fixture: (username, *, options, sections)
 

@@ -1,6 +1,5 @@
-"""Helpers for the billing tests: a central store with a catalog, a price list, a patient with a
-payer contract, finalized visits, and site BRG01's laptop on mission (fixtures are in
-conftest.py)."""
+"""Billing stores: a central store with a catalog, a price list, a patient with a payer
+contract, finalized visits, and site BRG01's laptop on mission."""
 
 from __future__ import annotations
 
@@ -9,17 +8,14 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from security_support import ADMIN_PASSWORD, log_in
-from sites_support import ANA_PASSWORD, JOSE, MARIA
-
 from application.brigada import Brigada
 from application.context import Actor
 from application.replication import copy_aggregates
 from domain.security import menu
 from domain.sites.site import SiteMode
 from projections.pharmacy.orders import DIAGNOSTIC, PRESCRIPTION, REQUEST, SERVICE_ORDER, SURGERY
-
-__all__ = ["ADMIN_PASSWORD", "JOSE", "MARIA", "log_in"]
+from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD, log_in
+from tests.support.sites import JOSE, set_site_mode
 
 OpenStore = Callable[..., Brigada]
 ORDER_KINDS = (PRESCRIPTION, SERVICE_ORDER, DIAGNOSTIC, SURGERY, REQUEST)
@@ -118,7 +114,7 @@ def laptop_on_mission(
     central.users.change_sections(admin, "ana", ["visit", "services", "history"], [])
     laptop = open_store(f"sqlite:///{folder}/brg01.db")
     central.sites.provision(admin, "BRG01", laptop, "brg01")
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_MISSION)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_MISSION)
     laptop.sites.receive_site_record(central)
     return laptop, log_in(laptop, "ana", ANA_PASSWORD)
 
@@ -129,5 +125,5 @@ def back_on_site(central: Brigada, admin: Actor, laptop: Brigada, visit: str) ->
     row = laptop.encounters.encounters.by_number(visit)
     orders = [UUID(o.order_id) for kind in ORDER_KINDS for o in laptop.orders.queries.listing(kind, visit)]
     copy_aggregates(laptop.app, central.app, [UUID(row.encounter_id), *orders])
-    central.sites.set_mode(admin, "BRG01", SiteMode.ON_SITE)
+    set_site_mode(central, admin, "BRG01", SiteMode.ON_SITE)
     central.views.catch_up()

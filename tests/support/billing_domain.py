@@ -1,11 +1,10 @@
-"""Domain fixtures for the billing tests: a finalized encounter, a contract, priced lines, the
+"""Billing aggregates without a store: a finalized encounter, a contract, priced lines, the
 visit's voucher slot."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,10 +12,9 @@ from domain.billing.service_voucher import LineKind, ServiceVoucher, WantedLine,
 from domain.billing.voucher_slot import VoucherSlot
 from domain.clinical.encounter import DiagnosisRole, DiagnosisType, Encounter, EncounterKind
 from domain.clinical.payer_contract import PayerContract, PaymentModel, Regime
-from domain.context import EventContext, recording
 from domain.vocabulary import CoverageStatus
+from tests.support.given_when_then import TODAY, recorded
 
-TODAY = date(2026, 3, 1)
 PATIENT = {
     "name": "José Peña",
     "document_type": "CC",
@@ -38,15 +36,6 @@ CONTRACT = PayerContract(
     date(2026, 12, 31),
 )
 PRICES = {"890201": Decimal("35000"), "902210": Decimal("12500.50"), "19943528-1": Decimal("120")}
-
-
-def context(on: date = TODAY) -> EventContext:
-    return EventContext(uuid.uuid4(), "CEN", "admin", "pc", 7, datetime(2026, 3, 1, 12, tzinfo=UTC), on)
-
-
-def run(command: Callable[[], Any]) -> Any:
-    with recording(context()):
-        return command()
 
 
 def encounter(number: str = "CEN-1", finalized: bool = True, deleted: bool = False) -> Encounter:
@@ -71,7 +60,7 @@ def encounter(number: str = "CEN-1", finalized: bool = True, deleted: bool = Fal
             visit._delete()
         return visit
 
-    made = run(make)
+    made = recorded(make)
     made.collect_events()
     return made
 
@@ -89,7 +78,7 @@ def lines(quantity: int = 1) -> list[Any]:
 
 def slot(visit: Encounter) -> VoucherSlot:
     """The visit's voucher slot, never held yet."""
-    return run(lambda: VoucherSlot(encounter_id=visit.id, visit_number=visit.number))
+    return recorded(lambda: VoucherSlot(encounter_id=visit.id, visit_number=visit.number))
 
 
 def voucher(
@@ -105,7 +94,7 @@ def voucher(
     visit = visit or encounter()
     held = held or slot(visit)
     chosen = lines() if priced is None else priced
-    return run(
+    return recorded(
         lambda: ServiceVoucher.issue(
             number, visit, PATIENT, CONTRACT, chosen, held, list(others), TODAY, site
         )

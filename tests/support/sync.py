@@ -1,5 +1,6 @@
 """A central store and BRG01's laptop, provisioned (INS), synchronized through the application
-with the direct transport, as `brigada sync` does."""
+with the direct transport, as `brigada sync` does; a first sync (on mission), a finalized visit,
+and the context event ids each side recorded."""
 
 from __future__ import annotations
 
@@ -8,22 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inventory_support import (
-    CENTRAL_WAREHOUSE,
-    FIELD,
-    JOSE,
-    NURSE,
-    NURSE_PASSWORD,
-    stocked_central,
-    transfer,
-)
-from security_support import log_in
-
 from adapters.sync.store_io import StoreRebuilds
 from application.brigada import Brigada
 from application.context import Actor
 from application.sync.central import DirectCentral
 from application.sync.laptop import SyncOutcome
+from domain.sites.site import SiteMode
+from domain.store_identity import STORE_IDENTITY_ID
+from tests.support.inventory import CENTRAL_WAREHOUSE, FIELD, NURSE, NURSE_PASSWORD, stocked_central, transfer
+from tests.support.security import log_in
+from tests.support.sites import JOSE
 
 OpenStore = Callable[..., Brigada]
 
@@ -85,3 +80,38 @@ def provisioned_field(
         admin, "BRG01", laptop, f"{name}.db", central_url=url, central_certificate=certificate
     )
     return Field(central, admin, laptop, laptop_url, open_store)
+
+
+def on_mission(field: Field) -> Field:
+    outcome = field.sync()
+    assert outcome.plan.new_mode is SiteMode.ON_MISSION
+    return field
+
+
+def finalized_visit(field: Field, chart: str = "CEN-1") -> str:
+    nurse = field.nurse()
+    number = field.laptop.encounters.open(nurse, {"chart_number": chart, "kind": "outpatient"}).number
+    field.laptop.encounters.set_diagnosis(nurse, number, {"code": "I10X"})
+    field.laptop.encounters.finalize(nurse, number)
+    return number
+
+
+def site_event_ids(field: Field) -> list[str]:
+    """Context event ids of what the laptop recorded at its site (its identity stays home)."""
+    app = field.laptop.app
+    head = app.recorder.max_notification_id() or 0
+    ids = []
+    for notification in app.recorder.select_notifications(start=1, limit=head + 1):
+        event = app.mapper.to_domain_event(notification)
+        if event.context.site == "BRG01" and notification.originator_id != STORE_IDENTITY_ID:
+            ids.append(event.context.event_id.hex)
+    return ids
+
+
+def central_event_ids(field: Field) -> list[str]:
+    app = field.central.app
+    head = app.recorder.max_notification_id() or 0
+    return [
+        app.mapper.to_domain_event(n).context.event_id.hex
+        for n in app.recorder.select_notifications(start=1, limit=head + 1)
+    ]

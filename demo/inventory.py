@@ -65,8 +65,8 @@ PRESCRIPTIONS = [  # (item, dose, frequency, days, quantity), one per patient in
 def stock_the_site(central: Brigada, admin: Actor, site: str, field_warehouse: str, today: date) -> int:
     """Catalog, prices, purchases into central's warehouse, the site's field warehouse and the
     transfers into it (the site is INS). Returns the units transferred."""
-    for item in CATALOG:
-        central.catalog.add_item(admin, item)
+    for entry in CATALOG:
+        central.catalog.add_item(admin, entry)
     central.catalog.add_service(
         admin, {"code": CONSULTATION, "name": "Consulta de primera vez por medicina general"}
     )

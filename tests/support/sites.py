@@ -1,4 +1,4 @@
-"""Helpers shared by the sites tests (the fixtures are in conftest.py)."""
+"""Sites tests' stores and patients: a central store, a coordinator, raw reads of the events."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from security_support import ADMIN_PASSWORD, PASSWORDS, log_in
-
 from adapters.store import StoreLocation
 from application.brigada import Brigada
 from application.context import Actor
+from domain.sites.site import SiteMode
+from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD, log_in
 
 OpenStore = Callable[..., Brigada]  # the open_store fixture
 Count = Callable[..., int]  # the count_events fixture: (url, *topic prefixes) -> stored events
 
-ANA_PASSWORD = PASSWORDS["ana"]
 # Menu options a field coordinator works with; granted on central, copied to the laptop.
 ANA_OPTIONS = ["patient", "passwd", "site.mode", "site.show", "site.list"]
 ANA_SECTIONS = ["visit", "history"]
@@ -84,3 +83,14 @@ def stored_events(brigada: Brigada, aggregate_id: UUID) -> list[tuple[int, str, 
         (e.originator_version, e.topic, bytes(e.state))
         for e in brigada.app.recorder.select_events(aggregate_id)
     ]
+
+
+BY_HAND = "la misión terminó sin sincronizar"  # why the test sets the mode itself
+
+
+def set_site_mode(brigada: Brigada, actor: Actor, code: str, mode: SiteMode) -> None:
+    """What a test does instead of the sync that would flip a site's mode: the administrator's
+    `brigada site mode` on central, forced with a reason when it takes the lease back from the
+    site's laptop (a real operator's way when no end-of-mission sync comes)."""
+    back = mode is SiteMode.ON_SITE
+    brigada.sites.change_mode(actor, code, mode, force=back, reason=BY_HAND if back else "")

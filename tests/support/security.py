@@ -1,14 +1,12 @@
-"""Helpers shared by the security tests (the fixtures are in conftest.py)."""
+"""Users and passwords of the security tests, and what they read back from a store."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.system import Argon2Hasher
 from application.brigada import Brigada
 from application.context import Actor
 from domain.access_log import ACCESS_DENIED
@@ -22,19 +20,11 @@ PASSWORDS = {
     "beto": "montaña-verde-al-amanecer",
     "coord": "cafe-caliente-en-la-vereda",
 }
-
-
-class QuickArgon2Hasher(Argon2Hasher):
-    """argon2id at its cheapest settings: real PHC hashes, checked by the same library."""
-
-    def __init__(self) -> None:
-        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-def computer_today() -> str:
-    """The computer's date as the CLI's clock reads it (adapters/system.py SystemClock): to
-    confirm it on a store made on the tests' clock (2026-03-01), as after a long gap."""
-    return datetime.now().astimezone().date().isoformat()
+ANA_PASSWORD = PASSWORDS["ana"]
+# What the command-line tests type besides: ana's next password, a temporary one, a wrong one.
+ANA_NEW = "otra-clave-para-el-rio-magdalena"
+TEMPORARY = "temporal-de-la-oficina-central"
+WRONG = "not-the-password-at-all-really"
 
 
 def log_in(brigada: Brigada, username: str, password: str, **kwargs: Any) -> Actor:
