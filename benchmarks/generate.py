@@ -106,8 +106,7 @@ class CheapHasher(Argon2Hasher):
 
 
 def open_store(url: str, clock: FixedClock, computer: str, octet: int) -> Brigada:
-    brigada = open_brigada(url, create=True, clock=clock, host=Host(computer, octet))
-    brigada.core.hasher = CheapHasher()
+    brigada = open_brigada(url, create=True, clock=clock, host=Host(computer, octet), hasher=CheapHasher())
     return brigada
 
 

@@ -224,8 +224,13 @@ def search_section(settings: Settings) -> list[Row]:
     print(f"search: activity log of {entries:,} entries", file=sys.stderr, flush=True)
     path = settings.folder / "audit.db"
     clock = FixedClock(audit_search.START + audit_search.YEAR + timedelta(days=1))
-    brigada = open_brigada(f"sqlite:///{path}", create=True, clock=clock, host=Host("bench-pc", 10))
-    brigada.core.hasher = generate.CheapHasher()
+    brigada = open_brigada(
+        f"sqlite:///{path}",
+        create=True,
+        clock=clock,
+        host=Host("bench-pc", 10),
+        hasher=generate.CheapHasher(),
+    )
     try:
         brigada.setup.initialize("central", "CEN", "admin", "Administrador", audit_search.PASSWORD)
         actor, _ticket = brigada.auth.resume(brigada.auth.login("admin", audit_search.PASSWORD))

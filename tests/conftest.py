@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +43,52 @@ settings.load_profile("ci" if IN_CI else "dev")
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 # Noon UTC, so the business date is the same wherever the tests run.
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+# A test needs a store when it asks for one of these fixtures (pytest counts the fixtures they ask
+# for too) or its module says `pytestmark = pytest.mark.store`; `make test-fast` runs the others.
+STORE_FIXTURES = frozenset({"open_store", "store_url", "sqlite_url", "count_events", "central"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if STORE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.store)
+
+
+class StoreInPureTest(AssertionError):
+    """A test not marked `store` opened a database or started a process."""
+
+
+@contextmanager
+def no_store_for(item: pytest.Item) -> Iterator[None]:
+    """Keeps the `store` marker honest: while a test without it is set up (fixtures of every
+    scope it triggers included) and run, opening SQLite or PostgreSQL or starting a process
+    fails, so `make test-fast` can never quietly depend on a store."""
+    if item.get_closest_marker("store") is not None:
+        yield
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise StoreInPureTest(f"{item.nodeid} opens a store or starts a process: mark it store")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sqlite3, "connect", refuse)
+        patch.setattr(psycopg.Connection, "connect", refuse)
+        patch.setattr(subprocess.Popen, "__init__", refuse)
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with no_store_for(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with no_store_for(item):
+        return (yield)
 
 
 @pytest.fixture(autouse=True)
@@ -149,16 +197,17 @@ def stored_topics(url: str) -> list[str]:
             if found.fetchone() is None:
                 return []
             return [row[0] for row in conn.execute("SELECT topic FROM stored_events")]
-    server = {"host": location.host, "port": location.port, "user": location.user}
-    with psycopg.connect(dbname=location.database, **server) as conn:
-        found = conn.execute(
+    with psycopg.connect(
+        dbname=location.database, host=location.host, port=location.port, user=location.user
+    ) as pg:
+        table = pg.execute(
             "SELECT 1 FROM information_schema.tables "
             "WHERE table_schema = %s AND table_name = 'brigada_events'",
             (location.schema,),
         )
-        if found.fetchone() is None:
+        if table.fetchone() is None:
             return []
-        rows = conn.execute(f'SELECT topic FROM "{location.schema}".brigada_events')
+        rows = pg.execute(f'SELECT topic FROM "{location.schema}".brigada_events')
         return [row[0] for row in rows]
 
 

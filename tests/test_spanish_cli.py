@@ -16,6 +16,8 @@ from click.testing import CliRunner
 from cli.main import cli
 from tests.support.spanish import EVERY_COMMAND, not_spanish
 
+pytestmark = pytest.mark.store
+
 
 def run(*args: str) -> str:
     result = CliRunner().invoke(cli, ["--lang", "es", *args], prog_name="brigada")

@@ -45,8 +45,8 @@ class RawStore:
             finally:
                 conn.close()
         with psycopg.connect(POSTGRES_SERVER) as pg:
-            cursor = pg.execute(sql.encode(), params)  # type: ignore[arg-type]
-            return cursor.fetchall() if cursor.description else []
+            result = pg.execute(sql.encode(), params)
+            return result.fetchall() if result.description else []
 
     def positions(self) -> list[int]:
         return [row[0] for row in self.run("SELECT {pos} FROM {events} ORDER BY {pos}")]

@@ -27,6 +27,7 @@ def comments_from_views_alone(brigada: Brigada) -> dict[int, tuple[str, str]]:
     described = {}
     for position, event in logged_events(brigada):
         row = ActivityLogProjection(views).apply_at(None, event, position)
+        assert row is not None, event
         described[position] = (row.action, row.comment)
     return described
 

@@ -10,7 +10,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,7 +26,7 @@ from cli import i18n
 from cli.i18n import _, set_language
 from domain.access_log import AUDIT_EXPORT, BACKUP, LOGIN_UNKNOWN_USER, PATIENT_VIEW, Access
 from domain.base import BrigadaAggregate
-from domain.clinical.patient import Patient, PatientDetails
+from domain.clinical.patient import Patient
 from domain.context import EventContext, recording
 from domain.errors import InvalidValue
 from domain.numbering import NumberSeries
@@ -36,7 +36,7 @@ from domain.security.user import User
 from domain.sites.site import Site, SiteAction, SiteMode
 from domain.store_identity import StoreIdentity, StoreRole
 from domain.sync.quarantine import Quarantine
-from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
+from domain.vocabulary import Sex, Zone
 from projections.audit.activity_log import (
     ACCESS_LABELS,
     ACTIONS,
@@ -47,9 +47,8 @@ from projections.audit.activity_log import (
     render_comment,
 )
 from projections.base import InMemoryRowStore, InMemoryViews, OtherViews, Query
-from projections.clinical.patients import PatientsProjection
-from projections.security.users import UsersProjection
 from projections.sync.sync import QuarantineProjection
+from tests.support.read_side import JOSE, CountingViews
 
 AT = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 1)
@@ -76,36 +75,8 @@ def context(
     )
 
 
-JOSE = PatientDetails(
-    document_type=DocumentType.CC,
-    document_number="43123456",
-    first_name="José",
-    middle_name="",
-    first_surname="Peña",
-    second_surname="Ramírez",
-    birth_date=date(1975, 8, 20),
-    sex=Sex.MALE,
-    municipality="05001",
-    zone=Zone.URBAN,
-    coverage_status=CoverageStatus.SUBSIDIZED,
-)
-
-
-class CountingViews(InMemoryViews):
-    """The views the activity log reads names from (patients, users), folded in memory from the
-    events that came before the log's slice; counts what the log asks of them."""
-
-    def __init__(self, *events: Any) -> None:
-        super().__init__([PatientsProjection(), UsersProjection()], events)
-        self.asked: list[str] = []
-
-    def find_one(self, view: str, **equals: Any) -> Any | None:
-        self.asked.append(view)
-        return super().find_one(view, **equals)
-
-
 def fold(
-    events: list[Any], projection: ActivityLogProjection | None = None, start: int = 1
+    events: Sequence[Any], projection: ActivityLogProjection | None = None, start: int = 1
 ) -> InMemoryRowStore:
     """Apply events at log positions start, start+1, ... into an in-memory activity log."""
     projection = projection or ActivityLogProjection()

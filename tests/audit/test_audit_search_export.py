@@ -23,6 +23,8 @@ from domain.access_log import PATIENT_VIEW
 from projections.audit.activity_log import all_action_codes
 from tests.support.hashing import QuickArgon2Hasher
 
+pytestmark = pytest.mark.store
+
 PASSWORD = "a-long-password-1234"
 SPANISH = "áéíóúñü¿¡ÁÉÍÓÚÑÜºª"
 

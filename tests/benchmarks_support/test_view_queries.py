@@ -20,6 +20,8 @@ from adapters.sql_views import SqlRowStore, SqlViewStorage
 from projections.audit.activity_log import ActivityLogProjection, ActivityRow
 from projections.base import Query
 
+pytestmark = pytest.mark.store
+
 WORDS = ["HIST=BRG03-12", "VISITA=7", "PAR=TRATAMIENTO", "CARPETA=/copias/año_1", "DX=J069", "100%"]
 FRAGMENTS = ["hist=brg03", "HIST=BRG03-12", "VISITA=7", "tratamiento", "AÑO", "año_1", "/copias", "_", "%"]
 FRAGMENTS += ["0%", "DX", "=", "zzz-none", "RG0"]

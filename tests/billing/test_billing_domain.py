@@ -13,7 +13,6 @@ from application.app import BrigadaApplication
 from domain.billing.invoice import Invoice, InvoiceAlreadyRectified
 from domain.billing.invoice_series import InvoiceSeries, SeriesExhausted, SeriesNotValid, series_in_force
 from domain.billing.service_voucher import (
-    AlreadyVouchered,
     ContractNotInForce,
     LineKind,
     LineWithoutTariff,
@@ -23,10 +22,10 @@ from domain.billing.service_voucher import (
     WantedLine,
     price_lines,
 )
-from domain.billing.voucher_slot import VoucherSlot
+from domain.billing.voucher_slot import AlreadyVouchered, VoucherSlot
 from domain.clinical.encounter import EncounterClosed
 from tests.support.billing_domain import CONTRACT, PATIENT, PRICES, TODAY, encounter, lines, slot, voucher
-from tests.support.given_when_then import recorded
+from tests.support.given_when_then import events_of, recorded
 
 SUTURE = WantedLine(LineKind.PROCEDURE, "869500", "Sutura", 2, {})
 
@@ -92,7 +91,7 @@ def test_issuing_holds_the_visits_slot_and_voiding_frees_it() -> None:
 
 def test_the_voucher_carries_the_site_of_its_visit_not_the_issuers() -> None:
     issued = voucher(site="BRG01")  # recorded by central (the context says CEN)
-    [event] = issued.collect_events()
+    [event] = events_of(ServiceVoucher.Issued, issued.collect_events())
     assert (event.site, event.context.site, issued.site) == ("BRG01", "CEN", "BRG01")
 
 
@@ -146,7 +145,9 @@ def test_a_voucher_recorded_before_sites_and_tariffs_still_loads() -> None:
         del line["priced"]
     old = mapper.to_domain_event(replace(stored, state=json.dumps(state).encode()))
 
+    assert isinstance(old, ServiceVoucher.Issued)
     loaded = old.mutate(None)
+    assert isinstance(loaded, ServiceVoucher)
 
     assert loaded.site == "" and loaded.total == issued.total and loaded.unpriced == []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -52,11 +53,10 @@ class Billing(RuleBasedStateMachine):
                 series = series_in_force(self.series, self.today)
             except DomainError:
                 return
-            number = recorded(lambda s=series: s.take(self.today))
+            number = recorded(partial(series.take, self.today))
+            assert series.taken is not None
             self.numbers.append((number, series.taken, self.today))
-            self.invoices.append(
-                recorded(lambda n=number, v=chosen: Invoice.from_voucher("FE", n, v, self.today))
-            )
+            self.invoices.append(recorded(partial(Invoice.from_voucher, "FE", number, chosen, self.today)))
 
     @precondition(lambda self: self.invoices)
     @rule(pick=st.integers(0, 100))
@@ -71,7 +71,7 @@ class Billing(RuleBasedStateMachine):
         self.numbers.append((note, self.series[0].taken, self.today))
         recorded(lambda: chosen.rectify(note, "correction", self.today))
         for released in [v for v in self.vouchers if v.number in chosen.voucher_numbers]:
-            recorded(lambda v=released: v.release(chosen.number, note))
+            recorded(partial(released.release, chosen.number, note))
 
     @rule(days=st.integers(1, 10))
     def time_passes(self, days: int) -> None:

@@ -9,7 +9,8 @@ import pytest
 from application.brigada import Brigada
 from application.context import Actor
 from domain.billing.invoice_series import NoSeriesInForce, SeriesExhausted
-from domain.billing.service_voucher import AlreadyVouchered, LineWithoutTariff, NotFinalized, VoucherClosed
+from domain.billing.service_voucher import LineWithoutTariff, NotFinalized, VoucherClosed
+from domain.billing.voucher_slot import AlreadyVouchered
 from domain.errors import Conflict, DomainError
 from domain.security import menu
 from domain.sites.site_policy import OperationRefused
@@ -284,6 +285,7 @@ def test_one_voucher_per_visit_holds_in_the_store_whatever_the_views_said(
         the_other_issues()
         save(*aggregates, **options)
 
+    refusal: type[DomainError]
     if where == "after its view check":  # the other's voucher and slot are in the store: seen
         queries.of_encounter, refusal = read_then_wait, AlreadyVouchered
     else:  # both hold the slot's same version: the store takes the first write only

@@ -228,6 +228,7 @@ def test_a_laptop_admits_to_ambulatory_hospitalization_only(open_store: OpenStor
 
 
 # -- the commands -------------------------------------------------------------------------------
+@pytest.mark.store
 def test_admission_commands_end_to_end(tmp_path: Path) -> None:
     run = Terminal(f"sqlite:///{tmp_path}/central.db")
     run("init", "--central", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")

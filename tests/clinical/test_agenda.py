@@ -298,8 +298,7 @@ class BookingDesk(RuleBasedStateMachine):
         assert in_view == booked
 
 
-class TestBookingDesk(BookingDesk.TestCase):  # type: ignore[name-defined]
-    pass
+TestBookingDesk = BookingDesk.TestCase
 
 
 # -- the use cases on a store -------------------------------------------------------------------
@@ -477,6 +476,7 @@ def book_args(day: str, time: str, chart: str, professional: str = COORDINATOR) 
     ]
 
 
+@pytest.mark.store
 def test_agenda_and_appointment_commands_end_to_end(tmp_path: Path) -> None:
     run = Terminal(f"sqlite:///{tmp_path}/central.db")
     run("init", "--central", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")

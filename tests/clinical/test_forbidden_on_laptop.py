@@ -18,7 +18,7 @@ import pytest
 from application.replication import copy_aggregates
 from cli.exit_codes import Exit
 from cli.main import cli
-from domain.access_log import ACCESS_DENIED
+from domain.access_log import ACCESS_DENIED, Access
 from domain.pharmacy import diagnostic_service, surgery
 from domain.security import menu
 from domain.sites.site import SiteAction
@@ -53,6 +53,7 @@ def refused(mission: Mission, laptop: Terminal, *args: str) -> str:
     assert head(mission.laptop) == before + 1
     [added] = mission.laptop.app.recorder.select_notifications(start=before + 1, limit=2)
     recorded = mission.laptop.app.mapper.to_domain_event(added)
+    assert isinstance(recorded, Access.Recorded)
     assert (type(recorded).TOPIC, recorded.action) == ("brigada.Access.Recorded", ACCESS_DENIED)
     return one_line(result)
 

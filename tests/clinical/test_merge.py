@@ -194,9 +194,9 @@ class TestOnAStore:
         ]
 
         kept_id = UUID(central.patients.row("CEN-2").patient_id)
-        visit = central.core.get(
-            Encounter, UUID(central.charts.encounters.by_number(found.visit).encounter_id)
-        )
+        row = central.charts.encounters.by_number(found.visit)
+        assert row is not None
+        visit = central.core.existing(Encounter, UUID(row.encounter_id))
         assert (visit.patient_id, visit.chart_number) == (kept_id, "CEN-2")
         full = central.charts.chart(admin, "CEN-2")
         assert [e.number for e in full.encounters] == [found.visit]
@@ -283,6 +283,7 @@ def test_open_admissions_and_coming_appointments_hold_a_chart_back(
 
 
 # -- the commands -------------------------------------------------------------------------------
+@pytest.mark.store
 def test_duplicates_and_merge_commands_end_to_end(tmp_path: Path, clock: FixedClock) -> None:
     opened: list[Brigada] = []
 

@@ -5,6 +5,7 @@ and the commands end to end."""
 from __future__ import annotations
 
 from datetime import date
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,7 @@ def test_ending_is_refused_twice_for_unknown_contracts_and_outside_the_validity(
     assert exit_code(unknown.value) == Exit.NOT_FOUND
     for outside in (D(2025, 12, 31), D(2026, 7, 1)):
         with pytest.raises(InvalidValue) as invalid:
-            when(chart, lambda p, on=outside: p.end_contract("C1", on))
+            when(chart, methodcaller("end_contract", "C1", outside))
         assert invalid.value.field == "ended_on"
     when(chart, lambda p: p.end_contract("C1", D(2026, 2, 1)))
     with pytest.raises(ContractAlreadyEnded):
@@ -263,6 +264,7 @@ def test_a_laptop_assigns_contracts_on_mission_only(open_store: OpenStore, tmp_p
 
 
 # -- the commands -------------------------------------------------------------------------------
+@pytest.mark.store
 def test_contract_commands_end_to_end(tmp_path: Path) -> None:
     run = Terminal(f"sqlite:///{tmp_path}/central.db")
     run("init", "--central", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")

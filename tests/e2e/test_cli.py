@@ -21,6 +21,8 @@ from click.testing import CliRunner, Result
 from cli.main import cli
 from tests.support.installed import run_installed
 
+pytestmark = pytest.mark.store
+
 PASSWORD = "a-long-password-1234"
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/none"
 JOSE = [

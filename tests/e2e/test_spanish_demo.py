@@ -60,6 +60,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return home, output
 
 
+@pytest.mark.store
 def test_the_demo_narrates_in_spanish(demo: tuple[Path, str]) -> None:
     _home, output = demo
     lines = output.replace(PASSWORD, "").splitlines()
@@ -85,6 +86,7 @@ TABLES = [
 ]
 
 
+@pytest.mark.store
 def test_tables_name_states_and_kinds_in_spanish(demo: tuple[Path, str]) -> None:
     home, _output = demo
     logged_in = set()

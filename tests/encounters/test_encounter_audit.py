@@ -113,6 +113,7 @@ SEED_COMMENTS: dict[str, dict[str, str]] = {
 }
 
 
+@pytest.mark.store
 @pytest.mark.parametrize(("action", "extra"), sorted(SEED_COMMENTS.items()))
 def test_each_seed_action_is_logged_once_with_the_seeds_comment(
     log: Log, action: str, extra: dict[str, str]
@@ -124,6 +125,7 @@ def test_each_seed_action_is_logged_once_with_the_seeds_comment(
     assert (row.user, row.computer, row.ip_octet, row.site) == ("medico", "consultorio-2", 61, "CEN")
 
 
+@pytest.mark.store
 def test_the_comments_follow_the_seed_examples(log: Log) -> None:
     """E.g. "HIST=61 VISITA=457 INF=IMPRESO BASICO": keys in capitals, values as the seed shows them."""
     seed_format = re.compile(r"^HIST=\S+ VISITA=\S+( (INF|HC|PAR|FORM)=[A-Z ]+)?$")
@@ -132,6 +134,7 @@ def test_the_comments_follow_the_seed_examples(log: Log) -> None:
             assert seed_format.match(row.comment), row
 
 
+@pytest.mark.store
 def test_every_change_to_the_visit_is_logged_with_hist_and_visita(log: Log) -> None:
     visit_rows = [row for row in log.rows if row.comment.startswith(visit_fields(log))]
     actions = [row.action for row in visit_rows]
@@ -153,6 +156,7 @@ def test_every_change_to_the_visit_is_logged_with_hist_and_visita(log: Log) -> N
     assert "HIST=?" not in " ".join(row.comment for row in log.rows)
 
 
+@pytest.mark.store
 def test_no_clinical_text_ever_reaches_the_activity_log(log: Log) -> None:
     clinical = [TREATMENT, CHANGED_TEXT, PLAN_TEXT, OBSERVATIONS, REASON, DOCUMENT.decode()]
     personal = [JOSE["first_name"], JOSE["first_surname"], JOSE["document_number"]]
@@ -163,6 +167,7 @@ def test_no_clinical_text_ever_reaches_the_activity_log(log: Log) -> None:
             assert text not in row.fields, (row.action, text)
 
 
+@pytest.mark.store
 def test_a_store_opened_again_names_the_visit_in_new_rows_and_rebuilds_the_same_log(log: Log) -> None:
     """The names in the comments come from the store, not from what one process remembers."""
     clock, host = FixedClock(datetime(2026, 3, 2, 9, tzinfo=UTC)), Host("consultorio-2", 61)

@@ -16,27 +16,16 @@ import adapters.bootstrap
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock
 from tests.support.cli import Terminal, one_line
+from tests.support.clinical import patient_options
 from tests.support.encounters import password_of
 from tests.support.hashing import QuickArgon2Hasher
 from tests.support.security import ADMIN_PASSWORD, central_address
 from tests.support.sites import JOSE
 
+pytestmark = pytest.mark.store
+
 INS_RULE = "The environment is in INS mode (on site): only sync, queries and login are allowed here"
-PATIENT_OPTIONS = [
-    arg
-    for field, option in [
-        ("document_type", "--document-type"),
-        ("document_number", "--document-number"),
-        ("first_name", "--first-name"),
-        ("first_surname", "--first-surname"),
-        ("birth_date", "--birth-date"),
-        ("sex", "--sex"),
-        ("municipality", "--municipality"),
-        ("zone", "--zone"),
-        ("coverage_status", "--coverage"),
-    ]
-    for arg in (option, JOSE[field])
-]
+PATIENT_OPTIONS = patient_options(JOSE)
 TREATMENT = "Reposo relativo y abundantes liquidos por cinco dias"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from eventsourcing.domain import MutableOrImmutableAggregate
 
 from application.app import BrigadaApplication
 from domain.clinical.encounter import (
@@ -462,14 +463,12 @@ def test_a_finalized_visit_keeps_its_visit_data_services_and_diagnoses(
 def test_a_finalized_visit_still_takes_paragraphs_and_documents_as_addenda() -> None:
     encounter, _events = given(paragraph(), diagnosis("J069"), finalized)
 
-    events = when(
-        encounter,
-        lambda e: [
-            e.add_paragraph("ADDENDUM", "Resultado recibido", VISIT_DAY),
-            e.change_paragraph("P1", "Reposo corregido", VISIT_DAY, NO_LOCKS, False),
-            e.attach_document(DOC, "rx.png", "image/png", SHA, 10, VISIT_DAY),
-        ],
-    )
+    def addenda(e: Encounter) -> None:
+        e.add_paragraph("ADDENDUM", "Resultado recibido", VISIT_DAY)
+        e.change_paragraph("P1", "Reposo corregido", VISIT_DAY, NO_LOCKS, False)
+        e.attach_document(DOC, "rx.png", "image/png", SHA, 10, VISIT_DAY)
+
+    events = when(encounter, addenda)
 
     assert [type(ev) for ev in events] == [
         Encounter.ParagraphAdded,
@@ -573,9 +572,10 @@ def test_an_encounter_saved_and_loaded_through_an_application_is_equal() -> None
             step(encounter)
     app.save(encounter)
 
-    loaded = app.repository.get(encounter.id)
+    loaded: MutableOrImmutableAggregate[UUID] = app.repository.get(encounter.id)
 
     assert loaded == encounter
+    assert isinstance(loaded, Encounter)
     assert loaded.kind is EncounterKind.OUTPATIENT
     assert loaded.documents[DOC].attached_on == VISIT_DAY
     assert isinstance(loaded.patient_id, UUID)

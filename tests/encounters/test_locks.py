@@ -411,6 +411,7 @@ class NoViews:
         pass
 
 
+@pytest.mark.store
 @settings(deadline=None)  # each example makes an SQLite store
 @given(walk=st.lists(st.integers(min_value=-400, max_value=400), min_size=1, max_size=8), n=days)
 def test_no_clock_walk_moves_effective_today_back(walk: list[int], n: int) -> None:

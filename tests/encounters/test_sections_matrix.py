@@ -218,6 +218,7 @@ def granted_elsewhere(world: World, case: Case) -> Actor:
     return world.lacking[others[len(case.name) % len(others)]]
 
 
+@pytest.mark.store
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.section.value}-{c.name}")
 def test_without_the_section_refused_and_nothing_written_with_it_allowed(world: World, case: Case) -> None:
     visit = world.prepared(case.needs)
@@ -231,6 +232,7 @@ def test_without_the_section_refused_and_nothing_written_with_it_allowed(world: 
     case.call(world.central, granted_elsewhere(world, case), visit)
 
 
+@pytest.mark.store
 def test_granting_a_section_opens_it_and_revoking_closes_it_on_the_next_command(world: World) -> None:
     """The issue's example: without "observaciones" a user neither reads nor writes them."""
     visit = world.prepared()
@@ -272,6 +274,7 @@ def tabs_recorded(world: World, number: str) -> list[str]:
     ]
 
 
+@pytest.mark.store
 @pytest.mark.parametrize("lacks", [s for s in Section if s is not Section.VISIT], ids=lambda s: s.value)
 def test_show_omits_exactly_the_sections_the_user_lacks(world: World, lacks: Section) -> None:
     visit = world.prepared("paragraph service document diagnosis")
@@ -286,6 +289,7 @@ def test_show_omits_exactly_the_sections_the_user_lacks(world: World, lacks: Sec
     assert tabs_recorded(world, visit.number) == expected_tabs
 
 
+@pytest.mark.store
 def test_show_for_the_seeds_secretary_hides_all_medical_information(world: World) -> None:
     """Seed 004: no Informe, Observaciones, Documentos or Historia Clínica for Julia Serrano."""
     julia = make_user_on(
@@ -306,6 +310,7 @@ def test_show_for_the_seeds_secretary_hides_all_medical_information(world: World
     assert tabs_recorded(world, visit.number) == [REPORT_TAB, HISTORY_TAB]
 
 
+@pytest.mark.store
 def test_show_needs_the_visit_section(world: World) -> None:
     visit = world.prepared()
     before = event_count(world.central)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from adapters.bootstrap import open_brigada
 from cli.main import cli
+
+pytestmark = pytest.mark.store
 
 
 def test_one_pass_rebuild_of_every_view_equals_the_incremental_views(tmp_path: Path) -> None:

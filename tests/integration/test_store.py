@@ -9,6 +9,7 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from eventsourcing.domain import MutableOrImmutableAggregate
 
 from adapters.bootstrap import open_brigada
 from adapters.store import StoreLocation, StoreMissing, StoreUnreachable
@@ -23,6 +24,8 @@ from application.errors import (
     StoreAlreadyInitialized,
     StoreNotInitialized,
 )
+from domain.access_log import Access
+from domain.base import BrigadaAggregate
 from domain.clinical.patient import NothingToCorrect, Patient
 from domain.errors import Conflict, InvalidValue
 from domain.numbering import NumberSeries, series_id
@@ -65,8 +68,9 @@ def raw_sql(url: str, statement: str) -> None:
         with sqlite3.connect(str(location.path)) as conn:
             conn.execute(statement.format(events="stored_events"))
         return
-    server = {"host": location.host, "port": location.port, "user": location.user}
-    with psycopg.connect(dbname=location.database, **server) as conn:
+    with psycopg.connect(
+        dbname=location.database, host=location.host, port=location.port, user=location.user
+    ) as conn:
         conn.execute(statement.format(events=f'"{location.schema}".brigada_events'))
 
 
@@ -109,7 +113,7 @@ class TestStore:
         self, central: Brigada, store_url: str, count_events: Any, clock: FixedClock
     ) -> None:
         identity = central.core.require_identity()
-        admin = central.app.repository.get(user_id("admin"))
+        admin = central.core.existing(User, user_id("admin"))
 
         assert (identity.role, identity.site_code, identity.is_central) == (
             StoreRole.CENTRAL,
@@ -121,6 +125,7 @@ class TestStore:
         assert PASSWORD not in admin.password_hash
         assert count_events(store_url) == 2
         [created] = central.app.events.get(admin.id)
+        assert isinstance(created, BrigadaAggregate.Event)
         ctx = created.context
         assert (ctx.site, ctx.user, ctx.computer, ctx.ip_octet) == ("CEN", "sistema", "test-pc", 7)
         assert created.timestamp == ctx.recorded_at == clock.now()
@@ -164,6 +169,7 @@ class TestStore:
         refused = central.app.mapper.to_domain_event(
             central.app.recorder.select_notifications(start=4, limit=1)[0]
         )
+        assert isinstance(refused, Access.Recorded)
         assert (refused.action, refused.fields, refused.context.user) == (
             "login.failed",
             {"USUARIO": "nadie"},
@@ -262,8 +268,7 @@ class TestStore:
         assert [r.chart_number for r in central.patients.search(actor, "1011223344")] == ["CEN-2"]
         assert central.patients.search(actor, "luis pena m") == []  # the old sex is not text
         assert corrected.search_text == "josefa luis pena nanez cc 1032456789 cen-1"
-        patient = central.app.repository.get(UUID(corrected.patient_id))
-        assert isinstance(patient, Patient)
+        patient = central.core.existing(Patient, UUID(corrected.patient_id))
         assert patient.details.first_name == "Josefa"
         assert all(status.lag == 0 for status in central.views.status())
         with pytest.raises(PatientNotFound):
@@ -318,7 +323,7 @@ class TestStore:
             mine.take()
             first.save(mine)
         before = count_events(store_url)
-        stale = [c.get(NumberSeries, series_id("CEN", "HIST")) for c in (first, second)]
+        stale = [c.existing(NumberSeries, series_id("CEN", "HIST")) for c in (first, second)]
 
         with first.acting_as("admin"):
             assert stale[0].take() == "CEN-2"
@@ -385,7 +390,7 @@ class TestStore:
         central.patients.correct(actor, "CEN-1", {"coverage_status": "10"})
         rows = central.views.store("patients").all_rows()
         ids = [UUID(r.patient_id) for r in rows] + [user_id("admin"), series_id("CEN", "HIST")]
-        aggregates = [central.app.repository.get(i) for i in ids]
+        aggregates: list[MutableOrImmutableAggregate[UUID]] = [central.app.repository.get(i) for i in ids]
         central.close()
 
         reopened = open_store(store_url, create=False)

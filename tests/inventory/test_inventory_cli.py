@@ -15,50 +15,36 @@ from adapters.bootstrap import open_brigada
 from cli.main import cli
 from domain.security import menu
 from tests.support.cli import Terminal, one_line
+from tests.support.clinical import patient_options
 from tests.support.hashing import QuickArgon2Hasher
 from tests.support.inventory import ACETAMINOPHEN, FIELD, NURSE, NURSE_PASSWORD, SALINE
 from tests.support.security import ADMIN_PASSWORD, central_address, head
 from tests.support.sites import JOSE
 
+pytestmark = pytest.mark.store
+
 CENTRAL_WH = "CEN-FARMACIA"
 # The commands read the system clock: dates are relative to today.
 TODAY = datetime.now().astimezone().date()
 A1, B2, S1 = (str(TODAY + timedelta(days=days)) for days in (40, 400, 700))
-PATIENT = [
-    arg
-    for field, option in [
-        ("document_type", "--document-type"),
-        ("document_number", "--document-number"),
-        ("first_name", "--first-name"),
-        ("first_surname", "--first-surname"),
-        ("birth_date", "--birth-date"),
-        ("sex", "--sex"),
-        ("municipality", "--municipality"),
-        ("zone", "--zone"),
-        ("coverage_status", "--coverage"),
-    ]
-    for arg in (option, JOSE[field])
-]
-NEW_COMMANDS = [
-    (group, *verb)
-    for group, verbs in {
-        "catalog": [
-            ("item", "add"),
-            ("item", "list"),
-            ("item", "show"),
-            ("service", "add"),
-            ("price", "set"),
-        ],
-        "warehouse": [("create",), ("list",)],
-        "inventory": [("receive",), ("transfer",), ("stock",), ("kardex",)],
-        "prescription": [("add",), ("list",), ("show",)],
-        "order": [("add",), ("list",)],
-        "diagnostic": [("request",), ("result",), ("list",), ("show",)],
-        "surgery": [("link",), ("list",)],
-        "pharmacy": [("request",), ("dispense",), ("administer",), ("return",), ("list",), ("show",)],
-    }.items()
-    for verb in verbs
-]
+PATIENT = patient_options(JOSE)
+NEW_VERBS: dict[str, list[tuple[str, ...]]] = {
+    "catalog": [
+        ("item", "add"),
+        ("item", "list"),
+        ("item", "show"),
+        ("service", "add"),
+        ("price", "set"),
+    ],
+    "warehouse": [("create",), ("list",)],
+    "inventory": [("receive",), ("transfer",), ("stock",), ("kardex",)],
+    "prescription": [("add",), ("list",), ("show",)],
+    "order": [("add",), ("list",)],
+    "diagnostic": [("request",), ("result",), ("list",), ("show",)],
+    "surgery": [("link",), ("list",)],
+    "pharmacy": [("request",), ("dispense",), ("administer",), ("return",), ("list",), ("show",)],
+}
+NEW_COMMANDS = [(group, *verb) for group, verbs in NEW_VERBS.items() for verb in verbs]
 
 
 def events(url: str) -> int:

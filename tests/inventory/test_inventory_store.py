@@ -4,6 +4,8 @@ views; snapshots of long lots."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from application.brigada import Brigada
@@ -108,7 +110,7 @@ def test_central_refuses_transfers_to_or_from_a_field_warehouse_while_its_site_i
     for source, target in ((CENTRAL_WAREHOUSE, FIELD), (FIELD, CENTRAL_WAREHOUSE), (FIELD, FIELD_2)):
         refused(
             central,
-            lambda s=source, t=target: transfer(central, admin, s, t, ACETAMINOPHEN, "A1", 1),
+            partial(transfer, central, admin, source, target, ACETAMINOPHEN, "A1", 1),
             CENTRAL_MSN,
         )
     # Another site's warehouses and central's own are not under BRG01's lease.
@@ -146,7 +148,7 @@ def test_warehouses_are_created_on_central_and_a_field_one_is_listed_on_its_site
         admin, {"code": "brg01-nevera", "name": "Nevera", "site": "brg01"}
     )
     assert (created.code, created.kind, created.site) == ("BRG01-NEVERA", "field", "BRG01")
-    site = central.core.get(Site, site_id("BRG01"))
+    site = central.core.existing(Site, site_id("BRG01"))
     assert site.warehouses == [FIELD, FIELD_2, "BRG01-NEVERA"]  # the administrator's create listed it
     assert [(w.code, w.kind) for w in central.inventory.list_warehouses(admin)][:2] == [
         ("BRG01-BODEGA", "field"),
@@ -181,7 +183,7 @@ def test_provisioning_gives_the_laptop_the_catalog_the_warehouses_and_its_own_fi
     mission: Mission,
 ) -> None:
     laptop, ana = mission.laptop, mission.ana
-    assert laptop.core.get(CatalogItem, item_id(ACETAMINOPHEN)).name == "Acetaminofén"
+    assert laptop.core.existing(CatalogItem, item_id(ACETAMINOPHEN)).name == "Acetaminofén"
     assert laptop.core.get(Warehouse, warehouse_id(CENTRAL_WAREHOUSE)) is not None
     assert on_hand(laptop, ana, FIELD, ACETAMINOPHEN) == {"A1": 30, "B2": 50}
     assert {line.warehouse for line in laptop.inventory.stock(ana)} == {FIELD}
@@ -200,7 +202,7 @@ def test_on_mission_the_laptop_transfers_only_between_its_own_field_warehouses(m
     for target in (CENTRAL_WAREHOUSE, OTHER_FIELD):
         refused(
             laptop,
-            lambda t=target: transfer(laptop, ana, FIELD, t, AMOXICILLIN, "X9", 1),
+            partial(transfer, laptop, ana, FIELD, target, AMOXICILLIN, "X9", 1),
             f"{NEVER}{not_field} ({target} is not a field warehouse of site BRG01)",
         )
     refused(
@@ -279,12 +281,12 @@ def test_a_long_lot_is_snapshotted_so_loading_it_replays_few_events(stocked: tup
     lot = lot_id(CENTRAL_WAREHOUSE, ACETAMINOPHEN, "B2")
     for _ in range(120):  # saved one by one, as commands would (without the views: not what this is about)
         with central.core.acting_as(admin.username):
-            stocked_lot = central.app.repository.get(lot)
+            stocked_lot = central.core.existing(StockLot, lot)
             stocked_lot.send(1, "TRA CEN-1")
             central.app.save(stocked_lot)
     snapshots = list(central.app.snapshots.get(lot, desc=True, limit=1))  # type: ignore[union-attr]
     assert [s.originator_version for s in snapshots] == [100]
     central.app.repository.cache = None  # load as a new process would (LRUCache.clear() keeps entries)
-    loaded = central.app.repository.get(lot)
+    loaded = central.core.existing(StockLot, lot)
     assert (loaded.version, loaded.on_hand, loaded.transferred_out) == (122, 80, 120)
     assert loaded.purchased - loaded.transferred_out == loaded.on_hand

@@ -26,7 +26,7 @@ def opened_and_received() -> tuple[list[Any], list[Any]]:
         opened = lot.collect_events()
         lot.receive(30, StockSource.PURCHASE, "FAC-1")
         lot.dispense(4, "FORM CEN-7", date(2026, 3, 1))
-    return opened, lot.collect_events()
+    return list(opened), list(lot.collect_events())
 
 
 def fold(kardex: KardexProjection, events: list[Any], start: int) -> list[KardexRow]:

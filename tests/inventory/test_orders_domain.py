@@ -3,6 +3,7 @@ their medication chain, service orders, diagnostic services and surgeries (domai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from uuid import uuid4
 
@@ -28,7 +29,7 @@ from domain.pharmacy.stock_lot import LotExpired, StockLot, StockSource
 from domain.pharmacy.supply_request import SupplyRequest
 from domain.pharmacy.surgery import Surgery
 from domain.security.locks import LockSettings
-from tests.support.given_when_then import context, given, replayed, when
+from tests.support.given_when_then import context, events_of, given, replayed, when
 from tests.support.inventory import ACETAMINOPHEN, AMOXICILLIN, SALINE
 
 TODAY = date(2026, 3, 1)
@@ -68,10 +69,14 @@ def request(**lines: int) -> SupplyRequest:
     return given(lambda: SupplyRequest.request("BRG01-3", VISIT, wanted, "ana"))
 
 
-def dispensed(order: Prescription | SupplyRequest, *plan: tuple[StockLot, int]) -> list[object]:
+def dispensed(
+    order: Prescription | SupplyRequest, *plan: tuple[StockLot, int]
+) -> Sequence[Prescription.Dispensed | SupplyRequest.Dispensed]:
     with recording(context()):
         dispense(order, list(plan), TODAY)
-    return order.collect_events()
+    if isinstance(order, Prescription):
+        return events_of(Prescription.Dispensed, order.collect_events())
+    return events_of(SupplyRequest.Dispensed, order.collect_events())
 
 
 # -- prescriptions ------------------------------------------------------------------------------
@@ -108,7 +113,8 @@ def test_dispensing_a_prescription_records_each_lot_and_decrements_it() -> None:
     order, first, second = prescription(20), stock(ACETAMINOPHEN, "A1", 12), stock(ACETAMINOPHEN, "B2", 50)
     events = dispensed(order, (first, 12), (second, 8))
     assert [(e.lot, e.quantity) for e in events] == [("A1", 12), ("B2", 8)]
-    assert [e.reference for e in first.collect_events() + second.collect_events()] == ["FORM BRG01-1"] * 2
+    lots = events_of(StockLot.Dispensed, [*first.collect_events(), *second.collect_events()])
+    assert [e.reference for e in lots] == ["FORM BRG01-1"] * 2
     assert (first.on_hand, second.on_hand, order.ledger.pending(ACETAMINOPHEN)) == (0, 42, 0)
 
 
@@ -158,7 +164,8 @@ def test_dispense_administer_and_return_what_was_not_applied_to_its_lot() -> Non
     assert (administered.lot, administered.quantity) == ("S1", 3)
     with recording(context()):
         return_unused(order, order.ledger.in_hand(SALINE, "s1"), lot, 2)
-    [returned], [back] = order.collect_events(), lot.collect_events()[-1:]
+    [returned] = events_of(SupplyRequest.Returned, order.collect_events())
+    [back] = events_of(StockLot.Returned, lot.collect_events()[-1:])
     assert (returned.warehouse, returned.lot, returned.quantity) == ("BRG01-FARMACIA", "S1", 2)
     assert (back.quantity, back.reference, lot.on_hand) == (2, "SOL BRG01-3", 7)
     [final] = order.ledger.of_item(SALINE)
@@ -221,7 +228,7 @@ def test_a_service_order_is_a_cups_service_of_the_catalog() -> None:
             ServiceOrder.order("BRG01-2", VISIT, item(ACETAMINOPHEN), 1, "ana")
         with pytest.raises(InvalidValue):
             ServiceOrder.order("BRG01-2", VISIT, service("890201"), 0, "ana")
-    [event] = ordered.collect_events()
+    [event] = events_of(ServiceOrder.Ordered, ordered.collect_events())
     assert (event.cups_code, event.quantity, event.chart_number) == ("890201", 2, "CEN-1")
 
 
@@ -243,7 +250,7 @@ def test_a_surgery_is_linked_with_its_procedure_date_and_surgeon() -> None:
         for when_done in (date(2026, 2, 28), date(2026, 3, 2)):  # before the visit, in the future
             with pytest.raises(InvalidValue):
                 Surgery.link("BRG01-2", VISIT, TODAY, service("869500"), when_done, "beto", TODAY)
-    [event] = linked.collect_events()
+    [event] = events_of(Surgery.Linked, linked.collect_events())
     assert (event.cups_code, event.performed_on, event.surgeon) == ("869500", TODAY, "beto")
 
 

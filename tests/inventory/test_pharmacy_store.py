@@ -254,6 +254,7 @@ def test_central_may_not_touch_a_field_warehouse_or_the_sites_visits_while_on_mi
     # A visit of the site's, as a sync would bring it: central orders on it only once the site is back.
     laptop_visit = mission.visit()
     row = mission.laptop.encounters.encounters.by_number(laptop_visit)
+    assert row is not None
     copy_aggregates(mission.laptop.app, central.app, [UUID(row.encounter_id)])
     central.views.catch_up()
     refused(

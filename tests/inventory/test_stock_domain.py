@@ -25,7 +25,7 @@ from domain.pharmacy.stock_lot import (
 from domain.pharmacy.warehouse import FieldWarehouseEntry, NotListedOnSite, Warehouse, WarehouseKind
 from domain.sites.site import SiteAction
 from domain.sites.site_policy import OperationRefused
-from tests.support.given_when_then import context, given, replayed, when
+from tests.support.given_when_then import context, events_of, given, replayed, when
 from tests.support.inventory import ACETAMINOPHEN
 
 TODAY = date(2026, 3, 1)
@@ -218,7 +218,8 @@ def test_a_transfer_sends_from_one_lot_and_receives_into_the_same_lot_elsewhere(
     )
     with recording(context()):
         transfer(source, target, 30, "TRA CEN-1", TODAY, into_field=True)
-    [sent], [received] = source.collect_events(), target.collect_events()
+    [sent] = events_of(StockLot.Sent, source.collect_events())
+    [received] = events_of(StockLot.Received, target.collect_events())
     assert (sent.quantity, sent.reference) == (30, "TRA CEN-1")
     assert (received.quantity, received.source, received.reference) == (30, StockSource.TRANSFER, "TRA CEN-1")
     assert (source.on_hand, source.transferred_out, target.on_hand, target.transferred_in) == (20, 30, 30, 30)

@@ -13,6 +13,8 @@ from domain.security import menu
 from tests.support import cli
 from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD
 
+pytestmark = pytest.mark.store
+
 BETO = "otra-clave-para-el-rio-magdalena"
 
 

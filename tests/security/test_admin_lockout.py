@@ -14,6 +14,7 @@ import pytest
 from adapters.system import FixedClock
 from application.brigada import Brigada
 from application.context import Actor
+from domain.base import context_of
 from domain.security.user import ADMIN_LOCKOUT, AdminLockedForNow, LoginRefused, UserLocked
 from tests.support.cli import Terminal
 from tests.support.security import (
@@ -148,7 +149,7 @@ def test_another_administrator_unlocks_the_administrator_before_the_15_minutes(
 
     assert log_in(central, "admin", ADMIN_PASSWORD).username == "admin"
     unlocked = central.app.events.get(user(central, "admin").id)
-    assert [(type(e).__name__, e.context.user) for e in unlocked][-2:] == [
+    assert [(type(e).__name__, context_of(e).user) for e in unlocked][-2:] == [
         ("Unlocked", "jefa"),
         ("LoggedIn", "admin"),
     ]
@@ -191,6 +192,7 @@ def test_cli_the_locked_administrator_is_told_the_minutes_left_and_logs_in_after
     assert '"user": "admin"' in brigada("whoami", "--json").stdout
 
 
+@pytest.mark.store
 def test_cli_a_clock_set_back_keeps_the_administrator_locked_longer(
     brigada: Terminal, clock: FixedClock
 ) -> None:
@@ -208,6 +210,7 @@ def test_cli_a_clock_set_back_keeps_the_administrator_locked_longer(
     assert "Welcome, admin." in login(brigada, "admin", ADMIN_PASSWORD)
 
 
+@pytest.mark.store
 def test_cli_a_regular_user_stays_locked_until_an_administrator_unlocks_them(
     brigada: Terminal, clock: FixedClock
 ) -> None:
@@ -227,6 +230,7 @@ def test_cli_a_regular_user_stays_locked_until_an_administrator_unlocks_them(
     assert "Welcome, ana." in login(brigada, "ana", ANA_PASSWORD)
 
 
+@pytest.mark.store
 def test_cli_another_administrator_unlocks_the_administrator_early(
     brigada: Terminal, clock: FixedClock
 ) -> None:
@@ -241,6 +245,7 @@ def test_cli_another_administrator_unlocks_the_administrator_early(
     assert "Welcome, admin." in login(brigada, "admin", ADMIN_PASSWORD)
 
 
+@pytest.mark.store
 def test_cli_wrong_current_passwords_in_passwd_lock_the_administrator_for_15_minutes(
     brigada: Terminal,
 ) -> None:

@@ -250,6 +250,7 @@ def test_a_policy_records_all_its_settings_each_time_it_is_set() -> None:
     assert isinstance(set_event, PasswordPolicy.Set)
     assert set_event.settings == {**DEFAULT_SETTINGS.as_dict(), "min_length": 12}
     rebuilt = set_event.mutate(started.mutate(None))
+    assert isinstance(rebuilt, PasswordPolicy)
     assert rebuilt.settings == replace(DEFAULT_SETTINGS, min_length=12)
 
 

@@ -109,6 +109,7 @@ def brigada(clocked_cli: Terminal) -> Terminal:
     return clocked_cli
 
 
+@pytest.mark.store
 def test_cli_past_expiry_the_administrator_logs_in_resets_a_user_and_the_user_changes_it(
     brigada: Terminal, clock: FixedClock
 ) -> None:
@@ -131,6 +132,7 @@ def test_cli_past_expiry_the_administrator_logs_in_resets_a_user_and_the_user_ch
     ]
 
 
+@pytest.mark.store
 def test_cli_the_warning_names_brigada_passwd_only_to_users_who_may_run_it(
     brigada: Terminal, clock: FixedClock
 ) -> None:

@@ -13,6 +13,8 @@ from domain.security.user import User
 from tests.support.cli import Terminal
 from tests.support.security import ADMIN_PASSWORD, ANA_NEW, ANA_PASSWORD, TEMPORARY, WRONG, stored_text
 
+pytestmark = pytest.mark.store
+
 SECRETS = (ADMIN_PASSWORD, ANA_PASSWORD, ANA_NEW, TEMPORARY, WRONG)
 
 

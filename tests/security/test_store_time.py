@@ -19,6 +19,8 @@ from application.brigada import Brigada
 from application.context import Actor
 from application.errors import NotAuthenticated, SessionExpired
 from domain import store_time
+from domain.base import context_of
+from domain.context import EventContext
 from domain.errors import InvalidValue
 from domain.security import session
 from domain.security.session import OpenSession, why_it_ends
@@ -211,6 +213,7 @@ def test_a_clock_far_ahead_needs_a_person_to_confirm_the_date_before_any_change(
 
 
 # -- the session file ---------------------------------------------------------------------------
+@pytest.mark.store
 def test_editing_the_session_file_closes_the_session_for_good(
     clocked_cli: Terminal, clock: FixedClock
 ) -> None:
@@ -228,6 +231,7 @@ def test_editing_the_session_file_closes_the_session_for_good(
     assert "no open session" in run("whoami", code=1).stderr
 
 
+@pytest.mark.store
 def test_the_idle_time_is_the_store_s_to_say(clocked_cli: Terminal, clock: FixedClock) -> None:
     run = clocked_cli
     clock.advance(minutes=10)
@@ -238,6 +242,7 @@ def test_the_idle_time_is_the_store_s_to_say(clocked_cli: Terminal, clock: Fixed
     assert "15 minutes idle" in run("whoami", code=1).stderr
 
 
+@pytest.mark.store
 def test_date_confirm_on_the_command_line(clocked_cli: Terminal, clock: FixedClock) -> None:
     run = clocked_cli
     clock.advance(days=20)
@@ -274,7 +279,7 @@ def logout_reasons(central: Brigada, admin: Actor) -> list[str]:
     return [json.loads(row.fields)["MOTIVO"] for row in rows if "MOTIVO" in row.fields]
 
 
-def newest_context(central: Brigada):  # type: ignore[no-untyped-def]
+def newest_context(central: Brigada) -> EventContext:
     recorder = central.app.recorder
     newest = recorder.select_notifications(start=recorder.max_notification_id(), limit=1)[0]
-    return central.app.mapper.to_domain_event(newest).context
+    return context_of(central.app.mapper.to_domain_event(newest))

@@ -31,7 +31,7 @@ from application.sync.sites import (
 from cli.exit_codes import Exit
 from cli.main import exit_code
 from domain.chain import SITES_MASTER_KEY, site_key
-from domain.errors import InvalidValue
+from domain.errors import DomainError, InvalidValue
 from domain.sites.site import NoLaptopToReplace, Site, SiteAction, SiteMode, site_id
 from domain.sites.site_policy import OperationRefused
 from domain.store_identity import STORE_IDENTITY_ID
@@ -41,7 +41,9 @@ from tests.support.cli import Terminal, one_line
 from tests.support.inventory import NURSE
 from tests.support.security import ADMIN_PASSWORD
 from tests.support.sites import JOSE, set_site_mode
-from tests.support.sync import Field, provisioned_field
+from tests.support.sync import Field, log_generation, provisioned_field
+
+pytestmark = pytest.mark.store
 
 Count = Callable[..., int]
 WHEN = "2026-03-01 12:00"  # the tests' fixed clock (tests/conftest.py START)
@@ -93,7 +95,7 @@ def new_laptop(field: Field, name: str, reason: str | None = None) -> Field:
     return Field(field.central, field.admin, laptop, url, field.open_store)
 
 
-def refused_exit_1(error: Exception) -> None:
+def refused_exit_1(error: DomainError) -> None:
     assert exit_code(error) == Exit.REFUSED
 
 
@@ -134,7 +136,7 @@ def test_provisioning_is_refused_while_a_sync_of_the_site_is_open(
     field.sync()
     mission_work(field)
     direct = field.direct()
-    generation = field.laptop.core.require_identity().generation
+    generation = log_generation(field.laptop)
     run = direct.start("BRG01", uuid4(), SyncCrossing.END_OF_MISSION, generation, {})
     direct.flip("BRG01", run.run_id)  # central holds INS, the hand-back not finished
     assert (site(field).mode, site(field).returning) == (SiteMode.ON_SITE, True)
@@ -167,9 +169,9 @@ def test_a_lost_laptop_is_replaced_and_what_it_pushes_later_is_held_never_applie
     open_store: Any, store_url: str, tmp_path: Path
 ) -> None:
     old = provisioned_field(open_store, store_url, tmp_path)
-    provisioned_generation = old.laptop.core.require_identity().generation
+    provisioned_generation = log_generation(old.laptop)
     old.sync()  # start of mission: the laptop is rebuilt under a new log generation
-    mission_generation = old.laptop.core.require_identity().generation
+    mission_generation = log_generation(old.laptop)
     mission_work(old)
     lost_key_id, lost_public_key = site(old).key_id, site(old).public_key
     for reason in ("", "   "):  # a replacement says why
@@ -190,16 +192,16 @@ def test_a_lost_laptop_is_replaced_and_what_it_pushes_later_is_held_never_applie
     )
     assert record.retired_keys == [lost_public_key]
     assert record.key_id != lost_key_id and record.public_key != lost_public_key
-    assert record.generation == new.laptop.core.require_identity().generation
+    assert record.generation == log_generation(new.laptop)
     assert (record.mode, record.returning) == (SiteMode.ON_SITE, False)  # the lease came back
     logged = old.central.views.store("activity_log").all_rows()
     replaced = [r for r in logged if r.action == "site.replace-laptop"]
     assert [(r.user, r.comment) for r in replaced] == [("admin", "SEDE=BRG01 GENERACIONES=2")]
     # The lost laptop's chain is still checked, with the key of its own provisioning.
-    master = old.central.core.app.recorder.key(SITES_MASTER_KEY)
+    master = old.central.core.app.keys.key(SITES_MASTER_KEY)
     sync_central = old.central.sync_central
     assert sync_central.site_chain_key(record, mission_generation) == site_key(master, "BRG01", lost_key_id)
-    new_generation = new.laptop.core.require_identity().generation
+    new_generation = log_generation(new.laptop)
     assert sync_central.site_chain_key(record, new_generation) == site_key(master, "BRG01", record.key_id)
 
     # The new laptop takes the lease at its start of mission.
@@ -261,11 +263,11 @@ def test_a_lost_laptop_back_before_the_new_one_left_changes_nothing(field: Field
 
 def test_a_retired_credential_may_only_hand_in_its_own_log(field: Field) -> None:
     """What `brigada serve` passes as ``credential`` (the key that signed the request)."""
-    lost_generation = field.laptop.core.require_identity().generation
+    lost_generation = log_generation(field.laptop)
     lost_key = site(field).public_key
     new = new_laptop(field, "replacement", REASON)
     current_key = site(field).public_key
-    new_generation = new.laptop.core.require_identity().generation
+    new_generation = log_generation(new.laptop)
     central = field.central.sync_central
 
     status = central.status("BRG01", lost_generation, credential=lost_key)
@@ -312,6 +314,7 @@ def test_setting_the_mode_of_a_site_on_mission_needs_force_and_a_reason(
     assert row.mode == "INS"
     last = central.core.app.recorder.select_events(site_id("BRG01"), desc=True, limit=1)[0]
     changed = central.core.app.mapper.to_domain_event(last)
+    assert isinstance(changed, Site.ModeChanged)
     assert (type(changed), changed.mode, changed.reason) == (
         Site.ModeChanged,
         SiteMode.ON_SITE,
@@ -323,7 +326,7 @@ def test_setting_the_mode_of_a_site_on_mission_needs_force_and_a_reason(
 def test_setting_the_mode_while_the_lease_is_handed_back_needs_force(field: Field) -> None:
     field.sync()
     direct = field.direct()
-    generation = field.laptop.core.require_identity().generation
+    generation = log_generation(field.laptop)
     run = direct.start("BRG01", uuid4(), SyncCrossing.END_OF_MISSION, generation, {})
     direct.flip("BRG01", run.run_id)
 

@@ -40,6 +40,7 @@ from domain.sites.site_policy import (
     Forbidden,
     Operation,
     OperationRefused,
+    Situation,
 )
 from tests.support.hashing import QuickArgon2Hasher
 from tests.support.sites import set_site_mode, start_central
@@ -201,17 +202,19 @@ def test_the_operations_are_the_seeds() -> None:
 def test_the_policy_decides_as_the_seed_says(side: str, mode: str, on: bool, operation: Operation) -> None:
     enabled = enabled_for(operation, on)
     if side == "central":  # the data belongs to site OWNER, whose mode is ``mode``
-        situation = dict(on_central=True, mode=None, owner_site=OWNER, owner_mode=SiteMode(mode))
+        situation = Situation(
+            on_central=True, mode=None, enabled=enabled, owner_site=OWNER, owner_mode=SiteMode(mode)
+        )
     else:
-        situation = dict(on_central=False, mode=SiteMode(mode))
+        situation = Situation(on_central=False, mode=SiteMode(mode), enabled=enabled)
     rule = TABLES[side][(kind(operation), mode, on)]
 
-    check(site_policy.decide(operation, enabled=enabled, **situation), rule, operation, OWNER)
+    check(site_policy.decide(operation, **situation), rule, operation, OWNER)
     if rule is ALLOWED:
-        site_policy.require(operation, enabled=enabled, **situation)
+        site_policy.require(operation, **situation)
     else:
         with pytest.raises(OperationRefused):
-            site_policy.require(operation, enabled=enabled, **situation)
+            site_policy.require(operation, **situation)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.value)
@@ -286,6 +289,7 @@ def refusal_of(operations: Operations, operation: Operation, **owner: str) -> Op
     return None
 
 
+@pytest.mark.store
 @pytest.mark.parametrize(("side", "mode", "on", "operation"), CELLS)
 def test_the_stores_enforce_the_seed_table(
     world: World, side: str, mode: str, on: bool, operation: Operation
@@ -300,6 +304,7 @@ def test_the_stores_enforce_the_seed_table(
     check(refusal, TABLES[side][(kind(operation), mode, on)], operation, code)
 
 
+@pytest.mark.store
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.value)
 def test_central_data_and_unknown_owners_are_never_leased(world: World, operation: Operation) -> None:
     operations = Operations(world.central.core)

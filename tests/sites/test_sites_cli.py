@@ -14,25 +14,14 @@ from application.setup import SOFTWARE_VERSION
 from cli.main import cli
 from domain.sites.site import SiteAction
 from tests.support.cli import Terminal, one_line
+from tests.support.clinical import patient_options
 from tests.support.hashing import QuickArgon2Hasher
 from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD, central_address
 from tests.support.sites import PEDRO, Count
 
-PATIENT_OPTIONS = [
-    arg
-    for field, option in [
-        ("document_type", "--document-type"),
-        ("document_number", "--document-number"),
-        ("first_name", "--first-name"),
-        ("first_surname", "--first-surname"),
-        ("birth_date", "--birth-date"),
-        ("sex", "--sex"),
-        ("municipality", "--municipality"),
-        ("zone", "--zone"),
-        ("coverage_status", "--coverage"),
-    ]
-    for arg in (option, PEDRO[field])
-]
+pytestmark = pytest.mark.store
+
+PATIENT_OPTIONS = patient_options(PEDRO)
 INS_RULE = "The environment is in INS mode (on site): only sync, queries and login are allowed here"
 
 

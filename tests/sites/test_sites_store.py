@@ -34,7 +34,7 @@ from domain.sites.site_policy import (
     Always,
     OperationRefused,
 )
-from domain.store_identity import STORE_IDENTITY_ID, StoreIdentity, StoreRole
+from domain.store_identity import STORE_IDENTITY_ID, StoreRole
 from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD, log_in
 from tests.support.sites import (
     ANA_SECTIONS,
@@ -46,6 +46,7 @@ from tests.support.sites import (
     add_coordinator,
     aggregate_ids,
     set_site_mode,
+    site_row,
     start_central,
     stored_events,
 )
@@ -84,7 +85,7 @@ def test_register_list_show_and_change_parameters(
     assert [r.code for r in central.sites.list(admin)] == ["ALFA2", "BRG01"]
     assert central.sites.show(admin, "brg01") == row
     assert central.sites.show(admin, "ALFA2").actions.split() == sorted(a.value for a in SiteAction)
-    site = central.app.repository.get(site_id("BRG01"))
+    site = central.core.existing(Site, site_id("BRG01"))
     assert (site.mode, site.enabled) == (SiteMode.ON_SITE, {SiteAction.PATIENTS, SiteAction.CARE})
 
     shown = central.sites.add_warehouse(admin, "BRG01", "BRG01-NEVERA")
@@ -275,7 +276,10 @@ def test_provisioning_copies_exactly_the_sites_slice(mission: Mission, count_eve
     assert [u.username for u in laptop.users.queries.all()] == ["ana"]
     assert [s.code for s in laptop.sites.sites.all()] == ["BRG01"]
 
-    ana_there, ana_here = laptop.core.get(User, user_id("ana")), central.core.get(User, user_id("ana"))
+    ana_there, ana_here = (
+        laptop.core.existing(User, user_id("ana")),
+        central.core.existing(User, user_id("ana")),
+    )
     assert not ana_there.is_admin
     assert ana_there.menu == ana_here.menu and "patient.register" in ana_there.menu
     assert ana_there.sections == ana_here.sections
@@ -284,20 +288,20 @@ def test_provisioning_copies_exactly_the_sites_slice(mission: Mission, count_eve
     assert policy is not None and policy.settings.max_failed_attempts == 5
 
     # Stamped with the site's identity, and a credential whose public key central keeps.
-    identity = laptop.core.get(StoreIdentity, STORE_IDENTITY_ID)
-    site = central.core.get(Site, site_id("BRG01"))
+    identity = laptop.core.require_identity()
+    site = central.core.existing(Site, site_id("BRG01"))
     assert (identity.role, identity.site_code, identity.central_code) == (StoreRole.SITE, "BRG01", "CEN")
     assert identity.software_version == SOFTWARE_VERSION == site.software_version
-    private_key = laptop.app.recorder.key(SITE_SIGNING_KEY, create=False)
+    private_key = laptop.app.keys.key(SITE_SIGNING_KEY, create=False)
     assert private_key is not None and site.public_key
     assert (
         Ed25519PrivateKey.from_private_bytes(private_key).public_key().public_bytes_raw().hex()
         == site.public_key
     )
-    assert central.app.recorder.key(SITE_SIGNING_KEY, create=False) is None  # central keeps no private key
+    assert central.app.keys.key(SITE_SIGNING_KEY, create=False) is None  # central keeps no private key
     shown = central.sites.show(mission.admin, "BRG01")
     assert (shown.provisioned, shown.software_version, shown.mode) == (True, SOFTWARE_VERSION, "INS")
-    assert laptop.sites.sites.by_code("BRG01").provisioned
+    assert site_row(laptop, "BRG01").provisioned
 
     # A second provisioning needs an empty store: this one, OTHER's laptop, central are not.
     central_before, laptop_before = count_events(mission.central_url), count_events(mission.laptop_url)
@@ -333,7 +337,7 @@ def test_the_laptop_follows_centrals_lease(mission: Mission, count_events: Count
     assert laptop.sites.receive_site_record(central) == 1
     assert laptop.sites.receive_site_record(central) == 0
     assert laptop.sites.mode(ana).mode is SiteMode.ON_MISSION
-    assert laptop.sites.sites.by_code("BRG01").mode == "MSN"
+    assert site_row(laptop, "BRG01").mode == "MSN"
     row = laptop.patients.register(ana, PEDRO)
     assert (row.chart_number, row.site) == ("BRG01-1", "BRG01")
     corrected = laptop.patients.correct(ana, "CEN-1", {"middle_name": "Luis"})
@@ -388,12 +392,12 @@ def test_the_laptop_refuses_administration_and_administrators(mission: Mission, 
     # Even with the administrator's record on the laptop, the profile may not log in there.
     copy_aggregates(mission.central.app, laptop.app, [user_id("admin")])
     laptop.views.catch_up()
-    sessions = laptop.core.get(User, user_id("admin")).sessions  # central's, copied along
+    sessions = laptop.core.existing(User, user_id("admin")).sessions  # central's, copied along
     before = count_events(mission.laptop_url)
     with pytest.raises(AdminNotOnSite) as not_here:
         laptop.auth.login("admin", ADMIN_PASSWORD)
     refused_exit_1(not_here.value)
-    assert laptop.core.get(User, user_id("admin")).sessions == sessions
+    assert laptop.core.existing(User, user_id("admin")).sessions == sessions
     assert count_events(mission.laptop_url) == before
 
 

@@ -123,6 +123,7 @@ def back_on_site(central: Brigada, admin: Actor, laptop: Brigada, visit: str) ->
     """The site's visit and its orders reach central as the end-of-mission sync brings them; the
     site is back on site (INS), so central may voucher it."""
     row = laptop.encounters.encounters.by_number(visit)
+    assert row is not None
     orders = [UUID(o.order_id) for kind in ORDER_KINDS for o in laptop.orders.queries.listing(kind, visit)]
     copy_aggregates(laptop.app, central.app, [UUID(row.encounter_id), *orders])
     set_site_mode(central, admin, "BRG01", SiteMode.ON_SITE)

@@ -4,6 +4,7 @@ visit's voucher slot."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -84,7 +85,7 @@ def slot(visit: Encounter) -> VoucherSlot:
 def voucher(
     number: str = "CEN-1",
     visit: Encounter | None = None,
-    others: list[ServiceVoucher] = (),
+    others: Sequence[ServiceVoucher] = (),
     held: VoucherSlot | None = None,
     priced: list[Any] | None = None,
     site: str = "CEN",

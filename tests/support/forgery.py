@@ -21,6 +21,7 @@ import pytest
 import adapters.recorders
 from application.brigada import Brigada
 from domain.chain import link, site_of
+from domain.clinical.patient import Patient
 from domain.security.user import User
 from domain.sites.site import Site, SiteAction, site_id
 from tests.support.inventory import SUTURE
@@ -68,7 +69,7 @@ def revoked_other_site(laptop: Brigada, code: str = "BRG02") -> list[str]:
 
 def re_enabled_parameters(laptop: Brigada, site: str = "BRG01") -> list[str]:
     """The laptop's copy of its own site record, with every action enabled again."""
-    record = laptop.core.get(Site, site_id(site))
+    record = laptop.core.existing(Site, site_id(site))
     with laptop.core.acting_as("ana"):
         record.change_parameters(set(SiteAction), set())
         return _saved(laptop, record)
@@ -94,7 +95,7 @@ def filed_under(site: str) -> Iterator[None]:
 def stamped_as_central_admin(laptop: Brigada, central_code: str = "CEN", chart: str = "CEN-1") -> list[str]:
     """A change to a shared patient stamped ``admin@CEN`` and filed in BRG01's chain."""
     patient = laptop.patients.row(chart)
-    record = laptop.core.get(object, _uuid(patient.patient_id))
+    record = laptop.core.existing(Patient, _uuid(patient.patient_id))
     with filed_under("BRG01"), laptop.core.acting_as("admin", site=central_code):
         record.correct(laptop.core.clock.today(), municipality="27001")
         return _saved(laptop, record)
@@ -103,7 +104,7 @@ def stamped_as_central_admin(laptop: Brigada, central_code: str = "CEN", chart: 
 def stamped_as_admin_at_site(laptop: Brigada, chart: str = "CEN-1") -> list[str]:
     """A change to a shared patient stamped by the administrator at the site itself."""
     patient = laptop.patients.row(chart)
-    record = laptop.core.get(object, _uuid(patient.patient_id))
+    record = laptop.core.existing(Patient, _uuid(patient.patient_id))
     with laptop.core.acting_as("admin"):
         record.correct(laptop.core.clock.today(), municipality="76001")
         return _saved(laptop, record)
@@ -156,7 +157,8 @@ class StoreFile:
         cursor = self.conn.execute(
             "INSERT INTO stored_events VALUES (?, ?, ?, ?)", (originator_id, version, topic, state)
         )
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def relink(self, key: bytes) -> None:
         """Every link recomputed, in log order, with ``key``: a consistent chain under that key."""

@@ -4,14 +4,16 @@ the new events it recorded (or the error it raised), and the aggregate rebuilt f
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.context import EventContext, recording
 
 TODAY = date(2026, 3, 1)  # the business date of the tests' clock (tests/conftest.py START)
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+E = TypeVar("E")
 
 
 def context(site: str = "CEN", on: date = TODAY) -> EventContext:
@@ -48,3 +50,12 @@ def replayed(events: Sequence[Any]) -> Any:
     for event in events:
         rebuilt = event.mutate(rebuilt)
     return rebuilt
+
+
+def events_of(kind: type[E], events: Iterable[object]) -> list[E]:
+    """The events, each checked to be a ``kind`` (the library types them as any event): what a
+    test reads a specific event's fields from."""
+    found = list(events)
+    typed = [event for event in found if isinstance(event, kind)]
+    assert len(typed) == len(found), f"not all {kind.__name__}: {found}"
+    return typed

@@ -11,6 +11,7 @@ from adapters.store import StoreLocation
 from application.brigada import Brigada
 from application.context import Actor
 from domain.sites.site import SiteMode
+from projections.sites.sites import SiteRow
 from tests.support.security import ADMIN_PASSWORD, ANA_PASSWORD, log_in
 
 OpenStore = Callable[..., Brigada]  # the open_store fixture
@@ -94,3 +95,10 @@ def set_site_mode(brigada: Brigada, actor: Actor, code: str, mode: SiteMode) -> 
     site's laptop (a real operator's way when no end-of-mission sync comes)."""
     back = mode is SiteMode.ON_SITE
     brigada.sites.change_mode(actor, code, mode, force=back, reason=BY_HAND if back else "")
+
+
+def site_row(brigada: Brigada, code: str) -> SiteRow:
+    """The site's row in the store's sites view, which the test expects there."""
+    row = brigada.sites.sites.by_code(code)
+    assert row is not None, f"no site {code} in the view"
+    return row

@@ -21,7 +21,7 @@ def spanish_words() -> set[str]:
     for domain in (i18n.DOMAIN, "click"):
         with (i18n.LOCALE_DIR / "es" / "LC_MESSAGES" / f"{domain}.po").open("rb") as po:
             for message in read_po(po, locale="es"):
-                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
                 for text in strings:  # what a translation quotes or names as typed is not Spanish
                     text = re.sub(r"'[^']*'|\"[^\"]*\"|\{[^}]*\}|--?[A-Za-z][\w-]*|\S*/\S*", " ", text or "")
                     found |= {word.lower() for word in WORD.findall(text)}

@@ -4,18 +4,22 @@ and the context event ids each side recorded."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adapters.store import StoreLocation
 from adapters.sync.store_io import StoreRebuilds
 from application.brigada import Brigada
 from application.context import Actor
 from application.sync.central import DirectCentral
 from application.sync.laptop import SyncOutcome
+from domain.base import context_of
 from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
+from projections.sync.sync import SyncRunRow
+from projections.sync.sync_refusals import SyncRefusalRow
 from tests.support.inventory import CENTRAL_WAREHOUSE, FIELD, NURSE, NURSE_PASSWORD, stocked_central, transfer
 from tests.support.security import log_in
 from tests.support.sites import JOSE
@@ -102,9 +106,9 @@ def site_event_ids(field: Field) -> list[str]:
     head = app.recorder.max_notification_id() or 0
     ids = []
     for notification in app.recorder.select_notifications(start=1, limit=head + 1):
-        event = app.mapper.to_domain_event(notification)
-        if event.context.site == "BRG01" and notification.originator_id != STORE_IDENTITY_ID:
-            ids.append(event.context.event_id.hex)
+        context = context_of(app.mapper.to_domain_event(notification))
+        if context.site == "BRG01" and notification.originator_id != STORE_IDENTITY_ID:
+            ids.append(context.event_id.hex)
     return ids
 
 
@@ -112,6 +116,27 @@ def central_event_ids(field: Field) -> list[str]:
     app = field.central.app
     head = app.recorder.max_notification_id() or 0
     return [
-        app.mapper.to_domain_event(n).context.event_id.hex
+        context_of(app.mapper.to_domain_event(n)).event_id.hex
         for n in app.recorder.select_notifications(start=1, limit=head + 1)
     ]
+
+
+def log_generation(brigada: Brigada) -> str:
+    """The provisioned store's log generation (a store not provisioned yet has none)."""
+    generation = brigada.core.require_identity().generation
+    assert generation is not None, "the store is not provisioned"
+    return generation
+
+
+def runs_only(history: Sequence[SyncRunRow | SyncRefusalRow]) -> list[SyncRunRow]:
+    """A sync history the test expects to hold runs only, none refused."""
+    runs = [row for row in history if isinstance(row, SyncRunRow)]
+    assert len(runs) == len(history), history
+    return runs
+
+
+def sqlite_file(url: str) -> Path:
+    """The file of an SQLite store's URL."""
+    path = StoreLocation.parse(url).path
+    assert path is not None, f"{url} is not an SQLite store"
+    return path

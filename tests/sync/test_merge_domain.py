@@ -44,21 +44,19 @@ CHART = uuid.uuid4()
 
 def corrected(version: int, site: str, **changes: Any) -> Patient.Corrected:
     """A correction of the chart's details as ``site`` recorded it."""
-    return Patient.Corrected(
-        originator_id=CHART, originator_version=version, timestamp=NOW, context=context(site), changes=changes
-    )
+    # The event's own fields are dataclass fields the library's metaclass adds, unseen by mypy.
+    fields: dict[str, Any] = {"context": context(site), "changes": changes}
+    return Patient.Corrected(originator_id=CHART, originator_version=version, timestamp=NOW, **fields)
 
 
 def merged_away(version: int) -> Patient.MergedInto:
     """Central closed the chart: it was a duplicate of another."""
-    return Patient.MergedInto(
-        originator_id=CHART,
-        originator_version=version,
-        timestamp=NOW,
-        context=context("CEN"),
-        kept_patient_id=uuid.uuid4(),
-        kept_chart="CEN-2",
-    )
+    fields: dict[str, Any] = {
+        "context": context("CEN"),
+        "kept_patient_id": uuid.uuid4(),
+        "kept_chart": "CEN-2",
+    }
+    return Patient.MergedInto(originator_id=CHART, originator_version=version, timestamp=NOW, **fields)
 
 
 def pushed(position: int, event: Any) -> PushedEvent:

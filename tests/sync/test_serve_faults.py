@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import pytest
@@ -51,7 +51,8 @@ from application.ports import SessionTicket
 from application.setup import SOFTWARE_VERSION
 from application.sync.central import DirectCentral
 from application.sync.laptop import SyncOutcome
-from domain.access_log import SYNC_AUTH_FAILED
+from domain.access_log import SYNC_AUTH_FAILED, Access
+from domain.base import context_of
 from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
 from domain.sync.sync import SyncCrossing
@@ -60,8 +61,10 @@ from tests.support.hashing import QuickArgon2Hasher, quick_hashing_in_the_cli
 from tests.support.inventory import NURSE, NURSE_PASSWORD, stocked_central, template_stores
 from tests.support.security import log_in
 from tests.support.serve import Server, over_http, served_field, start_server
-from tests.support.sites import JOSE
+from tests.support.sites import JOSE, site_row
 from tests.support.sync import Field, finalized_visit, provisioned_field
+
+pytestmark = pytest.mark.store
 
 SITE = "BRG01"
 LOAD_SITES = [f"BRG{n:02d}" for n in range(1, 9)]
@@ -160,9 +163,9 @@ def event_ids(brigada: Brigada, site: str | None = None) -> Counter[str]:
     app = brigada.app
     found: Counter[str] = Counter()
     for notification in app.recorder.select_notifications(start=1, limit=1_000_000):
-        event = app.mapper.to_domain_event(notification)
-        if site is None or (event.context.site == site and notification.originator_id != STORE_IDENTITY_ID):
-            found[event.context.event_id.hex] += 1
+        context = context_of(app.mapper.to_domain_event(notification))
+        if site is None or (context.site == site and notification.originator_id != STORE_IDENTITY_ID):
+            found[context.event_id.hex] += 1
     return found
 
 
@@ -176,7 +179,7 @@ def topics(brigada: Brigada) -> tuple[tuple[str, int], ...]:
         if n.topic.split(".")[1] in BOOKKEEPING:
             continue
         if n.topic == "brigada.Access.Recorded":
-            action = brigada.app.mapper.to_domain_event(n).action
+            action = cast(Access.Recorded, brigada.app.mapper.to_domain_event(n)).action
             if action != SYNC_AUTH_FAILED:
                 counted[f"{n.topic}:{action}"] += 1
             continue
@@ -206,8 +209,8 @@ def converged(laptop_url: str, central_url: str, crossing: str) -> Ending:
         runs = hub.sync.runs.history(SITE)
         assert [(r.crossing, r.status) for r in runs][:1] == [(crossing, "completed")], runs[:2]
         assert hub.sync.runs.open_run(SITE) is None
-        assert hub.sites.sites.by_code(SITE).mode == new_mode
-        assert laptop.sites.sites.by_code(SITE).mode == new_mode
+        assert site_row(hub, SITE).mode == new_mode
+        assert site_row(laptop, SITE).mode == new_mode
         if crossing == START:
             assert laptop.core.require_identity().generation == runs[0].run_id
         on_central = event_ids(hub)
@@ -488,7 +491,7 @@ def run_trials(
     return done
 
 
-def one_line(error: Exception) -> str:
+def one_line(error: Exception | str) -> str:
     return " ".join(str(error).split())[:500]
 
 
@@ -626,7 +629,7 @@ def test_eight_laptops_end_their_missions_at_once_through_one_server_of_two_work
         mission = event_ids(laptop, code)
         assert mission and all(on_central[event_id] == 1 for event_id in mission), code
         assert central.sync.runs.open_run(code) is None
-        assert central.sites.sites.by_code(code).mode == laptop.sites.sites.by_code(code).mode == "INS"
+        assert site_row(central, code).mode == site_row(laptop, code).mode == "INS"
     assert central.sync_central.quarantine.list(None, True) == []
     no_traceback(server.log())
     assert server.log().count("Started server process") == 2
@@ -689,8 +692,9 @@ class HeldAtMerge:
 
 def postgres(store_url: str, **options: Any) -> psycopg.Connection[Any]:
     location = StoreLocation.parse(store_url)
-    server = {"host": location.host, "port": location.port, "user": location.user}
-    return psycopg.connect(dbname=location.database, **server, **options)
+    return psycopg.connect(
+        dbname=location.database, host=location.host, port=location.port, user=location.user, **options
+    )
 
 
 def waiting_to_write(store_url: str, count: int, timeout: float) -> bool:
@@ -740,6 +744,7 @@ def test_two_sites_pushing_the_same_shared_record_at_the_same_instant_both_sync(
         for field in fields:  # each server opens central's store, one after the other
             servers.append(start_server(store_url, tmp_path / "tls"))
             identity = field.laptop.core.require_identity()
+            assert identity.generation is not None
             first = over_http(field.laptop, NURSE, servers[-1].url)
             first.status(identity.site_code, identity.generation, SOFTWARE_VERSION)
             first.close()

@@ -19,6 +19,8 @@ from tests.support.security import ADMIN_PASSWORD
 from tests.support.serve import served_field
 from tests.support.sync import Field
 
+pytestmark = pytest.mark.store
+
 # Only what a test needs to be hermetic (where sessions are kept); no LANG, LC_*, LANGUAGE or
 # BRIGADA_LANG unless the case sets it.
 LOCALES = {"LANG=C.UTF-8": {"LANG": "C.UTF-8"}, "no locale at all": {}}

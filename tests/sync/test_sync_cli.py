@@ -16,6 +16,7 @@ import pytest
 
 from application.faults import FAULT_EXIT, FAULT_VARIABLE
 from application.sync.central import DirectCentral
+from domain.base import context_of
 from domain.sites.site import SiteMode
 from domain.store_identity import STORE_IDENTITY_ID
 from tests.support.cli import Terminal, one_line
@@ -24,7 +25,7 @@ from tests.support.hashing import QuickArgon2Hasher
 from tests.support.inventory import NURSE, NURSE_PASSWORD
 from tests.support.security import ADMIN_PASSWORD, log_in
 from tests.support.serve import served_field
-from tests.support.sites import JOSE, set_site_mode
+from tests.support.sites import JOSE, set_site_mode, site_row
 from tests.support.sync import Field
 
 Count = Any
@@ -418,19 +419,19 @@ def converged(field: Field, central: str, crossing: str) -> None:
     try:
         nurse_runs = [r for r in hub.sync.runs.history("BRG01") if r.crossing == crossing]
         assert [r.status for r in nurse_runs][:1] == ["completed"]
-        assert hub.sites.sites.by_code("BRG01").mode == new_mode
-        assert laptop.sites.sites.by_code("BRG01").mode == new_mode
+        assert site_row(hub, "BRG01").mode == new_mode
+        assert site_row(laptop, "BRG01").mode == new_mode
         identity = laptop.core.require_identity()
         if crossing == "start-of-mission":
             assert identity.generation == nurse_runs[0].run_id
         central_ids = [
-            hub.app.mapper.to_domain_event(n).context.event_id.hex
+            context_of(hub.app.mapper.to_domain_event(n)).event_id.hex
             for n in hub.app.recorder.select_notifications(start=1, limit=100_000)
         ]
         for n in laptop.app.recorder.select_notifications(start=1, limit=100_000):
-            event = laptop.app.mapper.to_domain_event(n)
-            if event.context.site == "BRG01" and n.originator_id != STORE_IDENTITY_ID:
-                assert central_ids.count(event.context.event_id.hex) == 1, n.topic
+            context = context_of(laptop.app.mapper.to_domain_event(n))
+            if context.site == "BRG01" and n.originator_id != STORE_IDENTITY_ID:
+                assert central_ids.count(context.event_id.hex) == 1, n.topic
         assert hub.sync.runs.open_run("BRG01") is None
         nurse = log_in(laptop, NURSE, NURSE_PASSWORD)
         plan, _status, _run = laptop.sync.preflight(nurse, DirectCentral(hub.sync_central, NURSE))

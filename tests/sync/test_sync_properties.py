@@ -65,7 +65,8 @@ from application.brigada import Brigada, all_projections
 from application.context import Actor
 from application.projection_runner import ProjectionRunner
 from application.sync.laptop import MirrorBroken
-from domain.clinical.patient import NothingToCorrect
+from domain.base import context_of
+from domain.clinical.patient import NothingToCorrect, Patient
 from domain.security.user import User, user_id
 from domain.sites import site_policy
 from domain.sites.site import Site, SiteAction, SiteMode, site_id
@@ -197,7 +198,7 @@ def start_a_mission(laptop: Brigada, url: str, server: str, open_store: Callable
 
 
 def prescribe_and_dispense(laptop: Brigada, ana: Actor, visit: str, warehouse: str, units: int) -> None:
-    data = {"item": ACETAMINOPHEN, "dose": "500 mg", "route": "oral"}
+    data: dict[str, Any] = {"item": ACETAMINOPHEN, "dose": "500 mg", "route": "oral"}
     data |= {"frequency": "cada 8 horas", "days": 5, "quantity": units}
     prescription = laptop.orders.prescribe(ana, visit, data).number
     dispensing = {"item": ACETAMINOPHEN, "quantity": units, "warehouse": warehouse}
@@ -209,11 +210,11 @@ def stamped_correction(laptop: Brigada, user: str, site: str, filed: str) -> lis
     of the shared patient stamped ``user``@``site``, filed in ``filed``'s chain (the laptop's own,
     so its sync pushes it), to a municipality the patient does not have (forgery.py's 05001 is
     JOSE's own, and a correction that changes nothing records nothing)."""
-    record = laptop.core.get(object, UUID(laptop.patients.row(SHARED).patient_id))
+    record = laptop.core.existing(Patient, UUID(laptop.patients.row(SHARED).patient_id))
     municipality = next(m for m in MUNICIPALITIES if m != record.details.municipality)
     with forgery.filed_under(filed), laptop.core.acting_as(user, site=site):
         record.correct(laptop.core.clock.today(), municipality=municipality)
-        ids = [e.context.event_id.hex for e in record.pending_events]
+        ids = [context_of(e).event_id.hex for e in record.pending_events]
         laptop.core.save(record)
     return ids
 
@@ -452,7 +453,7 @@ class SyncMissions(RuleBasedStateMachine):
         return [
             code
             for code in self.in_mode(SiteMode.ON_MISSION)
-            if NOT_ENABLED in self.laptops[code].brigada.core.get(Site, site_id(code)).enabled
+            if NOT_ENABLED in self.laptops[code].brigada.core.existing(Site, site_id(code)).enabled
         ]
 
     @precondition(lambda self: self.allowed_by_forgery())
@@ -489,7 +490,7 @@ class SyncMissions(RuleBasedStateMachine):
         units = min(quantity, self.available(self.central, source).get(lot, 0))
         if not units:
             return
-        if self.central.core.get(Site, site_id(code)).lease_mode is SiteMode.ON_MISSION:
+        if self.central.core.existing(Site, site_id(code)).lease_mode is SiteMode.ON_MISSION:
             before = head(self.central)
             with pytest.raises(OperationRefused):
                 transfer(self.central, self.admin, source, target, ACETAMINOPHEN, lot, units)
@@ -721,11 +722,13 @@ def missions(tmp_path_factory: pytest.TempPathFactory) -> type[SyncMissions]:
     return type("Missions", (SyncMissions,), {"template": template})
 
 
+@pytest.mark.store
 @pytest.mark.slow
 def test_random_missions_with_crashes_converge(missions: type[SyncMissions]) -> None:
     run_state_machine_as_test(missions, settings=settings(stateful_step_count=10, deadline=None))
 
 
+@pytest.mark.store
 @pytest.mark.slow
 def test_a_laptop_that_forged_its_copy_of_the_site_record_on_mission_cannot_take_the_lease_back(
     missions: type[SyncMissions],
@@ -743,7 +746,7 @@ def test_a_laptop_that_forged_its_copy_of_the_site_record_on_mission_cannot_take
         state.central.views.catch_up()
         held = {row.event_id for row in state.central.views.store("sync_quarantine").all_rows()}
         assert set(forged) <= held
-        site = state.central.core.get(Site, site_id("BRG01"))
+        site = state.central.core.existing(Site, site_id("BRG01"))
         assert site.lease_mode is SiteMode.ON_MISSION  # central still leaves the site's stock alone
         assert NOT_ENABLED not in site.enabled
     finally:

@@ -28,7 +28,9 @@ from tests.support.sync import (
     finalized_visit,
     on_mission,
     provisioned_field,
+    runs_only,
     site_event_ids,
+    sqlite_file,
 )
 
 Count = Callable[..., int]
@@ -58,9 +60,9 @@ def test_start_of_mission_rebuilds_the_laptop_from_central_and_keeps_the_old_sto
     assert field.laptop.sites.mode(nurse).mode is SiteMode.ON_MISSION
     assert {(s.item, s.lot) for s in field.laptop.inventory.stock(nurse, FIELD)} >= {("20001234-2", "X9")}
     identity = field.laptop.core.require_identity()
-    assert identity.generation == field.laptop.sync.history(nurse)[0].run_id
+    assert identity.generation == runs_only(field.laptop.sync.history(nurse))[0].run_id
     # Central's record of the run, complete, copied to the laptop.
-    (run,) = field.central.sync.history(field.admin, "BRG01")
+    (run,) = runs_only(field.central.sync.history(field.admin, "BRG01"))
     assert (run.status, run.crossing, run.mode_after, run.rebuilt) == (
         "completed",
         "start-of-mission",
@@ -96,12 +98,15 @@ def test_a_batch_sent_again_merges_nothing_and_a_second_sync_has_nothing_to_push
     finalized_visit(field)
     nurse = field.nurse()
     identity = field.laptop.core.require_identity()
+    assert identity.generation is not None
     status = field.direct().status("BRG01", identity.generation, "")
     batch = next(field.laptop.sync._batches("BRG01", max(status.tracked, identity.slice_end)))
     field.sync(nurse)
     before = field.central.app.recorder.max_notification_id()
     (run, *_) = [
-        r for r in field.central.sync.history(field.admin, "BRG01") if r.crossing == "end-of-mission"
+        r
+        for r in runs_only(field.central.sync.history(field.admin, "BRG01"))
+        if r.crossing == "end-of-mission"
     ]
 
     again = field.direct().merge("BRG01", UUID(run.run_id), batch)
@@ -172,7 +177,7 @@ def test_a_refused_sync_writes_nothing_but_its_record(
 def test_central_refuses_a_laptop_log_whose_event_was_changed(field: Field) -> None:
     on_mission(field)
     finalized_visit(field)
-    path = StoreLocation.parse(field.laptop_url).path
+    path = sqlite_file(field.laptop_url)
     # Someone edits the store file behind the application's back: the visit's diagnosis.
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TRIGGER stored_events_no_update")
@@ -273,6 +278,7 @@ def test_a_laptop_store_on_postgresql_is_rebuilt_in_a_new_schema_and_swapped(
 
         outcome = field.sync()
 
+        assert outcome.backup is not None
         backup_server, backup_schema = outcome.backup.split("?schema=")
         assert backup_server == server
         assert backup_schema.startswith(f"{schema}_backup_")
@@ -280,6 +286,7 @@ def test_a_laptop_store_on_postgresql_is_rebuilt_in_a_new_schema_and_swapped(
         with psycopg.connect(server) as conn:
             kept = conn.execute(f'SELECT COUNT(*) FROM "{backup_schema}".brigada_events').fetchone()
             current = conn.execute(f'SELECT COUNT(*) FROM "{schema}".brigada_events').fetchone()
+        assert kept is not None and current is not None
         assert kept[0] > 0 and current[0] > 0
         finalized_visit(field)
         assert field.sync().plan.new_mode is SiteMode.ON_SITE
@@ -305,7 +312,11 @@ def test_small_pages_merge_the_same_events_once_each(field: Field, monkeypatch: 
     on_central = central_event_ids(field)
     assert sum(outcome.merged.values()) == outcome.plan.total
     assert all(on_central.count(event_id) == 1 for event_id in mission)
-    (run,) = [r for r in field.central.sync.history(field.admin, "BRG01") if r.crossing == "end-of-mission"]
+    (run,) = [
+        r
+        for r in runs_only(field.central.sync.history(field.admin, "BRG01"))
+        if r.crossing == "end-of-mission"
+    ]
     assert run.total == outcome.plan.total
 
 
@@ -322,7 +333,7 @@ def test_central_leaves_the_site_stock_alone_until_the_laptop_has_the_lease_back
             field.sync()
     finally:
         faults.arm(None)
-    record = field.central.core.get(Site, site_id("BRG01"))
+    record = field.central.core.existing(Site, site_id("BRG01"))
     assert (record.mode, record.returning) == (SiteMode.ON_SITE, True)  # central's record flipped...
     with pytest.raises(OperationRefused):  # ...but the laptop has not confirmed: the lease is still out
         transfer(field.central, field.admin, FIELD, CENTRAL_WAREHOUSE, "19943528-1", "B2", 50)

@@ -14,10 +14,10 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from adapters.store import StoreLocation
 from application.sync.central import CannotApply, ChainRefused, ReleaseOutOfOrder, UnknownGeneration
 from application.sync.laptop import MirrorBroken
 from application.sync.sync_port import MergeResult
+from domain.base import context_of
 from domain.security.user import LoginRefused
 from domain.sync.quarantine import AlreadyDecided
 from domain.sync.sync import CrossingRefused, SyncCrossing, SyncRefused
@@ -41,7 +41,9 @@ from tests.support.sync import (
     finalized_visit,
     on_mission,
     provisioned_field,
+    runs_only,
     site_event_ids,
+    sqlite_file,
 )
 
 
@@ -149,7 +151,7 @@ def test_parameters_re_enabled_on_the_laptop_change_nothing_on_central_and_what_
     assert rows[forged[0]].rule == "not-a-site-event"
     linked = [row for row in rows.values() if row.kind == "Surgery.Linked"]
     assert [row.rule for row in linked] == ["action-not-enabled"]
-    assert field.central.sync.history(field.admin, "BRG01")[0].quarantined == 2
+    assert runs_only(field.central.sync.history(field.admin, "BRG01"))[0].quarantined == 2
     assert_nowhere_on_central(field, [*forged, linked[0].event_id])
     assert_arrived_whole(field, honest)
     site = field.central.sites.show(field.admin, "BRG01")
@@ -183,7 +185,7 @@ def test_a_log_edited_and_relinked_by_someone_without_the_key_is_refused_and_not
     on_mission(field)
     finalized_visit(field)
     field.laptop.patients.register(field.nurse(), JOSE_2)
-    path = StoreLocation.parse(field.laptop_url).path
+    path = sqlite_file(field.laptop_url)
     central_before = central_event_ids(field)
     with StoreFile(path) as store:
         registered = store.rowid_of("brigada.Patient.Registered")
@@ -205,7 +207,7 @@ def test_a_log_edited_and_relinked_by_someone_without_the_key_is_refused_and_not
     topics = {
         n.topic
         for n in app.recorder.select_notifications(start=1, limit=100_000)
-        if app.mapper.to_domain_event(n).context.event_id.hex == new
+        if context_of(app.mapper.to_domain_event(n)).event_id.hex == new
     }
     assert topics == {"brigada.SyncRun.Started"}
     assert field.central.sync.history(field.admin, "BRG01")[0].status == "started"
@@ -218,6 +220,7 @@ def test_a_log_rewritten_with_the_key_after_a_sync_disagrees_with_centrals_check
     on_mission(field)
     finalized_visit(field)
     identity = field.laptop.core.require_identity()
+    assert identity.generation is not None
     direct = field.direct()
     status = direct.status("BRG01", identity.generation, "")
     run = direct.start("BRG01", uuid4(), SyncCrossing.END_OF_MISSION, identity.generation, {})
@@ -225,7 +228,7 @@ def test_a_log_rewritten_with_the_key_after_a_sync_disagrees_with_centrals_check
     direct.merge("BRG01", run.run_id, batch)
     # The merged visit is rewritten on the laptop, its links recomputed with the laptop's key.
     field.laptop.encounters.open(field.nurse(), {"chart_number": "CEN-1", "kind": "outpatient"})
-    path = StoreLocation.parse(field.laptop_url).path
+    path = sqlite_file(field.laptop_url)
     with StoreFile(path) as store:
         store.change(store.rowid_of("brigada.Encounter.DiagnosisSet"), b"I10X", b"J00X")
         store.relink(store.chain_key())
@@ -249,11 +252,11 @@ def test_a_held_event_released_is_applied_with_its_origin_and_the_reviewer(field
 
     assert field.central.patients.row("CEN-1").municipality == "76001"
     (applied,) = [
-        e
+        context
         for n in field.central.app.recorder.select_notifications(start=1, limit=10_000)
-        if (e := field.central.app.mapper.to_domain_event(n)).context.event_id.hex == stamped[0]
+        if (context := context_of(field.central.app.mapper.to_domain_event(n))).event_id.hex == stamped[0]
     ]
-    assert (applied.context.user, applied.context.site, applied.context.reviewer) == (
+    assert (applied.user, applied.site, applied.reviewer) == (
         "admin",
         "BRG01",
         "admin",
@@ -291,11 +294,12 @@ def test_a_second_sync_neither_holds_nor_applies_anything_again(field: Field) ->
     forged_administrator(field.laptop)
     finalized_visit(field)
     identity = field.laptop.core.require_identity()
+    assert identity.generation is not None
     status = field.direct().status("BRG01", identity.generation, "")
     batch = next(field.laptop.sync._batches("BRG01", max(status.tracked, identity.slice_end)))
     field.sync()
     before = (field.central.app.recorder.max_notification_id(), len(held(field)))
-    (run, *_) = field.central.sync.history(field.admin, "BRG01")
+    (run, *_) = runs_only(field.central.sync.history(field.admin, "BRG01"))
 
     again = field.direct().merge("BRG01", UUID(run.run_id), batch)
 
@@ -308,6 +312,7 @@ def push_only(field: Field, nurse: Any) -> MergeResult:
     """Central's side of an end-of-mission push, batch by batch, with nothing else of a sync:
     the laptop never reads back what was slipped into its log."""
     identity = field.laptop.core.require_identity()
+    assert identity.generation is not None
     direct = field.direct(nurse.username)
     status = direct.status("BRG01", identity.generation, "")
     run = direct.start("BRG01", uuid4(), SyncCrossing.END_OF_MISSION, identity.generation, {})
@@ -399,6 +404,7 @@ def test_central_decides_the_crossing_a_laptop_may_start_from_its_own_record_of_
     """A modified laptop at home (INS) asking for an end-of-mission run, so that its site actions
     would be judged as recorded on mission, is refused and nothing is written."""
     identity = field.laptop.core.require_identity()
+    assert identity.generation is not None
     direct = field.direct()
     before = count_events(store_url)
 

@@ -4,43 +4,16 @@ the view that keeps it."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from domain.clinical.patient import Patient, PatientDetails
+from domain.clinical.patient import Patient
 from domain.context import recording
-from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
 from projections.audit.activity_log import NameCache, Recent
-from projections.base import InMemoryViews
-from projections.clinical.patients import PatientsProjection
 from tests.support.given_when_then import context
-
-JOSE = PatientDetails(
-    document_type=DocumentType.CC,
-    document_number="43123456",
-    first_name="José",
-    middle_name="",
-    first_surname="Peña",
-    second_surname="Ramírez",
-    birth_date=date(1975, 8, 20),
-    sex=Sex.MALE,
-    municipality="05001",
-    zone=Zone.URBAN,
-    coverage_status=CoverageStatus.SUBSIDIZED,
-)
-
-
-class CountingViews(InMemoryViews):
-    def __init__(self, events: list[Any]) -> None:
-        super().__init__([PatientsProjection()], events)
-        self.asked = 0
-
-    def find_one(self, view: str, **equals: Any) -> Any | None:
-        self.asked += 1
-        return super().find_one(view, **equals)
+from tests.support.read_side import JOSE, CountingViews
 
 
 def test_recent_forgets_the_oldest_entries_beyond_its_limit() -> None:
-    recent = Recent(limit=3)
+    recent: Recent[int, str] = Recent(limit=3)
     for n in range(5):
         recent[n] = str(n)
     assert recent == {2: "2", 3: "3", 4: "4"}
@@ -49,11 +22,11 @@ def test_recent_forgets_the_oldest_entries_beyond_its_limit() -> None:
 def test_a_forgotten_chart_number_is_read_from_the_patients_view_again() -> None:
     with recording(context()):
         patients = [Patient.register(f"CEN-{n}", JOSE, today=date(2026, 3, 1)) for n in range(10)]
-    views = CountingViews([event for patient in patients for event in patient.collect_events()])
+    views = CountingViews(*[event for patient in patients for event in patient.collect_events()])
     names = NameCache(views)
     names.known = Recent(limit=4)
     for patient in patients:
         names.learn(patient.id, {"HIST": patient.chart_number})
 
     assert [names.chart(p.id) for p in patients] == [f"CEN-{n}" for n in range(10)]
-    assert views.asked == 10  # 6 forgotten before the first read, then each read forgets one
+    assert len(views.asked) == 10  # 6 forgotten before the first read, then each read forgets one

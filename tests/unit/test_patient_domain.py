@@ -7,17 +7,20 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
+from eventsourcing.domain import MutableOrImmutableAggregate
 
 from application.app import BrigadaApplication
+from domain.base import BrigadaAggregate
 from domain.clinical.patient import NothingToCorrect, Patient, PatientDetails
 from domain.context import EventContext, MissingContext, recording
 from domain.errors import InvalidValue
 from domain.numbering import NumberSeries, series_id
 from domain.security.user import AdminNotOnSite, User, user_id
 from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
-from tests.support.given_when_then import replayed
+from tests.support.given_when_then import events_of, replayed
 
 TODAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)
@@ -83,7 +86,7 @@ def test_every_event_carries_the_recording_context_with_its_own_event_id() -> No
         patient.correct(TODAY, first_name="Josefa", sex=Sex.FEMALE)
         patient.correct(TODAY, zone=Zone.RURAL)
 
-    events = patient.collect_events()
+    events = events_of(BrigadaAggregate.Event, patient.collect_events())
     assert len(events) == 3
     for event in events:
         assert (event.context.site, event.context.user) == ("BRG01", "enfermera")
@@ -225,11 +228,14 @@ def test_a_patient_saved_and_loaded_through_an_application_is_equal() -> None:
         patient.correct(TODAY, zone=Zone.RURAL, municipality="52835")
     app.save(patient)
 
-    loaded = app.repository.get(patient.id)
+    loaded: MutableOrImmutableAggregate[UUID] = app.repository.get(patient.id)
 
     assert loaded == patient
+    assert isinstance(loaded, Patient)
     assert loaded.details.zone is Zone.RURAL
     [registered_event, corrected_event] = list(app.events.get(patient.id))
+    assert isinstance(registered_event, Patient.Registered)
+    assert isinstance(corrected_event, Patient.Corrected)
     assert registered_event.context.user == "enfermera"
     assert corrected_event.changes == {"zone": Zone.RURAL, "municipality": "52835"}
 

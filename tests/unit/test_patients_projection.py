@@ -14,9 +14,10 @@ from application.app import BrigadaApplication
 from application.projection_runner import ProjectionRunner
 from domain.clinical.patient import Patient, PatientDetails
 from domain.context import EventContext, recording
-from domain.vocabulary import CoverageStatus, DocumentType, Sex, Zone
+from domain.vocabulary import DocumentType, Sex, Zone
 from projections.base import InMemoryRowStore, Projection, fold_text
 from projections.clinical.patients import PatientQueries, PatientRow, PatientsProjection
+from tests.support.read_side import details
 
 TODAY = date(2026, 3, 1)
 REGISTERED_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -32,23 +33,6 @@ def context(at: datetime = REGISTERED_AT, site: str = "BRG01") -> EventContext:
         recorded_at=at,
         business_date=at.date(),
     )
-
-
-def details(**overrides: Any) -> PatientDetails:
-    base = PatientDetails(
-        document_type=DocumentType.CC,
-        document_number="43123456",
-        first_name="José",
-        middle_name="",
-        first_surname="Peña",
-        second_surname="Ramírez",
-        birth_date=date(1975, 8, 20),
-        sex=Sex.MALE,
-        municipality="05001",
-        zone=Zone.URBAN,
-        coverage_status=CoverageStatus.SUBSIDIZED,
-    )
-    return replace(base, **overrides)
 
 
 MARIA = details(

@@ -34,6 +34,8 @@ from tests.support.inventory import NURSE
 from tests.support.security import ADMIN_PASSWORD, PASSWORDS, log_in
 from tests.support.sync import Field, provisioned_field
 
+pytestmark = pytest.mark.store
+
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "store-0.1.0.db"
 OLD_VERSION = "0.1.0"
 OLD_EVENTS = 9  # events 1..9, linked by 0.1.0
@@ -72,7 +74,7 @@ def chained(open_store: Any, url: str) -> tuple[list[ChainedEvent], bytes, int]:
     """The store's events with their recorded links, its chain key and its legacy boundary."""
     brigada = open_store(url, create=False)
     try:
-        recorder = brigada.app.recorder
+        recorder = brigada.app.keys
         return list(brigada.chain.chained_events()), recorder.chain_key(), recorder.legacy_until()
     finally:
         brigada.close()
@@ -160,6 +162,7 @@ def test_old_links_recomputed_without_the_key_break_at_the_first_keyed_link(
     with sqlite3.connect(old_store) as conn:
         conn.execute("DROP TRIGGER event_chain_no_update")
         previous = changed[5].recorded_link
+        assert previous is not None
         for position in range(6, OLD_EVENTS + 1):
             event = changed[position]
             relinked = legacy_link(
@@ -182,8 +185,8 @@ def test_a_store_that_starts_with_its_key_has_no_old_links(store_url: str, open_
     brigada.setup.initialize("central", "CEN", "admin", "Administrador", ADMIN_PASSWORD)
     admin = log_in(brigada, "admin", ADMIN_PASSWORD)
 
-    assert brigada.app.recorder.legacy_until() == 0
-    assert brigada.app.recorder.key("legacy-until", create=False) == b"0"
+    assert brigada.app.keys.legacy_until() == 0
+    assert brigada.app.keys.key("legacy-until", create=False) == b"0"
     assert brigada.audit.verify(admin)[0] is None
 
 
@@ -199,8 +202,9 @@ def test_a_0_1_0_log_on_postgresql_verifies_too(store_url: str, open_store: Any)
             "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
         ).fetchall()
         links = old.execute("SELECT position, site, previous, link FROM event_chain").fetchall()
-    server = {"host": location.host, "port": location.port, "user": location.user}
-    with psycopg.connect(dbname=location.database, **server) as conn:
+    with psycopg.connect(
+        dbname=location.database, host=location.host, port=location.port, user=location.user
+    ) as conn:
         for position, originator, version, topic, state in events:
             conn.execute(
                 f'INSERT INTO "{schema}".brigada_events (notification_id, originator_id, '
@@ -219,7 +223,7 @@ def test_a_0_1_0_log_on_postgresql_verifies_too(store_url: str, open_store: Any)
     broken, checked = brigada.audit.verify(admin)
 
     assert (broken, checked) == (None, OLD_EVENTS + 1)
-    assert brigada.app.recorder.legacy_until() == OLD_EVENTS
+    assert brigada.app.keys.legacy_until() == OLD_EVENTS
 
 
 # -- brigada upgrade --------------------------------------------------------------------------
@@ -345,7 +349,7 @@ def test_a_laptop_syncs_only_once_upgraded_and_its_upgrade_stays_home(
         assert isinstance(upgraded, StoreIdentity.Upgraded)
         # Linked in a chain of the laptop's own: central checks the pushed site chain has no gap.
         assert (upgraded.context.site, upgraded.context.user) == ("BRG01.local", NURSE)
-        recorder = field.laptop.app.recorder
+        recorder = field.laptop.app.keys
         chain = field.laptop.chain
         assert recorder.legacy_until() == 0
         assert verify(chain.chained_events(), chain.orphan_links(), recorder.chain_key()) is None
