@@ -3,8 +3,10 @@ show help in Spanish and then in English."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -31,6 +33,10 @@ def _translated(command: click.Command) -> Iterator[None]:
 def _short_help(command: click.Command, limit: int) -> str:
     """The first line of the help, translated, cut at a word boundary to fit ``limit``."""
     text = help_text(command.short_help or (command.help or "").split("\n")[0]) if command.help else ""
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[: limit - 3].rsplit(" ", 1)[0]
@@ -111,6 +117,53 @@ class Group(click.Group):
 
 
 Group.group_class = Group
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A command of a lazy group: where it is (``"cli.module:attribute"``) and the first line of
+    its help (a msgid, as the command's own help starts), so listing needs no import."""
+
+    target: str
+    short_help: str
+
+
+class LazyGroup(Group):
+    """A group whose commands are imported only when one is run or its help shown (click's
+    LazyGroup pattern): a command needs only its own module, and ``--help`` none."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, Lazy], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name].target.split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command), self.lazy[cmd_name].target
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The listing from the table: no command imported to show its first line."""
+        names = [n for n in self.list_commands(ctx) if n in self.commands or n in self.lazy]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                command = self.commands[name]
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+            else:
+                rows.append((name, _cut(help_text(self.lazy[name].short_help), limit)))
+        with formatter.section(click_gettext("Commands")):
+            formatter.write_dl(rows)
 
 
 def group(help: str, **kwargs: Any) -> Any:

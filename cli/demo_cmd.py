@@ -17,10 +17,11 @@ from cli.clinical.agenda_cmd import show_agenda
 from cli.clinical.encounter_cmd import ROW_COLUMNS as VISIT_COLUMNS
 from cli.clinical.encounter_cmd import displayed
 from cli.clinical.patient_cmd import COLUMNS
-from cli.env import Env, pass_env, render
+from cli.env import Env, pass_env
 from cli.i18n import N_, _, language, ngettext
 from cli.pharmacy.inventory_cmd import stock_table
 from cli.sync.sync_cmd import Display, report
+from cli.text import render
 from demo import mission
 from domain.errors import DomainError
 
@@ -95,7 +96,3 @@ class TerminalScreen:
             progress.stop()
         report(progress, outcome)
         return outcome
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(demo)

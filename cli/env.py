@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -21,7 +20,7 @@ from adapters.security.sessions import SessionFiles
 from application.brigada import Brigada
 from application.context import Actor
 from cli.i18n import _
-from domain.errors import Message, Msgid
+from cli.text import visible
 
 
 @dataclass
@@ -89,20 +88,6 @@ class Env:
         self.out.print(table)
 
 
-def visible(text: str) -> str:
-    """Text as it may reach a terminal: a control or invisible character (an escape sequence
-    typed as a chart number, a bidi override in an old record) shown as its code point, never
-    sent to the terminal to act on. Line breaks and tabs stay."""
-    if text.isprintable():
-        return text
-    return "".join(
-        c if c in "\n\t" or unicodedata.category(c) not in HIDDEN else f"<U+{ord(c):04X}>" for c in text
-    )
-
-
-HIDDEN = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
-
-
 def cell(value: Any) -> str:
     """A value as a table shows it: nothing for None, yes or no for a flag, never Python's
     None, True or False."""
@@ -127,22 +112,6 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "hex") and type(value).__name__ == "UUID":
         return str(value)
-    return value
-
-
-def render(template: str, params: Mapping[str, Any]) -> str:
-    """A message in the chosen language. Text parameters are msgids or plain values; Message
-    parameters (and lists of them, such as every rule a password breaks) are rendered too."""
-    return _(template).format(**{k: _rendered(v) for k, v in params.items()})
-
-
-def _rendered(value: Any) -> Any:
-    if isinstance(value, Message):
-        return render(value.template, value.params)
-    if isinstance(value, list | tuple) and value and all(isinstance(v, Message) for v in value):
-        return "; ".join(render(v.template, v.params) for v in value)
-    if isinstance(value, Msgid) and value:  # _("") would be the catalog's header
-        return _(value)
     return value
 
 

@@ -6,6 +6,8 @@ import gettext
 import os
 from pathlib import Path
 
+import click.types
+
 DOMAIN = "brigada"
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("es", "en")
@@ -115,6 +117,15 @@ def help_text(text: str) -> str:
     return _click_translation.gettext(text) if translated == text else translated
 
 
+def _path_word(path: click.types.Path) -> str:
+    """The word click.Path names itself with (click/types.py), untranslated."""
+    if path.file_okay and not path.dir_okay:
+        return "file"
+    if path.dir_okay and not path.file_okay:
+        return "directory"
+    return "path"
+
+
 def localize_click() -> None:
     """Let click's own texts ("Usage:", "Missing option"...) follow --lang.
 
@@ -152,6 +163,10 @@ def localize_click() -> None:
         name = option.type.name.upper()
         if option.metavar is None and metavar.startswith(name) and option.type.name in CLICK_WORDS:
             return _(option.type.name).upper() + metavar[len(name) :]
+        if option.metavar is None and metavar.startswith(name) and isinstance(option.type, click.types.Path):
+            # click.Path names itself once, in the language of the moment it is built (a command
+            # module is imported when first used): named again in this one.
+            return click_gettext(_path_word(option.type)).upper() + metavar[len(name) :]
         return metavar
 
     # A patched method: click types the attribute with Parameter, the base class, as the first argument.

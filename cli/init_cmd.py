@@ -54,7 +54,3 @@ def init(
             kind=kind, code=identity.site_code, store=redacted(env.store_url), user=username
         )
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(init)

@@ -9,35 +9,10 @@ from typing import Any
 
 import click
 
-from adapters.store import StoreMissing, StoreUnreachable
-from application.setup import SOFTWARE_VERSION
-from cli import init_cmd, projections_cmd, upgrade_cmd
-from cli.audit import audit_cmd
-from cli.base import Group, field_name
-from cli.billing import invoice_cmd, voucher_cmd
-from cli.clinical import (
-    admission_cmd,
-    agenda_cmd,
-    appointment_cmd,
-    encounter_cmd,
-    patient_chart_cmd,
-    patient_cmd,
-)
-from cli.env import Env, render, visible
+from cli.base import Lazy, LazyGroup, field_name
 from cli.exit_codes import Exit
 from cli.i18n import N_, _, choose_language, localize_click, set_language
-from cli.pharmacy import (
-    catalog_cmd,
-    diagnostic_cmd,
-    inventory_cmd,
-    order_cmd,
-    pharmacy_cmd,
-    prescription_cmd,
-    surgery_cmd,
-    warehouse_cmd,
-)
-from cli.security import access_cmd, policy_cmd, session_cmd, user_cmd
-from cli.sync import serve_cmd, site_cmd, sync_cmd
+from cli.text import render, visible
 from domain.errors import Conflict, DomainError, InvalidValue, NotFound
 
 localize_click()
@@ -57,6 +32,8 @@ def exit_code(error: DomainError) -> Exit:
         return Exit.NOT_FOUND
     if isinstance(error, Conflict):
         return Exit.CONFLICT
+    from adapters.store import StoreMissing, StoreUnreachable  # raised only once a store is opened
+
     if isinstance(error, StoreUnreachable | StoreMissing):
         return Exit.UNREACHABLE
     return Exit.REFUSED
@@ -99,7 +76,7 @@ def guarded(invoke: Callable[[], Any]) -> int:
     return result if isinstance(result, int) else Exit.OK
 
 
-class RootGroup(Group):
+class RootGroup(LazyGroup):
     def main(
         self,
         args: Sequence[str] | None = None,
@@ -124,56 +101,125 @@ def main() -> None:
     cli.main()
 
 
-@click.group(cls=RootGroup, help=N_("Brigada: clinical records for medical missions without internet."))
+def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from application.setup import SOFTWARE_VERSION  # the installed distribution, read when asked
+
+    click.echo(f"brigada {SOFTWARE_VERSION}")
+    ctx.exit()
+
+
+# Every command: where it lives and the first line of its help (the same msgid as the command's
+# own, translated when shown), so that listing them imports none; tests/test_cli_commands.py holds
+# the two together.
+COMMANDS = {
+    "access": Lazy("cli.security.access_cmd:access", N_("Menu access seen by option (administrators).")),
+    "admission": Lazy("cli.clinical.admission_cmd:admission", N_("Admissions: admit, discharge, list.")),
+    "agenda": Lazy("cli.clinical.agenda_cmd:agenda", N_("Agendas: plan a professional's day, show it.")),
+    "appointment": Lazy(
+        "cli.clinical.appointment_cmd:appointment",
+        N_("Appointments: book, confirm, cancel, record a no-show."),
+    ),
+    "audit": Lazy("cli.audit.audit_cmd:audit", N_("Activity log: search, export, verify.")),
+    "backup": Lazy("cli.audit.audit_cmd:backup", N_("Copy the store, consistently, into a folder.")),
+    "catalog": Lazy(
+        "cli.pharmacy.catalog_cmd:catalog",
+        N_("The catalog: medicines, supplies, services and prices (changed on central)."),
+    ),
+    "date": Lazy(
+        "cli.security.session_cmd:date_group",
+        N_("The store's date: show it, or confirm the computer's after a gap."),
+    ),
+    "demo": Lazy("cli.demo_cmd:demo", N_("Run a small mission end to end in a fresh folder.")),
+    "diagnostic": Lazy(
+        "cli.pharmacy.diagnostic_cmd:diagnostic",
+        N_("On-demand diagnostic services: request, record the result."),
+    ),
+    "encounter": Lazy(
+        "cli.clinical.encounter_cmd:encounter", N_("Visits: open, sections, finalize, delete, print.")
+    ),
+    "init": Lazy("cli.init_cmd:init", N_("Create a store: the central server's or a site's.")),
+    "inventory": Lazy(
+        "cli.pharmacy.inventory_cmd:inventory", N_("Inventory: entries, transfers by lot, stock and kardex.")
+    ),
+    "invoice": Lazy("cli.billing.invoice_cmd:invoice", N_("Invoicing of disconnected sites (central only).")),
+    "login": Lazy(
+        "cli.security.session_cmd:login", N_("Open a session (15 minutes idle, 12 hours at most).")
+    ),
+    "logout": Lazy("cli.security.session_cmd:logout", N_("Close the session.")),
+    "order": Lazy("cli.pharmacy.order_cmd:order", N_("Service orders (CUPS) on a visit.")),
+    "passwd": Lazy(
+        "cli.security.session_cmd:passwd", N_("Change your own password (the current one is asked).")
+    ),
+    # The chart's commands join the patient group in their own module.
+    "patient": Lazy(
+        "cli.clinical.patient_chart_cmd:patient",
+        N_("Patients: register, correct, show, search, contracts, chart, duplicates, merge."),
+    ),
+    "pharmacy": Lazy(
+        "cli.pharmacy.pharmacy_cmd:pharmacy",
+        N_("Pharmacy: requests, dispensing (FEFO), nursing administration, returns."),
+    ),
+    "policy": Lazy("cli.security.policy_cmd:policy", N_("Security policies (administrators, on central).")),
+    "prescription": Lazy(
+        "cli.pharmacy.prescription_cmd:prescription", N_("Prescriptions (formulación) on a visit.")
+    ),
+    "projections": Lazy(
+        "cli.projections_cmd:projections", N_("Read models: their position in the log, and rebuilding them.")
+    ),
+    "serve": Lazy(
+        "cli.sync.serve_cmd:serve", N_("Central: serve the laptops' sync over HTTPS (and nothing else).")
+    ),
+    "site": Lazy(
+        "cli.sync.site_cmd:site", N_("Disconnected sites: register, parameters, provisioning, mode.")
+    ),
+    "surgery": Lazy("cli.pharmacy.surgery_cmd:surgery", N_("Surgeries linked to care events.")),
+    "sync": Lazy(
+        "cli.sync.sync_cmd:sync", N_("Synchronize this laptop with central (end or start of a mission).")
+    ),
+    "upgrade": Lazy(
+        "cli.upgrade_cmd:upgrade",
+        N_(
+            "After installing a new version: rebuild this store's views and record the version (central: an "
+            "administrator; a laptop: the 'upgrade' menu option)."
+        ),
+    ),
+    "user": Lazy(
+        "cli.security.user_cmd:user",
+        N_("Users: create, update, deactivate, list, passwords, lockout, permissions."),
+    ),
+    "voucher": Lazy(
+        "cli.billing.voucher_cmd:voucher", N_("Service vouchers: issue, show, list, print, void.")
+    ),
+    "warehouse": Lazy(
+        "cli.pharmacy.warehouse_cmd:warehouse",
+        N_("Warehouses: ordinary ones on central, field warehouses of disconnected sites."),
+    ),
+    "whoami": Lazy("cli.security.session_cmd:whoami", N_("Show who is logged in on this store.")),
+}
+
+
+@click.group(
+    cls=RootGroup,
+    lazy=COMMANDS,
+    help=N_("Brigada: clinical records for medical missions without internet."),
+)
 @click.option("--store", envvar="BRIGADA_STORE", help=N_("Store URL (sqlite:///FILE or postgresql://...)."))
 @click.option("--lang", type=click.Choice(["es", "en"]), help=N_("Language of messages (es, en)."))
-@click.version_option(
-    SOFTWARE_VERSION,
-    prog_name="brigada",
-    message="%(prog)s %(version)s",
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=show_version,
     help=N_("Show the version and exit."),
 )
 @click.pass_context
 def cli(ctx: click.Context, store: str | None, lang: str | None) -> None:
+    from cli.env import Env  # the store's machinery, loaded once a command runs
+
     set_language(choose_language(lang))
     env = Env(store_option=store)
     ctx.obj = env
     ctx.call_on_close(env.close)
-
-
-for module in (
-    init_cmd,
-    session_cmd,
-    patient_cmd,
-    patient_chart_cmd,  # joins the patient group
-    agenda_cmd,
-    appointment_cmd,
-    admission_cmd,
-    projections_cmd,
-    audit_cmd,
-    user_cmd,
-    policy_cmd,
-    access_cmd,
-    site_cmd,
-    sync_cmd,
-    serve_cmd,
-    upgrade_cmd,
-    encounter_cmd,
-    # Orders, pharmacy and inventory.
-    catalog_cmd,
-    warehouse_cmd,
-    inventory_cmd,
-    prescription_cmd,
-    order_cmd,
-    diagnostic_cmd,
-    surgery_cmd,
-    pharmacy_cmd,
-    # Service vouchers and central billing.
-    voucher_cmd,
-    invoice_cmd,
-):
-    module.register(cli)
-
-from cli import demo_cmd  # noqa: E402 - the demo drives the other commands
-
-demo_cmd.register(cli)

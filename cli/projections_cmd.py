@@ -87,7 +87,3 @@ def rebuilt(view: str, rows: int, events: int) -> str:
         rows=ngettext("{n} row", "{n} rows", rows).format(n=rows),
         events=ngettext("{n} event", "{n} events", events).format(n=events),
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(projections)

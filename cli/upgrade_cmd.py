@@ -51,7 +51,3 @@ def upgrade(env: Env) -> None:
             len(outcome.views),
         ).format(old=outcome.from_version, new=outcome.to_version, views=len(outcome.views))
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(upgrade)

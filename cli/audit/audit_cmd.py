@@ -260,8 +260,3 @@ def backup(env: Env, folder: Path) -> None:
     path = env.brigada().audit.backup(actor, folder.resolve())
     env.say(_("Backup written to {path}").format(path=path))
     env.say(_("The copy holds every patient's clinical text: keep it as safe as the records themselves."))
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(audit)
-    cli.add_command(backup)

@@ -208,7 +208,3 @@ def rips(env: Env, number: str, out: Path, provider_nit: str, provider_code: str
         write_out(env, out, lambda target: target.write_text(text, encoding="utf-8"))
 
     env.brigada().invoicing.rips(env.actor(), number, data, write)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(invoice)

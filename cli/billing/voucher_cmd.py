@@ -158,7 +158,3 @@ def print_voucher(env: Env, number: str, out: Path | None) -> None:
 def void(env: Env, number: str, reason: str, as_json: bool) -> None:
     row = env.brigada().vouchers.void(env.actor(), number, {"reason": reason})
     show_rows(env, [row], as_json, _("Voucher {number} voided").format(number=row.number))
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(voucher)

@@ -103,7 +103,3 @@ def list_admissions(env: Env, only_open: bool, limit: int, as_json: bool) -> Non
         env.emit_json(rows)
         return
     env.table(_("Admissions"), [(f, _(h)) for f, h in COLUMNS], [shown(r) for r in rows])
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(admission)

@@ -88,7 +88,3 @@ def plan(
 def show(env: Env, professional: str, day: str, site: str | None, as_json: bool) -> None:
     actor = env.actor()
     show_agenda(env, env.brigada().agendas.show(actor, professional, day, site), as_json)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(agenda)

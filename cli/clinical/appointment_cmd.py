@@ -77,7 +77,3 @@ def cancel(env: Env, number: str, reason: str, as_json: bool) -> None:
 def no_show(env: Env, number: str, as_json: bool) -> None:
     actor = env.actor()
     show_appointment(env, env.brigada().agendas.no_show(actor, number), as_json)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(appointment)

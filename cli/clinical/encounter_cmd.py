@@ -13,9 +13,10 @@ import click
 from adapters.clinical.documents import write_zip
 from application.clinical.encounters import Deliver, EncounterView, PrintedDocument
 from cli.base import Command, group
-from cli.env import Env, pass_env, plain, visible
+from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
 from cli.options import json_option, out_option, pdf, pdf_to, write_out
+from cli.text import visible
 from projections.clinical.encounters import EncounterRow
 
 Output = Callable[..., None]  # (env, mode, deliver, **arguments): a document viewed or printed
@@ -501,7 +502,3 @@ def form() -> None:
 def form_print(env: Env, number: str, name: str, out: Path | None) -> None:
     actor = env.actor()
     env.brigada().encounters.form(actor, number, name, pdf_to(env, out))
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(encounter)

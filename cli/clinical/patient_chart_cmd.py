@@ -9,7 +9,7 @@ import click
 
 from application.clinical.charts import PatientChart
 from cli.base import Command, group
-from cli.clinical.patient_cmd import COLUMNS, show_contracts, show_patient
+from cli.clinical.patient_cmd import COLUMNS, patient, show_contracts, show_patient
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
 from cli.options import json_option
@@ -173,8 +173,6 @@ def merge(env: Env, keep: str, remove: str, as_json: bool) -> None:
     )
 
 
-def register(cli: click.Group) -> None:
-    patient = cli.commands["patient"]
-    assert isinstance(patient, click.Group)
-    for command in (contract, chart, duplicates, merge):
-        patient.add_command(command)
+# The patient group, with the chart's commands: what `brigada patient` loads (cli/main.py).
+for command in (contract, chart, duplicates, merge):
+    patient.add_command(command)

@@ -167,7 +167,3 @@ def search(env: Env, text: str, limit: int, as_json: bool) -> None:
         return
     env.table(_("Patients"), [(f, _(h)) for f, h in COLUMNS], rows)
     env.say(_("{n} found").format(n=len(rows)))
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(patient)

@@ -158,7 +158,3 @@ def price_list(env: Env, payer: str | None, contract: str | None, as_json: bool)
     actor = env.actor()
     rows = env.brigada().catalog.prices(actor, payer, contract)
     show_rows(env, _("Prices"), PRICE_COLUMNS, priced(rows), as_json)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(catalog)

@@ -92,7 +92,3 @@ def show(env: Env, number: str, as_json: bool) -> None:
             (_("Recorded on"), view.recorded_on or "-"),
         ],
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(diagnostic)

@@ -112,7 +112,3 @@ def kardex(env: Env, item: str, warehouse: str | None, as_json: bool) -> None:
     lines = env.brigada().inventory.kardex(actor, item, warehouse)
     shown = lines if as_json else [{**x.__dict__, "movement": _(MOVEMENT_NAMES[x.movement])} for x in lines]
     show_rows(env, _("Kardex of {item}").format(item=item.upper()), KARDEX_COLUMNS, shown, as_json)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(inventory)

@@ -42,7 +42,3 @@ def add(env: Env, visit: str, cups: str, quantity: int, as_json: bool) -> None:
 def list_orders(env: Env, visit: str | None, as_json: bool) -> None:
     actor = env.actor()
     show_orders(env, _("Service orders"), env.brigada().orders.listing(actor, SERVICE_ORDER, visit), as_json)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(order)

@@ -163,7 +163,3 @@ def show(env: Env, request: str | None, prescription: str | None, as_json: bool)
     actor = env.actor()
     rows = env.brigada().pharmacy.show(actor, kind, number)
     show_rows(env, number.upper(), STATUS_COLUMNS, rows, as_json)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(pharmacy)

@@ -82,7 +82,3 @@ def show(env: Env, number: str, as_json: bool) -> None:
             (_("Returned"), view.returned),
         ],
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(prescription)

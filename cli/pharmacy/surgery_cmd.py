@@ -42,7 +42,3 @@ def link(env: Env, visit: str, cups: str, performed_on: str, surgeon: str, as_js
 def list_surgeries(env: Env, visit: str | None, as_json: bool) -> None:
     actor = env.actor()
     show_orders(env, _("Surgeries"), env.brigada().orders.listing(actor, SURGERY, visit), as_json)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(surgery)

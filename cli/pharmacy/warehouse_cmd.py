@@ -48,7 +48,3 @@ def list_warehouses(env: Env, as_json: bool) -> None:
     show_rows(
         env, _("Warehouses"), COLUMNS, env.brigada().inventory.list_warehouses(actor), as_json, KIND_NAMES
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(warehouse)

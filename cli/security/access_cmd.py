@@ -86,7 +86,3 @@ def tree(env: Env, as_json: bool) -> None:
         [("option", _("Option")), ("label", _("Menu"))],
         [{"option": "  " * o.depth + o.id, "label": _(o.label)} for o in options],
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(access)

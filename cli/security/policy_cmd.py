@@ -9,9 +9,10 @@ import click
 from application.context import Actor
 from application.security.policy import PolicyView
 from cli.base import Command, group
-from cli.env import Env, pass_env, render
+from cli.env import Env, pass_env
 from cli.i18n import N_, _, ngettext
 from cli.options import json_option
+from cli.text import render
 
 # (option, setting, help) for every switch of the seed, in the seed's order.
 SWITCHES: list[tuple[str, str, str]] = [
@@ -174,7 +175,3 @@ def set_lock_settings(env: Env, as_json: bool, **days: int | None) -> None:
     actor = env.actor()
     changes = {k: v for k, v in days.items() if v is not None}
     show_locks(env, env.brigada().locks.set(actor, changes), as_json)
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(policy)

@@ -11,9 +11,10 @@ import click
 from adapters.store import redacted
 from application.store_clock import StoreDate
 from cli.base import Command, Group
-from cli.env import Env, pass_env, read_password, render
+from cli.env import Env, pass_env, read_password
 from cli.i18n import N_, _, ngettext
 from cli.options import json_option, password_stdin_option
+from cli.text import render
 from domain.errors import DomainError
 from domain.security.user import AdminLockedForNow, PasswordChangeRequired
 
@@ -176,8 +177,3 @@ def date_lines(shown: StoreDate) -> list[tuple[str, object]]:
 def date_confirm(env: Env, day: datetime) -> None:
     shown = env.brigada().dates.confirm(env.actor(), day.date())
     env.say(_("Date {day} confirmed: changes are dated with it.").format(day=shown.computer.isoformat()))
-
-
-def register(cli: click.Group) -> None:
-    for command in (login, logout, whoami, passwd, date_group):
-        cli.add_command(command)

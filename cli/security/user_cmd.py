@@ -306,7 +306,3 @@ def totp(env: Env, username: str, enroll: bool, remove: bool) -> None:
         return
     users.remove_totp(actor, username)
     env.say(_("Second factor of {user} removed.").format(user=username))
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(user)

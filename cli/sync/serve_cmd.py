@@ -94,7 +94,3 @@ def serve(
         proxy_headers=proxy_headers,
         workers=workers,
     )
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(serve)

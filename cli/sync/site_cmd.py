@@ -318,7 +318,3 @@ def mode(
         return
     names = {"INS": _("INS (on site)"), "MSN": _("MSN (on mission)")}
     env.say(_("Site {site}: mode {mode}").format(site=report["site"], mode=names[report["mode"]]))
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(site)

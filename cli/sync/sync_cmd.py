@@ -455,7 +455,3 @@ def _held_line(row: Any) -> dict[str, Any]:
         "user": row.user,
         "status": _(HOLD_STATUS.get(row.status, row.status)),
     }
-
-
-def register(cli: click.Group) -> None:
-    cli.add_command(sync)

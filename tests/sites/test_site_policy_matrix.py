@@ -23,9 +23,9 @@ from application.brigada import Brigada
 from application.context import Actor
 from application.sites.operations import Operations
 from cli import i18n
-from cli.env import render
 from cli.exit_codes import Exit
 from cli.main import exit_code
+from cli.text import render
 from domain.errors import DomainError
 from domain.security.user import user_id
 from domain.sites import site_policy

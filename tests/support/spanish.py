@@ -32,7 +32,9 @@ SPANISH = spanish_words()
 
 
 def commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the root group loads its commands when asked
+        command = group.get_command(ctx, name)
         yield (*path, name)
         if isinstance(command, click.Group):
             yield from commands(command, (*path, name))
