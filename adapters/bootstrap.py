@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from adapters.audit.audit_io import SqlChainReader, StoreBackups
 from adapters.security.blocklist import CommonPasswords
 from adapters.sql_views import SqlViewStorage
 from adapters.store import StoreLocation, open_event_store, schema_lock
-from adapters.sync.client import HttpCentral
-from adapters.sync.site_credentials import Ed25519Keys
+from adapters.sync.signing_keys import Ed25519Keys
 from adapters.sync.store_io import SqlSiteLog, StoreRebuilds
 from adapters.system import Argon2Hasher, Host, SystemClock, this_host
 from application.brigada import Brigada
@@ -21,6 +21,9 @@ from application.setup import SOFTWARE_VERSION
 from application.sync.laptop import SyncOutcome, SyncPlan, SyncProgress
 from domain.chain import SITE_SIGNING_KEY
 from domain.errors import N_, DomainError, InvalidValue
+
+if TYPE_CHECKING:  # httpx and the wire format load only for a sync
+    from adapters.sync.client import HttpCentral
 
 
 def open_brigada(
@@ -62,6 +65,8 @@ def central_for(laptop: Brigada, operator: str, url: str | None = None) -> HttpC
     """Central as a provisioned laptop reaches it: `brigada serve` at the address recorded at
     provisioning (or ``url``, which must be https too), its certificate pinned, every request
     signed with the laptop's key."""
+    from adapters.sync.client import HttpCentral
+
     identity = laptop.core.require_identity()
     private_key = laptop.app.keys.key(SITE_SIGNING_KEY, create=False)
     if identity.is_central or private_key is None or not identity.central_certificate:

@@ -131,7 +131,7 @@ class StoreLocation:
                 "POSTGRES_CONNECT_TIMEOUT": "5",
                 "POSTGRES_POOL_SIZE": "2",
                 "POSTGRES_ENABLE_DB_FUNCTIONS": "",  # the plpgsql insert can skip events (notes §6)
-                "PROCESS_RECORDER_TOPIC": f"{RECORDERS}:AppendOnlyPostgresProcessRecorder",
+                "PROCESS_RECORDER_TOPIC": "adapters.postgres_recorder:AppendOnlyPostgresProcessRecorder",
             }
         env.update(common)
         # Prefixed keys win inside eventsourcing, so set both and ignore the caller's environment.

@@ -39,13 +39,6 @@ HEADERS = (
 )
 
 
-class Ed25519Keys:
-    """application/ports.SigningKeys."""
-
-    def new_pair(self) -> tuple[bytes, str]:
-        return new_signing_key()
-
-
 def new_signing_key() -> tuple[bytes, str]:
     """(the private key's raw bytes, for the laptop; the public key, hex, for central)."""
     private = Ed25519PrivateKey.generate()
