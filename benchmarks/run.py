@@ -16,7 +16,9 @@ Sections (each a function returning rows; append one to SECTIONS to add a benchm
   sync      end-of-mission merge next to a raw insert of the same rows, start-of-mission rebuild
             next to a raw copy, peak memory of the sync at two sizes; the end-of-mission sync
             over HTTPS (`brigada serve` on 127.0.0.1) next to the same sync in-process, and its
-            push next to the raw insert (benchmarks/sync.py).
+            push next to the raw insert (benchmarks/sync.py);
+  startup   whole `brigada` processes' CPU (--help, whoami, patient register on a laptop store)
+            next to ``python -c pass``, interleaved, medians (benchmarks/cli_startup.py).
 
 ``--quick`` (CI: it checks that everything runs, not how fast) uses small stores. ``--record``
 appends the table to benchmarks/RESULTS.md with the date and the machine.
@@ -42,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import audit_search
+import cli_startup
 import generate
 import sync
 from projection_rebuild import raw_read_decode
@@ -255,6 +258,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("commands", commands_section),
     ("search", search_section),
     ("sync", lambda settings: [Row(**vars(r)) for r in sync.sync_section(settings)]),
+    ("startup", lambda settings: [Row(**vars(r)) for r in cli_startup.startup_section(settings)]),
 ]
 
 
