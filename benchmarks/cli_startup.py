@@ -27,10 +27,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 from typing import Any
+
+from rows import Row
 
 from adapters.bootstrap import open_brigada
 
@@ -38,17 +39,6 @@ ADMIN_PASSWORD = "a-long-password-1234"
 PASSWORD = "camina-lejos-por-la-vereda-verde-42"
 GOALS = {"--help": 4.0, "whoami": 8.0, "patient register (laptop)": 15.0}
 REFERENCE = "python -c pass"
-
-
-@dataclass(frozen=True)
-class RunRow:
-    """benchmarks/run.py's Row, field for field."""
-
-    section: str
-    measure: str
-    figure: str
-    reference: str = ""
-    ratio: str = ""
 
 
 class Stores:
@@ -145,7 +135,7 @@ def measure(folder: Path, repeats: int) -> dict[str, list[float]]:
     return seconds
 
 
-def rows(seconds: dict[str, list[float]]) -> list[RunRow]:
+def rows(seconds: dict[str, list[float]]) -> list[Row]:
     reference = statistics.median(seconds[REFERENCE])
     found = []
     for name, runs in seconds.items():
@@ -153,20 +143,20 @@ def rows(seconds: dict[str, list[float]]) -> list[RunRow]:
             continue
         median = statistics.median(runs)
         ratio = median / reference
-        verdict = "met" if ratio <= GOALS[name] else "missed"
         found.append(
-            RunRow(
+            Row(
                 "cli startup",
                 f"brigada {name} (median of {len(runs)})",
                 f"{median * 1000:.0f} ms CPU",
                 f"{REFERENCE} {reference * 1000:.0f} ms CPU",
-                f"{ratio:.1f}x (goal <= {GOALS[name]:.0f}x: {verdict})",
+                f"{ratio:.1f}x",
+                goal=f"<= {GOALS[name]:g}",
             )
         )
     return found
 
 
-def startup_section(settings: Any) -> list[RunRow]:
+def startup_section(settings: Any) -> list[Row]:
     """benchmarks/run.py's section: ``settings.quick`` and ``settings.folder`` used."""
     print("cli startup: whole processes next to python -c pass", file=sys.stderr, flush=True)
     folder = Path(settings.folder) / "cli-startup"

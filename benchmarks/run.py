@@ -48,6 +48,7 @@ import cli_startup
 import generate
 import sync
 from projection_rebuild import raw_read_decode
+from rows import Row
 
 from adapters.bootstrap import open_brigada
 from adapters.system import FixedClock, Host
@@ -55,15 +56,6 @@ from application.brigada import Brigada
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@dataclass(frozen=True)
-class Row:
-    section: str
-    measure: str
-    figure: str
-    reference: str = ""
-    ratio: str = ""
 
 
 @dataclass(frozen=True)
@@ -257,8 +249,8 @@ SECTIONS: list[tuple[str, Section]] = [
     ("rebuild", rebuild_section),
     ("commands", commands_section),
     ("search", search_section),
-    ("sync", lambda settings: [Row(**vars(r)) for r in sync.sync_section(settings)]),
-    ("startup", lambda settings: [Row(**vars(r)) for r in cli_startup.startup_section(settings)]),
+    ("sync", sync.sync_section),
+    ("startup", cli_startup.startup_section),
 ]
 
 
@@ -267,8 +259,29 @@ HEADERS = ("section", "measure", "figure", "reference (same run)", "ratio")
 
 
 def table(rows: list[Row]) -> str:
-    cells = [HEADERS, *((r.section, r.measure, r.figure, r.reference, r.ratio) for r in rows)]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(HEADERS))]
+    return _markdown([HEADERS, *((r.section, r.measure, r.figure, r.reference, r.ratio) for r in rows)])
+
+
+GOAL_HEADERS = ("goal", "measure", "reference (same run)", "ratio", "bound", "verdict")
+
+
+def goals(rows: list[Row]) -> str:
+    """Every row that is a goal, again, with its bound and whether the ratio meets it."""
+    return _markdown(
+        [
+            GOAL_HEADERS,
+            *(
+                (r.section, r.measure, r.reference, r.ratio, r.goal, r.verdict() or "not measured")
+                for r in rows
+                if r.goal
+            ),
+        ]
+    )
+
+
+def _markdown(cells: list[tuple[str, ...]]) -> str:
+    headers = cells[0]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(headers))]
     lines = [
         "| " + " | ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) + " |" for cell in cells
     ]
@@ -307,7 +320,7 @@ def machine(postgres: str | None) -> str:
 def record(rows: list[Row], label: str, settings: Settings, seconds: float) -> None:
     mode = "quick" if settings.quick else "full"
     heading = f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {label} ({mode} run, {seconds:.0f} s)"
-    text = f"{heading}\n\n{machine(settings.postgres)}\n\n{table(rows)}\n"
+    text = f"{heading}\n\n{machine(settings.postgres)}\n\n{table(rows)}\n\nGoals:\n\n{goals(rows)}\n"
     previous = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     RESULTS.write_text(previous.rstrip("\n") + "\n\n" + text)
 
@@ -346,6 +359,8 @@ def main() -> None:
             rows += section(settings)
         seconds = time.perf_counter() - started
     print(table(rows))
+    if any(r.goal for r in rows):
+        print("\ngoals (issue 19):\n" + goals(rows))
     if args.record:
         record(rows, args.label or "run", settings, seconds)
 

@@ -85,6 +85,7 @@ from generate import (
     run_mission,
     template_events,
 )
+from rows import Row as RunRow
 
 from adapters.bootstrap import central_for
 from adapters.store import StoreLocation
@@ -508,17 +509,6 @@ def https_table(kind: str, found: Transports) -> Table:
     )
     columns = ["what", "in-process s", "HTTPS s", "in-process / HTTPS", "HTTPS x raw time"]
     return Table(title, columns, rows)
-
-
-@dataclass(frozen=True)
-class RunRow:
-    """benchmarks/run.py's Row, field for field."""
-
-    section: str
-    measure: str
-    figure: str
-    reference: str = ""
-    ratio: str = ""
 
 
 def run_rows(results: Results) -> list[RunRow]:
