@@ -317,10 +317,21 @@ def machine(postgres: str | None) -> str:
     )
 
 
-def record(rows: list[Row], label: str, settings: Settings, seconds: float) -> None:
+def load_average() -> str:
+    """The machine's 1, 5 and 15-minute load averages (``/proc/loadavg``), or "unknown"."""
+    try:
+        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def record(rows: list[Row], label: str, settings: Settings, seconds: float, loads: list[str]) -> None:
     mode = "quick" if settings.quick else "full"
     heading = f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {label} ({mode} run, {seconds:.0f} s)"
-    text = f"{heading}\n\n{machine(settings.postgres)}\n\n{table(rows)}\n\nGoals:\n\n{goals(rows)}\n"
+    load = "Load average (1 / 5 / 15 min) " + ", ".join(loads) + "."
+    text = f"{heading}\n\n{machine(settings.postgres)}\n\n{load}\n\n{table(rows)}\n"
+    if any(r.goal for r in rows):
+        text += f"\nGoals:\n\n{goals(rows)}\n"
     previous = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     RESULTS.write_text(previous.rstrip("\n") + "\n\n" + text)
 
@@ -352,17 +363,19 @@ def main() -> None:
             repeats=args.repeats,
         )
         started = time.perf_counter()
+        loads = [f"at the start {load_average()}"]
         rows: list[Row] = []
         for name, section in SECTIONS:
             if args.only and name not in args.only:
                 continue
             rows += section(settings)
+            loads.append(f"after {name} {load_average()}")
         seconds = time.perf_counter() - started
     print(table(rows))
     if any(r.goal for r in rows):
         print("\ngoals (issue 19):\n" + goals(rows))
     if args.record:
-        record(rows, args.label or "run", settings, seconds)
+        record(rows, args.label or "run", settings, seconds, loads)
 
 
 if __name__ == "__main__":
