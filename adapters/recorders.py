@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, overload
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ProgrammingError, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 
 from domain.chain import CHAIN_KEY, GENESIS, LEGACY_UNTIL, legacy_position, legacy_value, link, site_of
@@ -84,14 +84,21 @@ def _id_text(originator_id: UUID | str) -> str:
 
 
 def chain_rows(
-    key: bytes, stored_events: Sequence[StoredEvent], positions: Sequence[int], last_link: Any
+    key: bytes,
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+    last_link: Any,
+    sites: Sequence[str | None] | None = None,
 ) -> list[tuple[int, str, str, str]]:
     """(position, site, previous link, link) for each new event; ``last_link(site)`` reads the
-    newest link already stored for a site."""
+    newest link already stored for a site. ``sites``: each event's site where the caller knows
+    it is the one its state is stamped with (central's merge checked it: ``site_of`` of the
+    pushed state), None where the state is read for it."""
     latest: dict[str, str] = {}
     rows = []
-    for event, position in zip(stored_events, positions, strict=True):
-        site = site_of(event.state)
+    known = sites if sites is not None else [None] * len(stored_events)
+    for event, position, given in zip(stored_events, positions, known, strict=True):
+        site = given if given is not None else site_of(event.state)
         if site not in latest:
             latest[site] = last_link(site) or GENESIS
         previous = latest[site]
@@ -171,8 +178,16 @@ class AppendOnlySQLiteProcessRecorder(SQLiteProcessRecorder, KeyedStore):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        positions = super()._insert_events(c, stored_events, **kwargs)
-        if stored_events and positions:
+        """The events in one statement (the library inserts them one by one), then the
+        tracking record and the chain's links, in the caller's transaction. ``sites`` (a keyword):
+        see ``chain_rows``."""
+        if not stored_events:
+            return super()._insert_events(c, stored_events, **kwargs)
+        positions = self._insert_rows(c, stored_events)
+        tracking: Tracking | None = kwargs.get("tracking")
+        if tracking is not None:
+            self._insert_tracking(c, tracking)
+        if positions:
             # The inserts above hold the write lock, so no other writer can interleave here.
             def last_link(site: str) -> str | None:
                 c.execute(
@@ -182,9 +197,31 @@ class AppendOnlySQLiteProcessRecorder(SQLiteProcessRecorder, KeyedStore):
                 row = c.fetchone()
                 return row[0] if row else None
 
-            rows = chain_rows(_sqlite_keys(c).get_or_create(CHAIN_KEY), stored_events, positions, last_link)
+            key = _sqlite_keys(c).get_or_create(CHAIN_KEY)
+            rows = chain_rows(key, stored_events, positions, last_link, kwargs.get("sites"))
             c.executemany(f"INSERT INTO {SQLITE_CHAIN} VALUES (?, ?, ?, ?)", rows)
         return positions
+
+    def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """One ``executemany`` and the log positions it gave. The insert takes the write lock
+        first, so no other writer comes between it and the read of the last position, and
+        SQLite gives a table without AUTOINCREMENT the rowids after its largest, in order (checked
+        on the first event)."""
+        c.executemany(
+            self.insert_events_statement,
+            [(_id_text(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events],
+        )
+        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
+        last = c.fetchone()[0]
+        first = last - len(stored_events) + 1
+        event = stored_events[0]
+        c.execute(
+            f"SELECT rowid FROM {self.events_table_name} WHERE originator_id=? AND originator_version=?",
+            (_id_text(event.originator_id), event.originator_version),
+        )
+        if c.fetchone()[0] != first:
+            raise ProgrammingError("the events inserted did not take consecutive log positions")
+        return list(range(first, last + 1))
 
 
 def _sqlite_keys(c: SQLiteCursor) -> StoreKeys:

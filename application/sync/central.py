@@ -138,6 +138,13 @@ class CentralSync:
         self.conflicts = conflicts
         self.quarantine = quarantine
         self._readable_cache: dict[str, tuple[int, frozenset[UUID]]] = {}
+        # What a merge reads again at every batch, kept between batches where it cannot change:
+        # each record's origin (its first event, never changed), each user's being an
+        # administrator at a version of the user, and how far the log is known to hold no
+        # quarantine event the quarantine view has not read.
+        self._origins: dict[UUID, Origin] = {}
+        self._admins: dict[str, tuple[int, bool]] = {}
+        self._quarantine_read = (0, 0)  # (the view's position then, the log read up to)
 
     # -- the port (application/sync/sync_port.py), each call authenticated ----------------------------
     # ``credential``: the public key that signed the call (`brigada serve` passes it; None in
@@ -256,10 +263,14 @@ class CentralSync:
             )
         mapper = self.core.app.mapper
         bookkeeping = [mapper.to_stored_event(e) for a in (run, checkpoint) for e in a.collect_events()]
+        # The site each verbatim event is filed under in central's chain is the one the judge
+        # found stamped in its state (the pushing site); central's own rows are read for it.
+        others = len(merged.conflicts) + len(merged.held) + len(bookkeeping)
         try:
             recorder.insert_events(
                 [*merged.rows, *merged.conflicts, *merged.held, *bookkeeping],
                 tracking=Tracking(application_name=name, notification_id=batch.upto),
+                sites=[*merged.sites, *[None] * others],
             )
         except IntegrityError as error:
             raise _Collided() from error  # another writer stored an event of one of these records
@@ -485,12 +496,41 @@ class CentralSync:
             stamped_site=site_of(stored.state),
         )
 
+    def _quarantine_caught_up(self) -> None:
+        """The quarantine view caught up if the log holds a quarantine event it has not read
+        (a merge's own batches hold none, unless it held an event): the log after what an earlier
+        look covered is searched for its topics, and only the view reads whole pages."""
+        views = self.core.views
+        head = views.head()
+        position = views.store(QUARANTINE_VIEW).position()
+        seen, read = self._quarantine_read
+        # What an earlier look covered counts only while the view has not gone back (a rebuild).
+        after = max(position, read) if position >= seen else position
+        if after < head:
+            recorder = self.core.app.recorder
+            found = recorder.select_notifications(
+                start=after, limit=1, stop=head, topics=QUARANTINE_TOPICS, inclusive_of_start=False
+            )
+            if found:
+                views.catch_up([QUARANTINE_VIEW])
+                position = views.store(QUARANTINE_VIEW).position()
+        self._quarantine_read = (position, head)
+
     def _pushing_site(self, record: Site, run: SyncRun, pushed: list[PushedEvent]) -> PushingSite:
         users: dict[str, bool] = {}
+        recorder = self.core.app.recorder
         for name in {p.event.context.user for p in pushed if p.event is not None}:
-            user = self.core.get(User, user_id(name))
-            if user is not None:
-                users[name] = user.is_admin
+            newest = recorder.select_events(user_id(name), desc=True, limit=1)
+            if not newest:
+                continue
+            version = newest[0].originator_version
+            known = self._admins.get(name)
+            if known is None or known[0] != version:  # loaded again once the user changed
+                user = self.core.get(User, user_id(name))
+                if user is None:
+                    continue
+                known = self._admins[name] = (user.version, user.is_admin)
+            users[name] = known[1]
         return PushingSite(
             code=record.code,
             crossing=run.crossing,
@@ -504,14 +544,17 @@ class CentralSync:
         event of it from this site is held (not counting a lost laptop's), and (where the batch
         repeats a version) its event ids."""
         ids = list(dict.fromkeys(p.record_id for p in pushed))
-        self.core.views.catch_up(["sync_quarantine"])
+        self._quarantine_caught_up()
         held = {row.record_id for row in self.quarantine.list(site) if holds_back(row.rule)}
         mapper, recorder = self.core.app.mapper, self.core.app.recorder
         records: dict[UUID, CentralRecord] = {}
+        if len(self._origins) > ORIGINS_KEPT:
+            self._origins.clear()
         for record_id, (head, first) in self.log.heads_and_origins(ids).items():
-            records[record_id] = CentralRecord(
-                origin_of(mapper.to_domain_event(first)), head, record_id.hex in held
-            )
+            origin = self._origins.get(record_id)
+            if origin is None:
+                origin = self._origins[record_id] = origin_of(mapper.to_domain_event(first))
+            records[record_id] = CentralRecord(origin, head, record_id.hex in held)
         for record_id in ids:
             if record_id.hex in held and record_id not in records:
                 records[record_id] = CentralRecord(Origin(kind="", site=""), head=0, held=True)
@@ -546,8 +589,10 @@ class CentralSync:
                 continue
             if verdict.outcome is Outcome.APPLY:
                 merged.rows.append(event.stored)
+                merged.sites.append(one.stamped_site)  # the site's own: the judge checked it
             else:
                 merged.rows.append(self._reapplied(site, one, verdict.version, merged, operator))
+                merged.sites.append(None)
             function = function_of(one.topic).value
             merged.counts[function] = merged.counts.get(function, 0) + 1
         return merged
@@ -724,6 +769,9 @@ CHAIN_REASONS = {
 
 
 MERGE_ATTEMPTS = 4
+ORIGINS_KEPT = 500_000  # records' origins a merge keeps between batches (then starts again)
+QUARANTINE_VIEW = "sync_quarantine"
+QUARANTINE_TOPICS = [Quarantine.Held.TOPIC, Quarantine.Released.TOPIC, Quarantine.Rejected.TOPIC]
 
 
 class _Collided(Exception):
@@ -735,6 +783,7 @@ class _Merged:
 
     def __init__(self) -> None:
         self.rows: list[StoredEvent] = []
+        self.sites: list[str | None] = []  # each row's chain site where the judge read it
         self.conflicts: list[StoredEvent] = []
         self.held: list[StoredEvent] = []
         self.counts: dict[str, int] = {}
