@@ -122,17 +122,19 @@ class SqlSiteLog:
 
     def heads_and_origins(self, ids: list[UUID]) -> dict[UUID, tuple[int, StoredEvent]]:
         """For each record that exists: its newest version and its first event (what central
-        needs to judge a pushed batch), a few hundred records per query."""
+        needs to judge a pushed batch), a few hundred records per query. Each record's rows are
+        found through the primary key, its head by a backward index scan: the cost does not grow
+        with central's log (PostgreSQL planned the grouped IN list as a scan of the whole table,
+        80 ms a query at 250,000 events)."""
         found: dict[UUID, tuple[int, StoredEvent]] = {}
         sqlite = self.position == "rowid"
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join(["?" if sqlite else "%s"] * len(chunk))
             statement = (
-                f"SELECT f.originator_id, h.head, f.topic, f.state FROM {self.events} f JOIN"
-                f" (SELECT originator_id, MAX(originator_version) AS head FROM {self.events}"
-                f" WHERE originator_id IN ({marks}) GROUP BY originator_id) h"
-                " ON h.originator_id = f.originator_id WHERE f.originator_version = 1"
+                f"SELECT f.originator_id, (SELECT MAX(h.originator_version) FROM {self.events} h"
+                " WHERE h.originator_id = f.originator_id) AS head, f.topic, f.state"
+                f" FROM {self.events} f WHERE f.originator_id IN ({marks}) AND f.originator_version = 1"
             )
             connection = self.engine.raw_connection()
             try:
