@@ -141,7 +141,11 @@ class SqlRowStore(RowReads):
             for name in self.field_names
         ]
         self.table = sa.Table(f"view_{projection.name}", storage.metadata, *columns)
+        rowid = rowid_key and self.engine.dialect.name == "sqlite"
         for i, index_columns in enumerate(projection.indexes):
+            if rowid and len(index_columns) > 1 and index_columns[-1] == projection.key_fields[0]:
+                # Every SQLite index ends with the rowid: (x, position) is (x), a column smaller.
+                index_columns = index_columns[:-1]
             sa.Index(f"ix_view_{projection.name}_{i}", *(self.table.c[c] for c in index_columns))
         self.key_columns = [self.table.c[k] for k in projection.key_fields]
         self.text_index = _text_index(self.engine, self.table, projection) if rowid_key else None
@@ -166,6 +170,23 @@ class SqlRowStore(RowReads):
         self._write_rows = (
             self._insert if projection.appends or self._upsert is None else self._upsert(self.table)
         )
+        # Rows whose every column the driver takes as it is (text, integers: no conversion of
+        # SQLAlchemy's on the way) are written by the driver's own executemany, as tuples.
+        dialect = self.engine.dialect
+        self._driver_rows: str | None = None
+        plain = all(c.type.dialect_impl(dialect).bind_processor(dialect) is None for c in self.table.columns)
+        # On PostgreSQL such rows are copied in (COPY: a tenth of the time of INSERTs).
+        self._copy: str | None = None
+        if plain and dialect.name == "postgresql" and dialect.driver == "psycopg":
+            quote = dialect.identifier_preparer.quote
+            names = ", ".join(quote(name) for name in self.field_names)
+            self._copy = f"COPY {quote(self.table.name)} ({names}) FROM STDIN"
+        if plain and dialect.paramstyle in ("qmark", "format", "pyformat"):
+            statement = str(self._write_rows.compile(dialect=dialect))
+            if dialect.paramstyle == "pyformat":  # psycopg: one positional marker per column
+                for name in self.field_names:
+                    statement = statement.replace(f"%({name})s", "%s")
+            self._driver_rows = statement
         self._selects: dict[Any, Any] = {}
 
     # -- substring index (SQLite FTS5, trigrams) ------------------------------------------------
@@ -284,6 +305,17 @@ class SqlRowStore(RowReads):
         gone = list(deletes) if self._replaces else [*upserts.keys(), *deletes]
         for chunk in _chunks(gone):
             conn.execute(self._delete, {"keys": [self._key_value(k) for k in chunk]})
+        if self._copy is not None:
+            if upserts:
+                with conn.connection.driver_connection.cursor() as cursor, cursor.copy(self._copy) as copy:  # type: ignore[union-attr]
+                    for row in upserts.values():
+                        copy.write_row(tuple(row.__dict__.values()))
+            return True
+        if self._driver_rows is not None:
+            if upserts:
+                rows = [tuple(row.__dict__.values()) for row in upserts.values()]
+                conn.exec_driver_sql(self._driver_rows, rows)
+            return True
         values = [_values(row) for row in upserts.values()]
         for chunk in _chunks(values, 1000):
             conn.execute(self._write_rows, chunk)

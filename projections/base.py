@@ -31,6 +31,9 @@ class Projection(ABC):
     # Text columns searched by substring (Query.contains) in large views: a database that can
     # index substrings (SQLite's FTS5 trigrams) keeps an index of them.
     text_indexed: ClassVar[tuple[str, ...]] = ()
+    # True when apply() takes a StoredEvent (below) as well as a domain event: the runner then
+    # hands it the stored JSON, decoding only the fields the view reads.
+    reads_stored: ClassVar[bool] = False
 
     @abstractmethod
     def key(self, event: Any) -> Key: ...
@@ -47,6 +50,51 @@ class Projection(ABC):
 
     def apply_at(self, row: Any | None, event: Any, position: int) -> Any | None:
         return self.apply(row, event)
+
+
+class StoredEvent:
+    """An event as the log stores it, for a view that reads a few of its fields (the activity
+    log reads every event, most for its context and one or two fields): its state JSON parsed
+    without the transcoder's hooks, each attribute decoded as the transcoder decodes it when it is
+    read (``revive``), so it holds what the domain event's attribute holds. An attribute the state
+    does not hold (a class default, a property) is read from the whole domain event (``decode``).
+    The context is also there as stored (``context_data``: what ``EventContext.as_dict`` gave)."""
+
+    __slots__ = ("_decode", "_revive", "originator_id", "originator_version", "stored_state", "stored_type")
+
+    def __init__(
+        self,
+        stored_type: type,
+        originator_id: Any,
+        originator_version: int,
+        stored_state: dict[str, Any],
+        revive: Callable[[Any], Any],
+        decode: Callable[[], Any],
+    ) -> None:
+        self.stored_type = stored_type
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+        self.stored_state = stored_state
+        self._revive = revive
+        self._decode = decode
+
+    @property
+    def context_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.stored_state["context"]["_data_"]
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in StoredEvent.__slots__:
+            raise AttributeError(name)
+        state = self.stored_state
+        if name in state:
+            return self._revive(state[name])
+        return getattr(self._decode(), name)
+
+
+def event_type(event: Any) -> type:
+    """The domain event class of an event, stored or decoded."""
+    return event.stored_type if isinstance(event, StoredEvent) else type(event)
 
 
 class ByAggregate(Projection):

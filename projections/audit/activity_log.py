@@ -44,7 +44,7 @@ from domain.sync.checkpoint import ChainCheckpoint
 from domain.sync.quarantine import Quarantine, event_kind
 from domain.sync.sync import SyncConflict, SyncRun
 from domain.sync.sync_refusal import SyncRefusal
-from projections.base import ByLogPosition, OtherViews, Projection
+from projections.base import ByLogPosition, OtherViews, Projection, StoredEvent, event_type
 from projections.billing.invoices import InvoiceSeriesProjection, InvoicesProjection
 from projections.billing.vouchers import VouchersProjection
 from projections.clinical.admissions import AdmissionsProjection
@@ -644,6 +644,17 @@ def render_comment(fields: dict[str, str]) -> str:
     return " ".join(f"{key}={value}" for key, value in fields.items())
 
 
+_quoted = json.encoder.encode_basestring  # how json.dumps(..., ensure_ascii=False) writes a string
+
+
+def fields_json(fields: dict[str, str]) -> str:
+    """``json.dumps(fields, ensure_ascii=False)``, written directly when every value is text
+    (the same escapes and separators, without setting up an encoder for each row)."""
+    if all(type(value) is str for value in fields.values()):
+        return "{" + ", ".join(f"{_quoted(key)}: {_quoted(value)}" for key, value in fields.items()) + "}"
+    return json.dumps(fields, ensure_ascii=False)
+
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -711,6 +722,7 @@ class ActivityLogProjection(ByLogPosition):
     # 3: "Factura - Rectificada" says FRA= the rectifying document, as seed 004 does.
     version = 3
     topics = ()  # every event
+    reads_stored = True  # the context and a field or two of each event
     row_type = ActivityRow
     text_indexed = ("comment",)
     indexes = (
@@ -726,25 +738,35 @@ class ActivityLogProjection(ByLogPosition):
         self.names = NameCache(views)
 
     def row_at(self, event: Any, position: int) -> ActivityRow:
-        context = event.context
+        if isinstance(event, StoredEvent):
+            # The context as stored is what EventContext.as_dict() gave, and these columns are
+            # its values: read as they are, without building the context's UUID and datetimes.
+            data = event.stored_state["context"]["_data_"]  # as StoredEvent.context_data
+            event_id, recorded_at = data["event_id"], data["recorded_at"]
+            user, computer, ip_octet, site = data["user"], data["computer"], data["ip_octet"], data["site"]
+        else:
+            context = event.context
+            event_id, recorded_at = context.event_id.hex, context.recorded_at.isoformat()
+            user, computer, ip_octet, site = context.user, context.computer, context.ip_octet, context.site
         action, fields = self.describe(event)
         return ActivityRow(
             position=position,
-            event_id=context.event_id.hex,
-            recorded_at=context.recorded_at.isoformat(),
-            user=context.user,
-            computer=context.computer,
-            ip_octet=context.ip_octet,
-            site=context.site,
+            event_id=event_id,
+            recorded_at=recorded_at,
+            user=user,
+            computer=computer,
+            ip_octet=ip_octet,
+            site=site,
             action=action,
             comment=render_comment(fields),
-            fields=json.dumps(fields, ensure_ascii=False),
+            fields=fields_json(fields),
         )
 
     def describe(self, event: Any) -> tuple[str, dict[str, str]]:
-        if isinstance(event, Access.Recorded):
+        kind = event_type(event)
+        if issubclass(kind, Access.Recorded):
             return event.action, dict(event.fields)
-        topic = getattr(type(event), "TOPIC", type(event).__qualname__)
+        topic = getattr(kind, "TOPIC", kind.__qualname__)
         known = ACTIONS.get(topic)
         if known is None:
             # An event this table does not name yet still appears, under its kind.
