@@ -12,18 +12,21 @@ from adapters.security.blocklist import CommonPasswords
 from adapters.sql_views import SqlViewStorage
 from adapters.store import StoreLocation, open_event_store, schema_lock
 from adapters.sync.signing_keys import Ed25519Keys
-from adapters.sync.store_io import SqlSiteLog, StoreRebuilds
 from adapters.system import Argon2Hasher, Host, SystemClock, this_host
 from application.brigada import Brigada
 from application.context import Actor
 from application.ports import Clock, PasswordHasher
 from application.setup import SOFTWARE_VERSION
-from application.sync.laptop import SyncOutcome, SyncPlan, SyncProgress
 from domain.chain import SITE_SIGNING_KEY
 from domain.errors import N_, DomainError, InvalidValue
 
-if TYPE_CHECKING:  # httpx and the wire format load only for a sync
+if TYPE_CHECKING:  # httpx and the wire format load only for a sync, and sync's use cases with it
+    from sqlalchemy import Engine
+
     from adapters.sync.client import HttpCentral
+    from adapters.sync.store_io import StoreRebuilds
+    from application.brigada import StoreLog
+    from application.sync.laptop import SyncOutcome, SyncPlan, SyncProgress
 
 
 def open_brigada(
@@ -46,12 +49,19 @@ def open_brigada(
         hasher=hasher or Argon2Hasher(),
         chain=SqlChainReader(location, engine),
         backups=StoreBackups(location),
-        site_log=SqlSiteLog(location, engine),
+        site_log=lambda: site_log(location, engine),
         blocklist=CommonPasswords(),
         signing_keys=Ed25519Keys(),
     )
     brigada.views.catch_up()
     return brigada
+
+
+def site_log(location: StoreLocation, engine: Engine) -> StoreLog:
+    """The store's log as sync reads it (made when a sync or a site's slice first reads it)."""
+    from adapters.sync.store_io import SqlSiteLog
+
+    return SqlSiteLog(location, engine)
 
 
 class NotAddressed(DomainError):
@@ -81,6 +91,8 @@ def central_for(laptop: Brigada, operator: str, url: str | None = None) -> HttpC
 
 def laptop_stores(laptop: Brigada, url: str) -> StoreRebuilds:
     """Where a start-of-mission sync rebuilds the laptop's store at ``url`` and swaps it in."""
+    from adapters.sync.store_io import StoreRebuilds
+
     return StoreRebuilds(laptop, url, lambda fresh_url, create: open_brigada(fresh_url, create=create))
 
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from adapters.clinical.documents import write_document_pdf
-from application.clinical.encounters import Deliver, PrintedDocument
 from cli.base import writing_to
-from cli.env import Env
 from cli.i18n import N_, _
+
+if TYPE_CHECKING:  # printing loads with the commands that print
+    from application.clinical.encounters import Deliver, PrintedDocument
+    from cli.env import Env
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,6 +72,8 @@ def pdf_to(env: Env, out: Path | None) -> Deliver:
 
 
 def pdf(target: Path, document: PrintedDocument) -> None:
+    from adapters.clinical.documents import write_document_pdf
+
     write_document_pdf(target, document.title, document.header, document.body, _("Page {page} of {pages}"))
 
 

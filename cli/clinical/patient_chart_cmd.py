@@ -5,9 +5,10 @@ These commands join the ``patient`` group (cli/clinical/patient_cmd.py) when reg
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from application.clinical.charts import PatientChart
 from cli.base import Command, group
 from cli.clinical.patient_cmd import COLUMNS, patient, show_contracts, show_patient
 from cli.env import Env, pass_env, plain
@@ -15,6 +16,9 @@ from cli.i18n import N_, _
 from cli.options import json_option
 from domain.clinical.payer_contract import PaymentModel, Regime
 from domain.vocabulary import CoverageStatus
+
+if TYPE_CHECKING:  # the chart's use case loads when a chart command runs
+    from application.clinical.charts import PatientChart
 
 ENCOUNTER_COLUMNS = [
     ("number", N_("Visit")),

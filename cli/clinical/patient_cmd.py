@@ -6,17 +6,19 @@ The contract, chart, duplicates and merge commands join this group from cli/clin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from application.clinical.charts import PatientRecord
-from application.clinical.contracts import ContractView
 from cli.base import Command, group
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
 from cli.options import json_option, limit_option
-from projections.clinical.patients import PatientRow
+
+if TYPE_CHECKING:  # the use cases load when a command calls them
+    from application.clinical.charts import PatientRecord
+    from application.clinical.contracts import ContractView
+    from projections.clinical.patients import PatientRow
 
 # (option, field, help) for every patient detail, shared by register and correct.
 DETAIL_OPTIONS: list[tuple[str, str, str]] = [
