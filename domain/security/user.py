@@ -12,14 +12,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from eventsourcing.domain import Snapshot as AggregateSnapshot
 from eventsourcing.domain import event
+from eventsourcing.utils import register_topic
 
 from domain.base import BrigadaAggregate
 from domain.errors import N_, DomainError
 from domain.security import menu, unlock_codes
 from domain.security.password_policy import HISTORY_SIZE
 from domain.security.sections import Section
-from domain.security.session import OpenSession
+from domain.security.session import ABSOLUTE_TIMEOUT, TOO_OLD, OpenSession
 
 
 class LoginRefused(DomainError):
@@ -186,6 +188,29 @@ class User(BrigadaAggregate):
         TOPIC = "brigada.User.SecondFactorUsed"
         time_step: int
 
+    class Snapshot(AggregateSnapshot):
+        """A user's state in JSON's types (its sets, and its sessions keyed by UUID) and back."""
+
+        TOPIC = "brigada.User.Snapshot"
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            snapshot = super().take(aggregate)
+            state = snapshot.state  # a copy of the user's attributes: replaced here, not changed
+            state["sessions"] = [[key.hex, *session] for key, session in aggregate.sessions.items()]
+            state["menu"] = sorted(aggregate.menu)
+            state["sections"] = sorted(section.value for section in aggregate.sections)
+            state["used_unlock_codes"] = sorted(aggregate.used_unlock_codes)
+            return snapshot
+
+        def mutate(self, _: None) -> Any:
+            user: Any = super().mutate(_)
+            user.sessions = {UUID(key): OpenSession(*session) for key, *session in user.sessions}
+            user.menu = frozenset(user.menu)
+            user.sections = frozenset(Section(section) for section in user.sections)
+            user.used_unlock_codes = set(user.used_unlock_codes)
+            return user
+
     @staticmethod
     def create_id(username: str) -> UUID:
         return user_id(username)
@@ -258,6 +283,7 @@ class User(BrigadaAggregate):
             self._change_password(password_hash=new_password_hash, set_on=today, must_change=False)
         if self.totp_secret is not None and totp_step is not None:
             self._use_second_factor(time_step=totp_step)
+        self._close_sessions_too_old(now)
         self.trigger_event(self.LoggedIn, session_id=session_id, token_hash=token_hash, opened_at=now)
         return True
 
@@ -293,6 +319,14 @@ class User(BrigadaAggregate):
         """Close a session for good (it expired, or was used from another computer)."""
         if session_id in self.sessions:
             self._close_session(session_id=session_id, reason=reason)
+
+    def _close_sessions_too_old(self, now: datetime) -> None:
+        """Sessions opened more than ABSOLUTE_TIMEOUT ago can never be resumed (a resume closes
+        them): a login closes them, so the open sessions (and the user's state) stay as many as
+        the logins of the last hours, however many logins the history holds."""
+        for session_id, session in list(self.sessions.items()):
+            if now - session.opened_at > ABSOLUTE_TIMEOUT:
+                self._close_session(session_id=session_id, reason=TOO_OLD)
 
     @event(SessionClosed)
     def _close_session(self, session_id: UUID, reason: str) -> None:
@@ -492,6 +526,11 @@ class User(BrigadaAggregate):
     @event(TotpRemoved)
     def _remove_totp(self) -> None:
         self.totp_secret = None
+
+
+# The library registers the explicit topics of an aggregate's events, not of its snapshot class:
+# without this, only a process that wrote a user's snapshot could read it back.
+register_topic(User.Snapshot.TOPIC, User.Snapshot)
 
 
 def user_id(username: str) -> UUID:
