@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from domain.billing.invoice import Invoice
+from domain.billing.invoice import Invoice, invoice_id
 from domain.billing.invoice_series import InvoiceSeries
 from projections.base import ByAggregate, Query, RowStore
 
@@ -68,6 +68,11 @@ class InvoiceQueries:
 
     def by_number(self, number: str) -> InvoiceRow | None:
         return self.rows.find_one(number=number.strip().upper())
+
+    def by_numbers(self, numbers: list[str]) -> dict[str, InvoiceRow]:
+        """The rows of these invoices by number, in one read; a number without a row is left out."""
+        rows = self.rows.load({(invoice_id(n).hex,) for n in numbers})
+        return {row.number: row for row in rows.values()}
 
     def listing(self, payer_nit: str | None = None, limit: int = 500) -> list[InvoiceRow]:
         equals = {"payer_nit": payer_nit} if payer_nit else {}
