@@ -22,13 +22,9 @@ CIE10 = re.compile(r"^[A-Z][0-9]{2}[0-9X]$")
 @cache
 def catalog() -> dict[str, str]:
     """Every code a diagnosis may carry, with its Spanish name."""
-    names: dict[str, str] = {}
-    with CATALOG_FILE.open(encoding="utf-8") as lines:
-        for line in lines:
-            if not line.startswith("#"):
-                code, _tab, name = line.rstrip("\n").partition("\t")
-                names[code] = name
-    return names
+    lines = CATALOG_FILE.read_text(encoding="utf-8").splitlines()
+    rows = (line.partition("\t") for line in lines if not line.startswith("#"))
+    return {code: name for code, _tab, name in rows}
 
 
 def rips_form(typed: str) -> str:
