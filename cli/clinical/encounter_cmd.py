@@ -17,7 +17,7 @@ from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
 from cli.options import json_option, out_option, pdf, pdf_to, write_out
 from cli.text import visible
-from domain.clinical.cie10 import with_name
+from domain.clinical.cie10 import rips_form, with_name
 from projections.clinical.encounters import EncounterRow
 
 Output = Callable[..., None]  # (env, mode, deliver, **arguments): a document viewed or printed
@@ -368,7 +368,7 @@ def diagnosis_add(env: Env, number: str, code: str, related: bool, kind: str) ->
 def diagnosis_remove(env: Env, number: str, code: str) -> None:
     actor = env.actor()
     env.brigada().encounters.remove_diagnosis(actor, number, code)
-    env.say(_("Diagnosis {code} removed").format(code=code.upper()))
+    env.say(_("Diagnosis {code} removed").format(code=with_name(rips_form(code))))
 
 
 # -- documents -----------------------------------------------------------------------------------

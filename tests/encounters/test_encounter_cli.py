@@ -250,6 +250,10 @@ def test_a_code_missing_from_the_cie10_catalog_exits_2_in_spanish_and_writes_not
     shown = " ".join(central.run_in("es", "patient", "chart", chart).stdout.split())
     assert "A09X Diarrea y gastroenteritis de presunto origen infeccioso" in shown
     assert central.json("encounter", "list")[0]["principal_diagnosis"] == "A09X"  # scripts get the code
+    removed = central.run_in("es", "encounter", "diagnosis", "remove", "CEN-1", "a09")
+    assert one_line(removed) == (
+        "Diagnóstico A09X Diarrea y gastroenteritis de presunto origen infeccioso eliminado"
+    )
 
 
 UNKNOWN = [
