@@ -28,6 +28,7 @@ from domain.billing.service_voucher import (
 )
 from domain.billing.voucher_lines import dispensed_lines, ordered_line, service_lines
 from domain.billing.voucher_slot import VoucherSlot, voucher_slot_id
+from domain.clinical.cie10 import with_name
 from domain.clinical.encounter import Encounter
 from domain.clinical.patient import Patient
 from domain.errors import N_, NotFound
@@ -113,7 +114,7 @@ def voucher_view(voucher: ServiceVoucher, allowed: frozenset[Section]) -> Vouche
         contract_number=voucher.contract["contract_number"],
         coverage=voucher.contract["coverage"],
         payment_model=voucher.contract["payment_model"],
-        diagnoses=[f"{d['code']} {d['role']} {d['type']}" for d in voucher.diagnoses]
+        diagnoses=[f"{with_name(d['code'])} ({d['role']} {d['type']})" for d in voucher.diagnoses]
         if Section.HISTORY in allowed
         else [],
         lines=[
@@ -270,7 +271,7 @@ class Vouchers:
             ("PACIENTE", view.patient_name),
             ("PAGADOR", f"{view.payer_nit} {view.payer_name}"),
             ("CONTRATO", f"{view.contract_number} ({view.payment_model})"),
-            ("DIAGNOSTICOS", ", ".join(view.diagnoses)),
+            ("DIAGNOSTICOS", "; ".join(view.diagnoses)),
             ("ESTADO", view.state),
         ]
         body = [

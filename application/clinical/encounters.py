@@ -34,6 +34,7 @@ from domain.access_log import (
     REPORT_ZIP,
 )
 from domain.clinical.admission import CARE_OPERATIONS, AdmissionFacts, AdmissionKind, care_admission
+from domain.clinical.cie10 import name_of, with_name
 from domain.clinical.encounter import (
     DiagnosisRole,
     DiagnosisType,
@@ -474,7 +475,8 @@ class Encounters:
             if Section.DOCUMENTS in allowed
             else None,
             diagnoses=[
-                ItemView(d.code, d.role.value, d.type.value, "", False) for d in encounter.diagnoses.values()
+                ItemView(d.code, name_of(d.code) or "", f"{d.role.value} {d.type.value}", "", False)
+                for d in encounter.diagnoses.values()
             ]
             if Section.HISTORY in allowed
             else None,
@@ -533,16 +535,15 @@ class Encounters:
             if row.state == "deleted":
                 continue
             if name == "VISITAS":
-                body.append(
-                    (row.number, f"{row.visit_date} {row.kind} {row.professional} {row.principal_diagnosis}")
-                )
+                principal = with_name(row.principal_diagnosis)
+                body.append((row.number, f"{row.visit_date} {row.kind} {row.professional} {principal}"))
                 continue
             other = self.core.get(Encounter, UUID(row.encounter_id))
             for diagnosis in other.diagnoses.values() if other else ():
                 body.append(
                     (
                         f"{row.visit_date} {row.number}",
-                        f"{diagnosis.code} {diagnosis.role.value} {diagnosis.type.value}",
+                        f"{with_name(diagnosis.code)} ({diagnosis.role.value} {diagnosis.type.value})",
                     )
                 )
         action = HISTORY_VIEW if how == "view" else HISTORY_PRINT

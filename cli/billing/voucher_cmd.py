@@ -79,7 +79,7 @@ def show_view(env: Env, view: VoucherView) -> None:
             (_("Patient"), view.patient_name),
             (_("Payer"), f"{view.payer_nit} {view.payer_name}"),
             (_("Contract"), f"{view.contract_number} ({view.payment_model}, {view.coverage})"),
-            (_("Diagnoses"), ", ".join(view.diagnoses)),
+            (_("Diagnoses"), "; ".join(view.diagnoses)),  # a name may hold commas
             (_("Total"), view.total),
             (_("Invoice"), view.invoice_number),
         ],

@@ -17,6 +17,7 @@ from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
 from cli.options import json_option, out_option, pdf, pdf_to, write_out
 from cli.text import visible
+from domain.clinical.cie10 import rips_form, with_name
 from projections.clinical.encounters import EncounterRow
 
 Output = Callable[..., None]  # (env, mode, deliver, **arguments): a document viewed or printed
@@ -46,10 +47,11 @@ LOCK_NAMES = {
 
 
 def displayed(row: EncounterRow) -> dict[str, Any]:
-    """A diary row with its kind and state in the reader's language."""
+    """A diary row with its kind and state in the reader's language and its diagnosis named."""
     values = plain(row)
     values["kind"] = _(KIND_NAMES.get(row.kind, row.kind))
     values["state"] = _(STATE_NAMES.get(row.state, row.state))
+    values["principal_diagnosis"] = with_name(row.principal_diagnosis)
     return values
 
 
@@ -356,7 +358,7 @@ def diagnosis_add(env: Env, number: str, code: str, related: bool, kind: str) ->
     actor = env.actor()
     data = {"code": code, "role": "related" if related else "principal", "type": kind}
     saved = env.brigada().encounters.set_diagnosis(actor, number, data)
-    env.say(_("Diagnosis {code} recorded").format(code=saved))
+    env.say(_("Diagnosis {code} recorded").format(code=with_name(saved)))
 
 
 @diagnosis.command("remove", cls=Command, help=N_("Remove a diagnosis."))
@@ -366,7 +368,7 @@ def diagnosis_add(env: Env, number: str, code: str, related: bool, kind: str) ->
 def diagnosis_remove(env: Env, number: str, code: str) -> None:
     actor = env.actor()
     env.brigada().encounters.remove_diagnosis(actor, number, code)
-    env.say(_("Diagnosis {code} removed").format(code=code.upper()))
+    env.say(_("Diagnosis {code} removed").format(code=with_name(rips_form(code))))
 
 
 # -- documents -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ These commands join the ``patient`` group (cli/clinical/patient_cmd.py) when reg
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -14,6 +15,7 @@ from cli.clinical.patient_cmd import COLUMNS, patient, show_contracts, show_pati
 from cli.env import Env, pass_env, plain
 from cli.i18n import N_, _
 from cli.options import json_option
+from domain.clinical.cie10 import with_name
 from domain.clinical.payer_contract import PaymentModel, Regime
 from domain.vocabulary import CoverageStatus
 
@@ -116,8 +118,9 @@ def show_chart(env: Env, chart: PatientChart) -> None:
     if chart.absorbed:
         env.say(_("Charts merged into this one: {charts}").format(charts=", ".join(chart.absorbed)))
     show_contracts(env, chart.contracts)
+    visits = [replace(r, principal_diagnosis=with_name(r.principal_diagnosis)) for r in chart.encounters]
     for title, columns, rows in (
-        (_("Visits"), ENCOUNTER_COLUMNS, chart.encounters),
+        (_("Visits"), ENCOUNTER_COLUMNS, visits),
         (_("Appointments"), APPOINTMENT_COLUMNS, chart.appointments),
         (_("Admissions"), ADMISSION_COLUMNS, chart.admissions),
     ):

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.base import BrigadaAggregate
+from domain.clinical.cie10 import known_code, rips_form
 from domain.errors import N_, DomainError, InvalidValue, NotFound
 from domain.security.locks import LockRule, LockSettings
 
@@ -43,8 +44,6 @@ class DiagnosisType(Enum):
 
 ENCOUNTER_ENUMS = (EncounterKind, DiagnosisRole, DiagnosisType)
 
-# CIE-10 as RIPS writes it: a letter, two digits, then a digit or X (no dot): I10X, J069.
-CIE10 = re.compile(r"^[A-Z][0-9]{2}[0-9X]$")
 MAX_RELATED = 3
 VISIT_DATA_FIELDS = ("modality", "purpose", "cause", "reason")
 
@@ -98,13 +97,8 @@ class Diagnosis:
 
 
 def check_cie10(code: str, role: DiagnosisRole) -> str:
-    code = code.strip().upper().replace(".", "")
-    if len(code) == 3:
-        code += "X"  # RIPS pads three-character categories with X
-    if not CIE10.match(code):
-        raise InvalidValue(
-            "code", N_("{code} is not a CIE-10 code (a letter, 2 digits, a digit or X)"), code=code
-        )
+    """The code in the catalog, as RIPS writes it; an external cause is never the principal."""
+    code = known_code(code)
     if role is DiagnosisRole.PRINCIPAL and "V01" <= code[:3] <= "Y98":
         raise InvalidValue(
             "code",
@@ -423,7 +417,7 @@ class Encounter(BrigadaAggregate):
 
     def remove_diagnosis(self, code: str) -> None:
         self._require_open(N_("changing the diagnoses"))
-        code = code.strip().upper().replace(".", "")
+        code = rips_form(code)
         if code not in self.diagnoses:
             raise ItemNotFound(number=self.number, kind=N_("diagnosis"), item=code)
         self._remove_diagnosis(code=code)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from pypdf import PdfReader
 
 from cli.main import cli
 from tests.support.billing import (
@@ -42,6 +43,9 @@ def test_vouchers_and_invoices_from_the_command_line(open_store, tmp_path: Path)
     assert json.loads(run("voucher", "show", "CEN-1", "--json"))["lines"][0]["quantity"] == 2
     run("voucher", "print", "CEN-1", "--out", str(tmp_path / "v.pdf"))
     assert (tmp_path / "v.pdf").read_bytes().startswith(b"%PDF")
+    printed = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(tmp_path / "v.pdf").pages)
+    assert "I10X Hipertensión esencial (primaria) (principal 02)" in printed  # each code with its name
+    assert "E119 Diabetes mellitus no insulinodependiente" in printed
 
     run("invoice", "from-vouchers", code=1)  # no series yet
     run(

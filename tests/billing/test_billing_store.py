@@ -51,7 +51,10 @@ def test_a_voucher_snapshots_the_visit_the_contract_and_the_tariff(central) -> N
         ("procedimiento", HEMOGRAM, 2, "25001.00"),
     ]
     assert row.total == Decimal("60001.00") and view.payer_nit == "900123456"
-    assert view.diagnoses == ["I10X principal 02", "E119 related 02"]
+    assert view.diagnoses == [
+        "I10X Hipertensión esencial (primaria) (principal 02)",
+        "E119 Diabetes mellitus no insulinodependiente sin mencion de complicacion (related 02)",
+    ]
     # a later price change does not touch the voucher (a snapshot, not a reference)
     brigada.catalog.set_price(
         admin, {"payer_nit": "900123456", "contract": "EVT-2026", "code": CONSULTATION, "unit_value": "1"}

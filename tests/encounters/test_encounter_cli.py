@@ -27,6 +27,8 @@ pytestmark = pytest.mark.store
 INS_RULE = "The environment is in INS mode (on site): only sync, queries and login are allowed here"
 PATIENT_OPTIONS = patient_options(JOSE)
 TREATMENT = "Reposo relativo y abundantes liquidos por cinco dias"
+J069 = "J069 Infección aguda de las vías respiratorias superiores, no especificada"
+I10X = "I10X Hipertensión esencial (primaria)"
 
 
 def pdf_text(path: Path) -> str:
@@ -113,16 +115,17 @@ def test_a_visit_end_to_end(central: Terminal, chart: str, tmp_path: Path) -> No
     refused = central("encounter", "finalize", "CEN-1", code=1)
     assert one_line(refused) == "visit CEN-1 cannot be finalized without a principal diagnosis"
     assert (
-        "Diagnosis J069 recorded"
+        f"Diagnosis {J069} recorded"
         in central("encounter", "diagnosis", "add", "CEN-1", "--code", "j06.9").stderr
     )
     related = central("encounter", "diagnosis", "add", "CEN-1", "--code", "I10", "--related", "--type", "03")
-    assert "Diagnosis I10X recorded" in related.stderr
+    assert f"Diagnosis {I10X} recorded" in related.stderr
 
     # Show, as text and as JSON.
     shown = central("encounter", "show", "CEN-1").stdout
     for expected in ("Visit CEN-1", "TRATAMIENTO", "890201", "Vive solo", "laboratorio.txt", "J069", "I10X"):
         assert expected in shown
+    assert "Hipertensión esencial (primaria)" in shown
     assert "borrador.txt" not in shown and "PLAN" not in shown
     view = central.json("encounter", "show", "CEN-1")
     assert (view["number"], view["chart_number"], view["state"]) == ("CEN-1", chart, "open")
@@ -134,8 +137,8 @@ def test_a_visit_end_to_end(central: Terminal, chart: str, tmp_path: Path) -> No
     assert view["observations"] == "Vive solo"
     assert [d["label"] for d in view["documents"]] == ["laboratorio.txt"]
     assert [(d["item_id"], d["label"], d["detail"]) for d in view["diagnoses"]] == [
-        ("J069", "principal", "02"),
-        ("I10X", "related", "03"),
+        ("J069", J069.removeprefix("J069 "), "principal 02"),
+        ("I10X", "Hipertensión esencial (primaria)", "related 03"),
     ]
     assert view["locks"] == []
 
@@ -155,11 +158,13 @@ def test_a_visit_end_to_end(central: Terminal, chart: str, tmp_path: Path) -> No
 
     # Clinical history views and a form.
     history = central("encounter", "history", "view", "CEN-1").stdout
-    assert "DIAGNOSTICOS" in history and "J069 principal 02" in history
-    assert "CEN-1" in central("encounter", "history", "view", "CEN-1", "--name", "visitas").stdout
+    assert "DIAGNOSTICOS" in history and f"{J069} (principal 02)" in " ".join(history.split())
+    visits = central("encounter", "history", "view", "CEN-1", "--name", "visitas").stdout
+    assert "CEN-1" in visits and J069 in " ".join(visits.split())
     history_pdf = tmp_path / "historia.pdf"
     central("encounter", "history", "print", "CEN-1", "--out", str(history_pdf))
-    assert "J069" in pdf_text(history_pdf)
+    assert f"{J069} (principal 02)" in pdf_text(history_pdf)
+    assert f"{I10X} (related 03)" in pdf_text(history_pdf)
     form_pdf = tmp_path / "justificante.pdf"
     central("encounter", "form", "print", "CEN-1", "--out", str(form_pdf))
     form_text = pdf_text(form_pdf)
@@ -191,7 +196,16 @@ BAD_INPUT = [
         "--quantity: must be at most 999",
     ),
     (("diagnosis", "add", "CEN-1", "--code", "1234"), "--code: "),
-    (("diagnosis", "add", "CEN-1", "--code", "W19"), "--code: "),
+    (("diagnosis", "add", "CEN-1", "--code", "W199"), "--code: W199 is an external cause (V01-Y98)"),
+    (("diagnosis", "add", "CEN-1", "--code", "J999"), "--code: J999 is not in the CIE-10 catalog"),
+    (
+        ("diagnosis", "add", "CEN-1", "--code", "U07.1", "--related"),
+        "--code: U071 is not in the CIE-10 catalog",
+    ),
+    (
+        ("diagnosis", "add", "CEN-1", "--code", "j06"),
+        "--code: J06 is a CIE-10 category with subcategories: give one of them, J060 to J069",
+    ),
     (("paragraph", "add", "CEN-1", "--name", "TRATAMIENTO/1", "--text", "x"), "--name: "),
     (("paragraph", "add", "CEN-1", "--name", "TRATAMIENTO", "--text", ""), "--text: "),
     (("visit", "CEN-1", "--modality", "99"), "--modality: must be a RIPS care modality, 01 to 09"),
@@ -210,6 +224,36 @@ def test_bad_input_exits_2_naming_the_field_and_records_nothing(
         assert one_line(bad).startswith(start), (args, bad.stderr)
 
     assert count_events(central.url) == before
+
+
+def test_a_code_missing_from_the_cie10_catalog_exits_2_in_spanish_and_writes_nothing(
+    central: Terminal, chart: str, count_events: Any
+) -> None:
+    central("encounter", "open", "--patient", chart)
+    before = count_events(central.url)
+
+    refused = central.run_in("es", "encounter", "diagnosis", "add", "CEN-1", "--code", "J99.9", code=2)
+
+    assert one_line(refused) == "--code: J999 no está en el catálogo CIE-10"
+    refused = central.run_in("es", "encounter", "diagnosis", "add", "CEN-1", "--code", "E11", code=2)
+    assert one_line(refused) == (
+        "--code: E11 es una categoría CIE-10 con subcategorías: indique una de ellas, de E110 a E119"
+    )
+    assert count_events(central.url) == before
+    assert central.json("encounter", "show", "CEN-1")["diagnoses"] == []
+
+    # A code of the catalog is recorded, and the diary and the chart name it.
+    recorded = central.run_in("es", "encounter", "diagnosis", "add", "CEN-1", "--code", "A09")
+    assert "A09X Diarrea y gastroenteritis de presunto origen infeccioso" in recorded.stderr
+    diary = " ".join(central.run_in("es", "encounter", "list").stdout.split())
+    assert "A09X Diarrea y gastroenteritis de presunto origen infeccioso" in diary
+    shown = " ".join(central.run_in("es", "patient", "chart", chart).stdout.split())
+    assert "A09X Diarrea y gastroenteritis de presunto origen infeccioso" in shown
+    assert central.json("encounter", "list")[0]["principal_diagnosis"] == "A09X"  # scripts get the code
+    removed = central.run_in("es", "encounter", "diagnosis", "remove", "CEN-1", "a09")
+    assert one_line(removed) == (
+        "Diagnóstico A09X Diarrea y gastroenteritis de presunto origen infeccioso eliminado"
+    )
 
 
 UNKNOWN = [

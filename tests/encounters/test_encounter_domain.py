@@ -334,7 +334,7 @@ def test_a_stored_document_keeps_its_content_and_digest_apart_from_the_encounter
 # -- clinical history (CIE-10) ------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("J069", "J069"), ("j06.9", "J069"), ("I10", "I10X"), (" e11 ", "E11X"), ("U071", "U071")],
+    [("J069", "J069"), ("j06.9", "J069"), ("I10", "I10X"), (" a09 ", "A09X"), ("r51", "R51X")],
 )
 def test_diagnosis_codes_are_cie10_as_rips_writes_them(typed: str, stored: str) -> None:
     encounter, _events = given()
@@ -355,7 +355,35 @@ def test_a_code_that_is_not_cie10_is_refused_naming_the_code_field(code: str) ->
     assert isinstance(error, InvalidValue) and error.field == "code"
 
 
-@pytest.mark.parametrize("code", ["V01", "V019", "W19", "X599", "Y98", "Y98X"])
+@pytest.mark.parametrize("code", ["J999", "U071", "K358", "A099"])
+def test_a_well_formed_code_missing_from_the_cie10_catalog_is_refused_and_records_nothing(code: str) -> None:
+    encounter, _events = given(diagnosis("J069"))
+
+    for role in (PRINCIPAL, RELATED):
+        error = refused(encounter, diagnosis(code, role), InvalidValue)
+
+        assert isinstance(error, InvalidValue) and error.field == "code"
+        assert (error.template, error.params) == ("{code} is not in the CIE-10 catalog", {"code": code})
+    assert encounter.diagnoses == {"J069": Diagnosis("J069", PRINCIPAL, NEW)}
+
+
+@pytest.mark.parametrize(
+    ("typed", "category", "first", "last"), [("j06", "J06", "J060", "J069"), ("E11X", "E11", "E110", "E119")]
+)
+def test_a_category_with_subcategories_is_refused_naming_the_subcategories_to_choose_from(
+    typed: str, category: str, first: str, last: str
+) -> None:
+    encounter, _events = given()
+
+    error = refused(encounter, diagnosis(typed), InvalidValue)
+
+    assert isinstance(error, InvalidValue) and error.field == "code"
+    assert str(error) == (
+        f"{category} is a CIE-10 category with subcategories: give one of them, {first} to {last}"
+    )
+
+
+@pytest.mark.parametrize("code", ["V010", "v01.9", "W199", "X599", "Y98", "Y98X"])
 def test_an_external_cause_v01_to_y98_cannot_be_principal_but_may_be_related(code: str) -> None:
     encounter, _events = given(diagnosis("S525"))
 
@@ -367,7 +395,7 @@ def test_an_external_cause_v01_to_y98_cannot_be_principal_but_may_be_related(cod
     assert event.role is RELATED
 
 
-@pytest.mark.parametrize("code", ["U071", "Y99X", "Z000", "T141", "V00X"])
+@pytest.mark.parametrize("code", ["T983", "Z000", "T141", "S525"])
 def test_codes_outside_v01_y98_may_be_principal(code: str) -> None:
     encounter, _events = given()
 
