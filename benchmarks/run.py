@@ -13,14 +13,23 @@ Sections (each a function returning rows; append one to SECTIONS to add a benchm
             catch-up's own time taken out); a cheap password hasher;
   search    the activity log's first page at 1,000,000 entries, per criterion, next to raw SQL
             (benchmarks/audit_search.py's store and criteria);
-  sync      end-of-mission merge next to a raw insert of the same rows, start-of-mission rebuild
-            next to a raw copy, peak memory of the sync at two sizes; the end-of-mission sync
-            over HTTPS (`brigada serve` on 127.0.0.1) next to the same sync in-process, and its
-            push next to the raw insert (benchmarks/sync.py);
+  sync      end-of-mission merge next to the same rows written the plainest fastest way
+            (executemany in one transaction on SQLite, COPY on PostgreSQL; Brigada's recorder
+            beside it), start-of-mission rebuild next to the same raw write, peak memory of the
+            sync at 20,000 and 100,000 events; the end-of-mission sync over HTTPS (`brigada
+            serve` on 127.0.0.1) next to the same sync in-process and next to its push alone
+            (benchmarks/sync.py);
+  growth    merges into a central of 250,000 events next to merges into a fresh one, in pairs
+            (benchmarks/growth.py);
   startup   whole `brigada` processes' CPU (--help, whoami, patient register on a laptop store)
-            next to ``python -c pass``, interleaved, medians (benchmarks/cli_startup.py).
+            next to ``python -c pass``, interleaved, medians (benchmarks/cli_startup.py);
   invoicing `invoice from-vouchers` at 1,000 vouchers (--quick: 50), invoices written in batches
-            next to one a transaction, today's path, on SQLite and PostgreSQL (benchmarks/invoicing.py).
+            next to one a transaction, today's path, on SQLite and PostgreSQL (benchmarks/invoicing.py);
+  history   whole processes on stores with a long history (a number series, a stock lot, a user's
+            logins: 50,000 events) next to the same on a short one (benchmarks/history.py).
+
+Rows that are an issue's goals carry their bound; the run ends with the goals again, each marked
+met or missed (benchmarks/rows.py).
 
 ``--quick`` (CI: it checks that everything runs, not how fast) uses small stores. ``--record``
 appends the table to benchmarks/RESULTS.md with the date and the machine.
