@@ -21,6 +21,7 @@ from application.brigada import Brigada
 from application.sync.sync_port import LoggedEvent
 from domain.chain import GENESIS, site_of
 
+PAGE_OF_COUNTS = 1000  # (topic, record, events) rows fetched at a time for the sync screen
 WRITERS_LOCK = 0x42524748  # the advisory lock class of writers taking turns (with the schema's hash)
 
 
@@ -161,27 +162,25 @@ class SqlSiteLog:
             row = conn.execute(statement, {"site": site, "identity": identity}).first()
         return (row.position, row.link) if row else (0, GENESIS)
 
-    def count_by_record(self, site: str, after: int, leave_out: UUID) -> list[tuple[str, UUID, int]]:
+    def count_by_record(self, site: str, after: int, leave_out: UUID) -> Iterator[tuple[str, UUID, int]]:
         """How many linked events of ``site`` after ``after`` there are per topic and record
         (one query on the chain's (site, position) index), leaving out one aggregate (the store's
-        identity): the sync screen counts records and events per function from them."""
+        identity), a record's rows one after the other and streamed from the cursor: the sync
+        screen counts records and events per function from them, holding one record at a time."""
         statement = sa.text(
             f"SELECT e.topic, e.originator_id, COUNT(*) AS n FROM {self.chain} c"
             f" JOIN {self.events} e ON e.{self.position} = c.position"
             " WHERE c.site = :site AND c.position > :after AND e.originator_id <> :leave_out"
-            " GROUP BY e.topic, e.originator_id"
+            " GROUP BY e.originator_id, e.topic ORDER BY e.originator_id"
         )
         leave = leave_out.hex if self.position == "rowid" else leave_out
         with self.engine.connect() as conn:
-            rows = conn.execute(statement, {"site": site, "after": after, "leave_out": leave}).all()
-        return [
-            (
-                row.topic,
-                row.originator_id if isinstance(row.originator_id, UUID) else UUID(row.originator_id),
-                row.n,
+            rows = conn.execution_options(stream_results=True, yield_per=PAGE_OF_COUNTS).execute(
+                statement, {"site": site, "after": after, "leave_out": leave}
             )
-            for row in rows
-        ]
+            for row in rows:
+                record = row.originator_id
+                yield row.topic, record if isinstance(record, UUID) else UUID(record), row.n
 
     def aggregates_of_site(self, site: str) -> list[UUID]:
         """Every aggregate with an event recorded at ``site``, by first appearance in the log."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -114,16 +116,22 @@ COMPANION = "VoucherSlot"
 
 
 def tally(touches: Iterable[tuple[str, UUID, int]]) -> dict[SyncFunction, StepCount]:
-    """Every function, in the seed's order, zeros included, from (topic, record, events) rows: a
-    record counts once per function however many of its events there are."""
-    records: dict[SyncFunction, set[UUID]] = {f: set() for f in SyncFunction}
+    """Every function, in the seed's order, zeros included, from (topic, record, events) rows
+    that come grouped by record (a record's rows one after the other): a record counts once per
+    function however many of its events there are. Only the current record's functions are held,
+    so a mission's whole log is counted in constant memory."""
+    records = dict.fromkeys(SyncFunction, 0)
     events = dict.fromkeys(SyncFunction, 0)
-    for topic, record, count in touches:
-        function = function_of(topic)
-        if topic.split(".")[1:2] != [COMPANION]:
-            records[function].add(record)
-        events[function] += count
-    return {f: StepCount(len(records[f]), events[f]) for f in SyncFunction}
+    for _record, rows in groupby(touches, key=itemgetter(1)):
+        counted: set[SyncFunction] = set()
+        for topic, _same, count in rows:
+            function = function_of(topic)
+            if topic.split(".")[1:2] != [COMPANION]:
+                counted.add(function)
+            events[function] += count
+        for function in counted:
+            records[function] += 1
+    return {f: StepCount(records[f], events[f]) for f in SyncFunction}
 
 
 class SyncCrossing(Enum):

@@ -663,7 +663,7 @@ class Recent(dict[K, V]):
     """A dict that forgets its oldest entries beyond ``limit``: what is forgotten is asked of the
     other views again, so memory stays bounded however long the log (a rebuild, a sync's merge)."""
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 5_000) -> None:
         super().__init__()
         self.limit = limit
 
