@@ -15,14 +15,20 @@ from pathlib import Path
 from domain.errors import N_, InvalidValue
 
 CATALOG_FILE = Path(__file__).with_name("data") / "cie10.tsv"
+UPDATES_FILE = CATALOG_FILE.with_name("cie10_updates.tsv")
 # The shape RIPS takes: a letter, two digits, then a digit or X.
 CIE10 = re.compile(r"^[A-Z][0-9]{2}[0-9X]$")
 
 
 @cache
 def catalog() -> dict[str, str]:
-    """Every code a diagnosis may carry, with its Spanish name."""
-    lines = CATALOG_FILE.read_text(encoding="utf-8").splitlines()
+    """Every code a diagnosis may carry, with its Spanish name: the derived catalog, and the WHO
+    updates its edition lacks (data/cie10_updates.tsv: dengue A97, COVID-19 U07.1 and U07.2)."""
+    return {**_codes(CATALOG_FILE), **_codes(UPDATES_FILE)}
+
+
+def _codes(path: Path) -> dict[str, str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     rows = (line.partition("\t") for line in lines if not line.startswith("#"))
     return {code: name for code, _tab, name in rows}
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.clinical.cie10 import CATALOG_FILE, CIE10, catalog, known_code, name_of, with_name
+from domain.clinical.cie10 import CATALOG_FILE, CIE10, UPDATES_FILE, catalog, known_code, name_of, with_name
 from domain.clinical.encounter import DiagnosisRole, DiagnosisType, Encounter, EncounterKind
 from domain.context import EventContext, recording
 from domain.errors import InvalidValue
@@ -58,6 +58,20 @@ def test_the_catalog_file_names_its_source_version_license_and_how_it_was_derive
     assert codes == sorted(set(codes))
 
 
+def test_the_who_updates_the_edition_lacks_are_accepted_with_their_spanish_names() -> None:
+    lines = UPDATES_FILE.read_text(encoding="utf-8").splitlines()
+    header = "\n".join(line for line in lines if line.startswith("#"))
+    rows = [line.split("\t") for line in lines if not line.startswith("#")]
+    assert "WHO ICD-10 updates" in header and f"# {len(rows)} codes." in header
+    derived = CATALOG_FILE.read_text(encoding="utf-8")
+    assert all(CIE10.match(code) and f"\n{code}\t" not in derived for code, _name in rows)
+
+    assert known_code("U07.1") == "U071"
+    assert with_name("A970") == "A970 Dengue sin signos de alarma"
+    with pytest.raises(InvalidValue, match="subcategories"):
+        known_code("A97")
+
+
 def test_a_category_is_a_code_only_when_it_has_no_subcategories() -> None:
     codes = set(catalog())
 
@@ -73,7 +87,7 @@ def test_a_code_is_shown_with_its_spanish_name() -> None:
     assert with_name("I10X") == "I10X Hipertensión esencial (primaria)"
     assert name_of("J06X") is None
     # A code recorded before the catalog was checked is shown as it was recorded.
-    assert with_name("U071") == "U071" and with_name("") == ""
+    assert with_name("U981") == "U981" and with_name("") == ""
 
 
 @given(CATALOG_CODES)

@@ -199,8 +199,8 @@ BAD_INPUT = [
     (("diagnosis", "add", "CEN-1", "--code", "W199"), "--code: W199 is an external cause (V01-Y98)"),
     (("diagnosis", "add", "CEN-1", "--code", "J999"), "--code: J999 is not in the CIE-10 catalog"),
     (
-        ("diagnosis", "add", "CEN-1", "--code", "U07.1", "--related"),
-        "--code: U071 is not in the CIE-10 catalog",
+        ("diagnosis", "add", "CEN-1", "--code", "U98.1", "--related"),
+        "--code: U981 is not in the CIE-10 catalog",
     ),
     (
         ("diagnosis", "add", "CEN-1", "--code", "j06"),
