@@ -31,6 +31,7 @@ from typing import Protocol
 from generate import MISSION_START, PASSWORD, log_in, open_store
 from rows import Row
 
+from adapters.synthetic import PatientFaker
 from adapters.system import FixedClock
 from application.billing.invoicing import INVOICE_BATCH
 from demo.billing import CONTRACT, PAYER, payer_contract
@@ -38,17 +39,6 @@ from domain.billing.service_voucher import ServiceVoucher, voucher_id
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 CONSULTATION = "890201"
-PATIENT = {
-    "document_type": "CC",
-    "document_number": "1032456789",
-    "first_name": "José",
-    "first_surname": "Peña",
-    "birth_date": "1980-05-02",
-    "sex": "M",
-    "municipality": "05001",
-    "zone": "02",
-    "coverage_status": "04",
-}
 SAVED_TOGETHER = 500  # copied vouchers a transaction while building
 
 
@@ -83,7 +73,8 @@ def build(url: str, vouchers: int) -> None:
         central.catalog.add_service(admin, {"code": CONSULTATION, "name": "Consulta general"})
         price = {"payer_nit": PAYER, "contract": CONTRACT, "code": CONSULTATION, "unit_value": "35000"}
         central.catalog.set_price(admin, price)
-        chart = central.patients.register(admin, PATIENT).chart_number
+        patient = PatientFaker(seed=1, today=clock.today()).patient()
+        chart = central.patients.register(admin, patient).chart_number
         central.contracts.add(admin, chart, payer_contract(clock.today(), "EPS Río"))
         visit = central.encounters.open(admin, {"chart_number": chart}).number
         central.encounters.add_service(admin, visit, {"cups": CONSULTATION, "quantity": 1})

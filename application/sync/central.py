@@ -769,7 +769,7 @@ CHAIN_REASONS = {
 
 
 MERGE_ATTEMPTS = 4
-ORIGINS_KEPT = 500_000  # records' origins a merge keeps between batches (then starts again)
+ORIGINS_KEPT = 50_000  # records' origins kept between batches (then forgotten; an L mission has ~30,000)
 QUARANTINE_VIEW = "sync_quarantine"
 QUARANTINE_TOPICS = [Quarantine.Held.TOPIC, Quarantine.Released.TOPIC, Quarantine.Rejected.TOPIC]
 

@@ -18,7 +18,7 @@ from application.sync.central import CannotApply, ChainRefused, ReleaseOutOfOrde
 from application.sync.laptop import MirrorBroken
 from application.sync.sync_port import MergeResult
 from domain.base import context_of
-from domain.security.user import LoginRefused
+from domain.security.user import LoginRefused, user_id
 from domain.sync.quarantine import AlreadyDecided
 from domain.sync.sync import CrossingRefused, SyncCrossing, SyncRefused
 from tests.support.forgery import (
@@ -332,7 +332,7 @@ def restamped(stored: StoredEvent, version: int, event_id: str | None = None) ->
     )
 
 
-@pytest.mark.parametrize("bad", ["unknown-topic", "undecodable", "version-gap", "event-id"])
+@pytest.mark.parametrize("bad", ["unknown-topic", "snapshot", "undecodable", "version-gap", "event-id"])
 def test_bad_input_in_a_push_is_held_naming_the_rule(field: Field, bad: str) -> None:
     """What a modified laptop could write straight into its log (its own recorder links it)."""
     on_mission(field)
@@ -342,6 +342,8 @@ def test_bad_input_in_a_push_is_held_naming_the_rule(field: Field, bad: str) -> 
     version = finalized.originator_version
     forged = {
         "unknown-topic": StoredEvent(uuid4(), 1, "os:system", finalized.state),
+        # a snapshot (derived state, never in a log) posing as a user's event: an administrator's
+        "snapshot": StoredEvent(user_id("admin"), 99, "brigada.User.Snapshot", finalized.state),
         "undecodable": StoredEvent(
             uuid4(), 1, "brigada.Patient.Registered", b'{"_type_":"ctx","_data_":{"site":"BRG01"}}!'
         ),
@@ -357,7 +359,7 @@ def test_bad_input_in_a_push_is_held_naming_the_rule(field: Field, bad: str) -> 
     result = push_only(field, nurse)
 
     (row,) = field.central.sync_central.list_quarantine(field.admin)
-    rule = "event-id-reused" if bad == "event-id" else bad
+    rule = {"event-id": "event-id-reused", "snapshot": "unknown-topic"}.get(bad, bad)
     assert (row.position, row.rule, result.quarantined) == (position, rule, 1)
     assert_arrived_whole(field, honest)
 
@@ -387,8 +389,6 @@ def test_central_refuses_a_push_of_a_log_it_never_issued(field: Field) -> None:
 def test_a_laptop_reads_only_what_it_holds_never_centrals_administrator_or_other_records(
     field: Field,
 ) -> None:
-    from domain.security.user import user_id
-
     on_mission(field)
     direct = field.direct()
     with pytest.raises(SyncRefused) as refused:
